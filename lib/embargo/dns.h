@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* dns: DNS messages (RFC 1035) over UDP and TCP: questions, answers, and forged replies. */
+#ifndef EMBARGO_DNS_H
+#define EMBARGO_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embargo/common.h"
+#include "embargo/name.h"
+
+#define DNS_HEADER_LEN 12 /* RFC 1035 section 4.1.1 */
+#define DNS_UDP_MAX    65535
+/* Questions kept per message. Real queries carry one (RFC 9619 makes QDCOUNT > 1 an error);
+ * the first DNS_QUESTIONS_MAX are reported so a name hidden in a second question is seen too. */
+#define DNS_QUESTIONS_MAX 4
+/* Compression pointers followed for one name before it is called malformed. Pointers must
+ * also point strictly backwards, which bounds loops on its own; this caps the work. */
+#define DNS_POINTER_HOPS_MAX 32
+
+#define DNS_TYPE_A     1
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_AAAA  28
+#define DNS_CLASS_IN   1
+
+#define DNS_RCODE_NOERROR  0
+#define DNS_RCODE_NXDOMAIN 3
+#define DNS_RCODE_REFUSED  5
+
+struct dns_question {
+	struct name name;
+	bool name_ok;	 /* false when the wire name was valid DNS but not a normalisable name */
+	uint16_t qtype;	 /* host byte order */
+	uint16_t qclass; /* host byte order */
+};
+
+/* Header and questions of one DNS message. */
+struct dns_msg {
+	uint16_t id;	/* host byte order */
+	uint16_t flags; /* the 16 flag bits of the header, host byte order */
+	bool is_response;
+	uint8_t opcode;
+	uint8_t rcode;
+	uint16_t qdcount, ancount, nscount, arcount;
+	uint8_t nquestions; /* questions parsed into q[] (<= DNS_QUESTIONS_MAX, <= qdcount) */
+	struct dns_question q[DNS_QUESTIONS_MAX];
+	size_t questions_end; /* offset just past the last question of the message (all qdcount) */
+};
+
+/*
+ * Parse the header and the questions of the DNS message in `buf` (exactly one message, as in
+ * a UDP payload). Returns PARSE_OK, PARSE_NOT_MINE (shorter than a header, or an opcode/flag
+ * pattern no DNS implementation sends), or PARSE_MALFORMED (a question runs past the buffer,
+ * a bad label type, a compression pointer that does not point strictly backwards, too many
+ * hops, a name over 255 octets).
+ */
+enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *out);
+
+/*
+ * DNS over TCP (RFC 1035 section 4.2.2, RFC 7766): `buf` holds stream bytes starting at a
+ * 2-byte length prefix. On PARSE_OK `msg` is the first whole message and `*consumed` the bytes
+ * it took with its prefix (call again at buf + *consumed for the next). PARSE_NEED_MORE when the
+ * prefix or the message is not all there yet; PARSE_MALFORMED for a zero length.
+ */
+enum parse_result dns_tcp_next(const uint8_t *buf, size_t len, struct span *msg, size_t *consumed);
+
+/* One resource record of the answer section. */
+struct dns_rr {
+	struct name owner;
+	bool owner_ok;
+	uint16_t type, rclass; /* host byte order */
+	uint32_t ttl;
+	union {
+		uint8_t a[4];
+		uint8_t aaaa[16];
+		struct name cname; /* valid when type is CNAME and cname_ok */
+	} data;
+	bool cname_ok;
+};
+
+/*
+ * Parse up to `max` records of the answer section of the message `buf` whose header and
+ * questions `msg` came from dns_msg_parse on the same buffer. Records of other types are
+ * counted and skipped. `*count` is set to the records stored. Returns PARSE_OK or
+ * PARSE_MALFORMED.
+ */
+enum parse_result dns_answers_parse(const uint8_t *buf, size_t len, const struct dns_msg *msg,
+				    struct dns_rr *out, size_t max, size_t *count);
+
+enum dns_reply_kind {
+	DNS_REPLY_NXDOMAIN = 0,
+	DNS_REPLY_REFUSED,
+	DNS_REPLY_SINKHOLE, /* NOERROR with an A/AAAA record of the sinkhole address, if the
+			       question asks for that type; NODATA otherwise */
+};
+
+struct dns_reply_opts {
+	enum dns_reply_kind kind;
+	uint8_t sinkhole_v4[4];
+	uint8_t sinkhole_v6[16];
+	uint32_t ttl; /* for the sinkhole record and the negative-caching SOA-less answer */
+};
+
+/*
+ * Build, in `out` (`size` bytes), the reply to the query `query` (parsed into `msg`): same ID,
+ * QR and RA set, RD copied, the question section copied verbatim, the rcode and records the
+ * options ask for; an EDNS OPT record of the query is answered with a minimal OPT. Returns
+ * the reply length, or -EINVAL (not a query / no question) or -ENOSPC (out too small).
+ */
+int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
+		    const struct dns_reply_opts *opts, uint8_t *out, size_t size);
+
+#endif

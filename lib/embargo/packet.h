@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* packet: IPv4/IPv6 (with extension headers), UDP and TCP headers of one IP packet. */
+#ifndef EMBARGO_PACKET_H
+#define EMBARGO_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embargo/common.h"
+
+/* IP protocol numbers (IANA). */
+#define PKT_PROTO_TCP 6
+#define PKT_PROTO_UDP 17
+
+/* Bound on IPv6 extension headers walked before the packet is called malformed. */
+#define PKT_IPV6_EXT_MAX 8
+
+/* TCP flag bits (RFC 9293 section 3.1). */
+#define PKT_TCP_FIN 0x01
+#define PKT_TCP_SYN 0x02
+#define PKT_TCP_RST 0x04
+#define PKT_TCP_PSH 0x08
+#define PKT_TCP_ACK 0x10
+
+/*
+ * One parsed IP packet. Addresses are in network byte order; IPv4 addresses sit in the first
+ * 4 bytes of `src`/`dst` (the rest zero). Ports and sequence numbers are in host byte order.
+ */
+struct pkt {
+	uint8_t ip_version;  /* 4 or 6 */
+	uint8_t l4_proto;    /* IP protocol number of the transport header (after extensions) */
+	uint8_t ttl;	     /* IPv4 TTL or IPv6 hop limit */
+	bool is_fragment;    /* any fragment: MF set or offset != 0 (IPv4), or a Fragment header */
+	bool first_fragment; /* fragment with offset 0 (its transport header is present) */
+	uint8_t src[16];
+	uint8_t dst[16];
+	size_t l3_len;	     /* bytes of IP header including IPv6 extension headers */
+	size_t ip_total_len; /* datagram length the IP header claims (<= the buffer length) */
+
+	uint16_t sport; /* 0 when no transport header was parsed */
+	uint16_t dport;
+	/* TCP only: */
+	uint32_t tcp_seq; /* sequence number of the first payload byte (SYN counts as one) */
+	uint32_t tcp_ack;
+	uint8_t tcp_flags; /* PKT_TCP_* bits */
+	uint16_t tcp_window;
+
+	/* Transport payload: points into the buffer given to pkt_parse. Empty when no transport
+	 * header was parsed (fragments other than the first, other protocols). */
+	const uint8_t *payload;
+	size_t payload_len;
+	size_t l4_offset; /* offset of the transport header from the start of the IP packet */
+};
+
+/*
+ * Parse one IP packet starting at its IP header (`len` bytes captured). The IP header's own
+ * length fields win over `len` (trailing link padding is ignored); a packet shorter than its
+ * header claims is MALFORMED unless `truncated_ok` is set (a capture cut at snaplen), in which
+ * case the payload is what is present.
+ *
+ * Returns PARSE_OK (TCP or UDP header parsed, or another protocol / later fragment with only the
+ * IP fields filled in), PARSE_NOT_MINE (not IPv4/IPv6), or PARSE_MALFORMED (bad header length,
+ * IHL < 5, TCP data offset < 5, an IPv6 extension chain that runs past the packet or past
+ * PKT_IPV6_EXT_MAX headers).
+ */
+enum parse_result pkt_parse(const uint8_t *buf, size_t len, bool truncated_ok, struct pkt *out);
+
+/* Format the packet's address `addr` (src or dst of `p`) into `buf` (at least 46 bytes). */
+const char *pkt_addr_str(const struct pkt *p, const uint8_t *addr, char *buf, size_t size);
+
+#endif

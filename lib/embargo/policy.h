@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* policy: a compiled blocklist (rules + the tables they refer to) and the decision for a packet. */
+#ifndef EMBARGO_POLICY_H
+#define EMBARGO_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embargo/domainset.h"
+#include "embargo/inspect.h"
+#include "embargo/name.h"
+
+/* What is done to a packet. Ordered by severity: a packet with several names gets the most
+ * severe action any of them calls for. */
+enum action {
+	ACTION_NONE = 0, /* no rule applies */
+	ACTION_ALLOW,	 /* an exception matched */
+	ACTION_ALERT,	 /* monitor mode: pass, but report as if blocked */
+	ACTION_DROP,	 /* drop silently */
+	ACTION_REJECT,	 /* make the client fail fast (TCP RST, ICMP, forged DNS answer) */
+};
+
+/*
+ * An immutable compiled policy: the domainset and the tables its rule_meta ids index. Built off
+ * to the side (policy_load_* or the config compiler) and swapped in whole on reload.
+ */
+struct policy {
+	struct domainset *ds;
+	char **files;	   /* file_id -> path */
+	char **vendors;	   /* vendor_id -> name */
+	char **categories; /* category_id -> name */
+	uint16_t nfiles, nvendors, ncategories;
+	enum action nameless_action; /* for flows that reach their bound with no name */
+	uint32_t generation;	     /* caller's counter, for status output */
+};
+
+/* The decision for one inspected packet. */
+struct policy_decision {
+	enum action action;
+	const struct rule_meta *rule; /* the rule behind `action`, NULL for ACTION_NONE */
+	unsigned name_index;	      /* index into the result's names[] of the deciding name */
+};
+
+/*
+ * Decide for an inspected packet: looks up every name, keeps the most severe action (ties: the
+ * first name). Non-NAMED results give ACTION_NONE, except NAMELESS which gives the policy's
+ * nameless_action.
+ */
+void policy_decide(const struct policy *p, const struct inspect_result *r,
+		   struct policy_decision *d);
+
+/* The rule for one name (what `embargoctl test NAME` shows). ACTION_NONE when none applies. */
+enum action policy_lookup(const struct policy *p, const struct name *n,
+			  const struct rule_meta **rule);
+
+/*
+ * Load a plain domain list: one name per line, '#' starts a comment, blank lines ignored. Each
+ * name blocks itself and every name below it (action REJECT, vendor = the file's base name
+ * without extension, category "listed"). On error returns -EINVAL and writes "path:line: message"
+ * to `err` (size `err_size`); -ENOMEM / -errno for I/O. Several paths may be given.
+ */
+int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
+			     char *err, size_t err_size);
+
+/* Empty policy (no rules): everything passes. NULL on allocation failure. */
+struct policy *policy_new_empty(void);
+
+void policy_free(struct policy *p);
+
+const char *action_str(enum action a);
+
+#endif
