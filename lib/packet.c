@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* IPv4 / IPv6 / UDP / TCP header parsing (RFC 791, RFC 8200, RFC 768, RFC 9293). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "embargo/packet.h"
+#include "embargo/rd.h"
+
+#define IPV4_HEADER_MIN 20 /* RFC 791: IHL >= 5 words */
+#define IPV6_HEADER_LEN 40 /* RFC 8200 section 3 */
+#define UDP_HEADER_LEN	8  /* RFC 768 */
+#define TCP_HEADER_MIN	20 /* RFC 9293 section 3.1: data offset >= 5 words */
+
+/* IPv6 extension headers (RFC 8200 section 4, RFC 4302 for AH). */
+#define IP6_EXT_HOPOPTS	 0
+#define IP6_EXT_ROUTING	 43
+#define IP6_EXT_FRAGMENT 44
+#define IP6_EXT_ESP	 50
+#define IP6_EXT_AH	 51
+#define IP6_EXT_NONE	 59
+#define IP6_EXT_DSTOPTS	 60
+#define IP6_EXT_MOBILITY 135
+
+/*
+ * IPv4 header:
+ *   0      4      8              16     19             31
+ *   |ver|ihl|  tos  |        total length        |
+ *   |    identification   |flg|  fragment offset   |
+ *   |  ttl  | protocol |     header checksum        |
+ *   source address, destination address, options (ihl*4 - 20 bytes)
+ */
+static enum parse_result parse_ipv4(struct rd *r, const uint8_t *buf, size_t *l4_len,
+				    bool truncated_ok, struct pkt *out)
+{
+	uint8_t vihl = rd_u8(r);
+	size_t ihl = (size_t)(vihl & 0x0f) * 4;
+	rd_skip(r, 1);
+	uint16_t total = rd_u16be(r);
+	rd_skip(r, 2);
+	uint16_t frag = rd_u16be(r);
+	out->ttl = rd_u8(r);
+	out->l4_proto = rd_u8(r);
+	rd_skip(r, 2);
+	const uint8_t *src = rd_ptr(r, 4);
+	const uint8_t *dst = rd_ptr(r, 4);
+	if (!rd_ok(r) || ihl < IPV4_HEADER_MIN || total < ihl) {
+		return PARSE_MALFORMED;
+	}
+	memcpy(out->src, src, 4);
+	memcpy(out->dst, dst, 4);
+	rd_skip(r, ihl - IPV4_HEADER_MIN); /* options */
+	if (!rd_ok(r)) {
+		return PARSE_MALFORMED;
+	}
+	size_t have = rd_offset(r, buf) + rd_left(r);
+	if (total > have && !truncated_ok) {
+		return PARSE_MALFORMED;
+	}
+	out->ip_total_len = total <= have ? total : have;
+	out->l3_len = ihl;
+	*l4_len = out->ip_total_len - ihl;
+	uint16_t offset = frag & 0x1fff;
+	bool more = (frag & 0x2000) != 0;
+	out->is_fragment = more || offset != 0;
+	out->first_fragment = out->is_fragment && offset == 0;
+	return PARSE_OK;
+}
+
+/*
+ * IPv6 fixed header (40 bytes): version/class/flow (4), payload length (2), next header (1),
+ * hop limit (1), source (16), destination (16); then extension headers until the transport.
+ */
+static enum parse_result parse_ipv6(struct rd *r, const uint8_t *buf, size_t *l4_len,
+				    bool truncated_ok, struct pkt *out)
+{
+	rd_skip(r, 4);
+	uint16_t plen = rd_u16be(r);
+	uint8_t next = rd_u8(r);
+	out->ttl = rd_u8(r);
+	const uint8_t *src = rd_ptr(r, 16);
+	const uint8_t *dst = rd_ptr(r, 16);
+	if (!rd_ok(r)) {
+		return PARSE_MALFORMED;
+	}
+	memcpy(out->src, src, 16);
+	memcpy(out->dst, dst, 16);
+	/* Payload length 0 means a jumbogram (RFC 2675), which needs a hop-by-hop option this
+	 * parser does not read; such packets do not reach a gateway's 1500-byte links. */
+	if (plen == 0) {
+		return PARSE_MALFORMED;
+	}
+	size_t have = rd_left(r);
+	if (plen > have && !truncated_ok) {
+		return PARSE_MALFORMED;
+	}
+	size_t payload = plen <= have ? plen : have;
+	struct rd ext = rd_sub(r, payload);
+	for (unsigned i = 0;; i++) {
+		if (i > PKT_IPV6_EXT_MAX) {
+			return PARSE_MALFORMED;
+		}
+		if (next == IP6_EXT_HOPOPTS || next == IP6_EXT_ROUTING || next == IP6_EXT_DSTOPTS ||
+		    next == IP6_EXT_MOBILITY) {
+			next = rd_u8(&ext);
+			size_t hlen = ((size_t)rd_u8(&ext) + 1) * 8;
+			rd_skip(&ext, hlen - 2);
+		} else if (next == IP6_EXT_AH) {
+			next = rd_u8(&ext);
+			size_t hlen = ((size_t)rd_u8(&ext) + 2) * 4;
+			rd_skip(&ext, hlen - 2);
+		} else if (next == IP6_EXT_FRAGMENT) {
+			next = rd_u8(&ext);
+			rd_skip(&ext, 1);
+			uint16_t frag = rd_u16be(&ext);
+			rd_skip(&ext, 4);
+			uint16_t offset = frag >> 3;
+			out->is_fragment = true;
+			out->first_fragment = offset == 0;
+			if (offset != 0) {
+				break; /* no further headers in a later fragment */
+			}
+		} else {
+			break;
+		}
+		if (!rd_ok(&ext)) {
+			return PARSE_MALFORMED;
+		}
+	}
+	if (!rd_ok(&ext)) {
+		return PARSE_MALFORMED;
+	}
+	out->l4_proto = next;
+	out->l3_len = rd_offset(&ext, buf);
+	out->ip_total_len = IPV6_HEADER_LEN + payload;
+	*l4_len = rd_left(&ext);
+	return PARSE_OK;
+}
+
+static enum parse_result parse_udp(struct rd *r, size_t l4_len, bool truncated_ok, struct pkt *out)
+{
+	out->sport = rd_u16be(r);
+	out->dport = rd_u16be(r);
+	uint16_t ulen = rd_u16be(r);
+	rd_skip(r, 2);
+	if (!rd_ok(r) || ulen < UDP_HEADER_LEN) {
+		return PARSE_MALFORMED;
+	}
+	size_t have = l4_len - UDP_HEADER_LEN;
+	size_t want = (size_t)ulen - UDP_HEADER_LEN;
+	if (want > have && !truncated_ok) {
+		return PARSE_MALFORMED;
+	}
+	out->payload_len = want <= have ? want : have;
+	out->payload = rd_ptr(r, out->payload_len);
+	return rd_ok(r) ? PARSE_OK : PARSE_MALFORMED;
+}
+
+static enum parse_result parse_tcp(struct rd *r, size_t l4_len, struct pkt *out)
+{
+	out->sport = rd_u16be(r);
+	out->dport = rd_u16be(r);
+	uint32_t seq = rd_u32be(r);
+	out->tcp_ack = rd_u32be(r);
+	uint8_t off = rd_u8(r);
+	out->tcp_flags = rd_u8(r);
+	out->tcp_window = rd_u16be(r);
+	rd_skip(r, 4); /* checksum, urgent pointer */
+	size_t hlen = (size_t)(off >> 4) * 4;
+	if (!rd_ok(r) || hlen < TCP_HEADER_MIN || hlen > l4_len) {
+		return PARSE_MALFORMED;
+	}
+	rd_skip(r, hlen - TCP_HEADER_MIN); /* options: skipped as a block by the data offset */
+	/* Data on a SYN (TCP Fast Open) starts one past the SYN's own sequence number. */
+	out->tcp_seq = (out->tcp_flags & PKT_TCP_SYN) ? seq + 1 : seq;
+	out->payload_len = l4_len - hlen;
+	out->payload = rd_ptr(r, out->payload_len);
+	return rd_ok(r) ? PARSE_OK : PARSE_MALFORMED;
+}
+
+enum parse_result pkt_parse(const uint8_t *buf, size_t len, bool truncated_ok, struct pkt *out)
+{
+	struct rd r = rd_make(buf, len);
+	size_t l4_len = 0;
+	enum parse_result res;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 1) {
+		return PARSE_NOT_MINE;
+	}
+	out->ip_version = buf[0] >> 4;
+	if (out->ip_version == 4) {
+		res = parse_ipv4(&r, buf, &l4_len, truncated_ok, out);
+	} else if (out->ip_version == 6) {
+		res = parse_ipv6(&r, buf, &l4_len, truncated_ok, out);
+	} else {
+		return PARSE_NOT_MINE;
+	}
+	if (res != PARSE_OK) {
+		return res;
+	}
+	/* Later fragments carry no transport header; report the IP fields only. */
+	if (out->is_fragment && !out->first_fragment) {
+		return PARSE_OK;
+	}
+	out->l4_offset = out->l3_len;
+	struct rd l4 = rd_make(buf + out->l3_len, l4_len);
+	if (out->l4_proto == PKT_PROTO_UDP) {
+		if (l4_len < UDP_HEADER_LEN) {
+			return out->is_fragment ? PARSE_OK : PARSE_MALFORMED;
+		}
+		res = parse_udp(&l4, l4_len, truncated_ok || out->is_fragment, out);
+	} else if (out->l4_proto == PKT_PROTO_TCP) {
+		if (l4_len < TCP_HEADER_MIN) {
+			return out->is_fragment ? PARSE_OK : PARSE_MALFORMED;
+		}
+		res = parse_tcp(&l4, l4_len, out);
+	} else {
+		return PARSE_OK;
+	}
+	return res;
+}
+
+const char *pkt_addr_str(const struct pkt *p, const uint8_t *addr, char *buf, size_t size)
+{
+	if (inet_ntop(p->ip_version == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)size) ==
+	    NULL) {
+		snprintf(buf, size, "?");
+	}
+	return buf;
+}
