@@ -229,3 +229,158 @@ const char *pkt_addr_str(const struct pkt *p, const uint8_t *addr, char *buf, si
 	}
 	return buf;
 }
+
+/* EtherTypes (IEEE registry) and PPP protocol numbers (RFC 1332, RFC 5072). */
+#define ETHERTYPE_IPV4	 0x0800
+#define ETHERTYPE_IPV6	 0x86dd
+#define ETHERTYPE_VLAN	 0x8100
+#define ETHERTYPE_QINQ	 0x88a8
+#define ETHERTYPE_PPPOES 0x8864
+#define PPP_PROTO_IPV4	 0x0021
+#define PPP_PROTO_IPV6	 0x0057
+/* Address families as BSD loopback headers write them (AF_INET6 differs between systems). */
+#define BSD_AF_INET 2
+
+static bool ethertype_is_ip(uint16_t type)
+{
+	return type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6;
+}
+
+/* PPP protocol field (after optional 0xff 0x03 address/control) -> IP or not. */
+static enum parse_result ppp_payload(struct rd *r, const uint8_t *frame, struct pkt_link *out)
+{
+	if (rd_left(r) >= 2 && r->pos[0] == 0xff && r->pos[1] == 0x03) {
+		rd_skip(r, 2);
+	}
+	uint16_t proto = rd_u16be(r);
+	if (!rd_ok(r)) {
+		return PARSE_MALFORMED;
+	}
+	if (proto != PPP_PROTO_IPV4 && proto != PPP_PROTO_IPV6) {
+		return PARSE_NOT_MINE;
+	}
+	out->ip_offset = rd_offset(r, frame);
+	return PARSE_OK;
+}
+
+static enum parse_result ethernet_payload(struct rd *r, const uint8_t *frame, struct pkt_link *out)
+{
+	rd_skip(r, 6); /* destination */
+	const uint8_t *src = rd_ptr(r, 6);
+	uint16_t type = rd_u16be(r);
+	if (!rd_ok(r)) {
+		return PARSE_MALFORMED;
+	}
+	memcpy(out->src_mac, src, 6);
+	out->has_mac = true;
+	for (unsigned i = 0; (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ); i++) {
+		if (i >= PKT_VLAN_MAX) {
+			return PARSE_MALFORMED;
+		}
+		rd_skip(r, 2); /* tag control information */
+		type = rd_u16be(r);
+		if (!rd_ok(r)) {
+			return PARSE_MALFORMED;
+		}
+	}
+	if (type == ETHERTYPE_PPPOES) {
+		rd_skip(r, 6); /* version/type, code, session id, length (RFC 2516 section 4) */
+		uint16_t proto = rd_u16be(r);
+		if (!rd_ok(r)) {
+			return PARSE_MALFORMED;
+		}
+		if (proto != PPP_PROTO_IPV4 && proto != PPP_PROTO_IPV6) {
+			return PARSE_NOT_MINE;
+		}
+		out->ip_offset = rd_offset(r, frame);
+		return PARSE_OK;
+	}
+	if (!ethertype_is_ip(type)) {
+		return PARSE_NOT_MINE;
+	}
+	out->ip_offset = rd_offset(r, frame);
+	return PARSE_OK;
+}
+
+enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
+				 struct pkt_link *out)
+{
+	struct rd r = rd_make(frame, len);
+
+	memset(out, 0, sizeof(*out));
+	switch (linktype) {
+	case PKT_LINK_ETHERNET:
+		return ethernet_payload(&r, frame, out);
+	case PKT_LINK_RAW:
+	case 12: /* DLT_RAW on most systems */
+	case 14: /* DLT_RAW on OpenBSD */
+	case PKT_LINK_IPV4:
+	case PKT_LINK_IPV6:
+		out->ip_offset = 0;
+		return len > 0 ? PARSE_OK : PARSE_MALFORMED;
+	case PKT_LINK_NULL:
+	case PKT_LINK_LOOP: {
+		const uint8_t *fam = rd_ptr(&r, 4);
+		if (fam == NULL) {
+			return PARSE_MALFORMED;
+		}
+		/* The family is in the writer's byte order (NULL) or network order (LOOP); the IP
+		 * version nibble that follows is what decides. */
+		uint32_t le = (uint32_t)fam[0] | (uint32_t)fam[1] << 8 | (uint32_t)fam[2] << 16 |
+			      (uint32_t)fam[3] << 24;
+		uint32_t be = (uint32_t)fam[3] | (uint32_t)fam[2] << 8 | (uint32_t)fam[1] << 16 |
+			      (uint32_t)fam[0] << 24;
+		bool known = le == BSD_AF_INET || be == BSD_AF_INET || le == 10 || le == 24 ||
+			     le == 28 || le == 30 || be == 10 || be == 24 || be == 28 || be == 30;
+		if (!known) {
+			return PARSE_NOT_MINE;
+		}
+		out->ip_offset = 4;
+		return PARSE_OK;
+	}
+	case PKT_LINK_PPP:
+		return ppp_payload(&r, frame, out);
+	case PKT_LINK_LINUX_SLL: {
+		/* packet type (2), ARPHRD type (2), address length (2), address (8), protocol (2) */
+		rd_skip(&r, 4);
+		uint16_t alen = rd_u16be(&r);
+		const uint8_t *addr = rd_ptr(&r, 8);
+		uint16_t proto = rd_u16be(&r);
+		if (!rd_ok(&r)) {
+			return PARSE_MALFORMED;
+		}
+		if (alen == 6) {
+			memcpy(out->src_mac, addr, 6);
+			out->has_mac = true;
+		}
+		if (!ethertype_is_ip(proto)) {
+			return PARSE_NOT_MINE;
+		}
+		out->ip_offset = rd_offset(&r, frame);
+		return PARSE_OK;
+	}
+	case PKT_LINK_LINUX_SLL2: {
+		/* protocol (2), reserved (2), ifindex (4), ARPHRD (2), packet type (1),
+		 * address length (1), address (8) */
+		uint16_t proto = rd_u16be(&r);
+		rd_skip(&r, 8);
+		rd_skip(&r, 1);
+		uint8_t alen = rd_u8(&r);
+		const uint8_t *addr = rd_ptr(&r, 8);
+		if (!rd_ok(&r)) {
+			return PARSE_MALFORMED;
+		}
+		if (alen == 6) {
+			memcpy(out->src_mac, addr, 6);
+			out->has_mac = true;
+		}
+		if (!ethertype_is_ip(proto)) {
+			return PARSE_NOT_MINE;
+		}
+		out->ip_offset = rd_offset(&r, frame);
+		return PARSE_OK;
+	}
+	default:
+		return PARSE_NOT_MINE;
+	}
+}

@@ -19,6 +19,8 @@ struct http_request {
 	struct span host;      /* authority host: port removed, whitespace trimmed; empty if none */
 	bool host_from_target; /* absolute-form or CONNECT authority-form gave the host */
 	uint8_t version_major, version_minor; /* 0.9 for a request line without a version */
+	struct span host2;  /* a second Host header with a different value, when host_conflict */
+	bool host_conflict; /* two Host headers disagree: a caller must check both names */
 	bool head_complete; /* the empty line ending the header section was seen */
 };
 

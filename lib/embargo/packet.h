@@ -66,6 +66,39 @@ struct pkt {
  */
 enum parse_result pkt_parse(const uint8_t *buf, size_t len, bool truncated_ok, struct pkt *out);
 
+/* Link-layer header types of capture files (LINKTYPE_* values of the pcap/pcapng formats). */
+enum pkt_linktype {
+	PKT_LINK_NULL = 0,	   /* BSD loopback: 4-byte address family, host byte order */
+	PKT_LINK_ETHERNET = 1,	   /* Ethernet II, 802.1Q/802.1ad VLAN tags, PPPoE session */
+	PKT_LINK_PPP = 9,	   /* PPP in HDLC-like framing (RFC 1662) or bare protocol field */
+	PKT_LINK_RAW = 101,	   /* raw IPv4 or IPv6 */
+	PKT_LINK_LOOP = 108,	   /* OpenBSD loopback: 4-byte address family, network order */
+	PKT_LINK_LINUX_SLL = 113,  /* Linux cooked capture v1 (16-byte header) */
+	PKT_LINK_IPV4 = 228,	   /* raw IPv4 */
+	PKT_LINK_IPV6 = 229,	   /* raw IPv6 */
+	PKT_LINK_LINUX_SLL2 = 276, /* Linux cooked capture v2 (20-byte header) */
+};
+
+/* VLAN tags walked before a frame is called malformed (QinQ uses two). */
+#define PKT_VLAN_MAX 4
+
+/* Where the IP packet starts inside a captured frame, and the sender's MAC when the frame has
+ * one (Ethernet; cooked captures with a 6-byte link address). */
+struct pkt_link {
+	size_t ip_offset;
+	bool has_mac;
+	uint8_t src_mac[6];
+};
+
+/*
+ * Strip the link-layer header of a captured frame of type `linktype` (enum pkt_linktype; the
+ * historical DLT_RAW values 12 and 14 are accepted as raw IP). Returns PARSE_OK with
+ * `out->ip_offset` set when the frame carries IPv4 or IPv6; PARSE_NOT_MINE for other payloads
+ * (ARP, LLDP, an unsupported link type); PARSE_MALFORMED when the header is cut short.
+ */
+enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
+				 struct pkt_link *out);
+
 /* Format the packet's address `addr` (src or dst of `p`) into `buf` (at least 46 bytes). */
 const char *pkt_addr_str(const struct pkt *p, const uint8_t *addr, char *buf, size_t size);
 
