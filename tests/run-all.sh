@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The whole test suite, as CI runs it: installs the dependencies (Debian 12, as root), builds
+# with -Werror under ASan+UBSan and runs every suite (unit, fuzz replay, corpus, integration),
+# checks that a clang -Werror build compiles, checks formatting and the no-assert rule, and
+# ends with one line "N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+passed=0
+failed=0
+skipped=0
+
+check() { # name, command...
+	local name=$1
+	shift
+	if "$@" >"/tmp/embargo-check.$$" 2>&1; then
+		echo "ok   check: $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL check: $name"
+		sed 's/^/     /' "/tmp/embargo-check.$$" | tail -n 30
+		failed=$((failed + 1))
+	fi
+	rm -f "/tmp/embargo-check.$$"
+}
+
+# Sum meson's closing counts into ours.
+count_meson() { # logfile
+	local ok fail to up skip
+	ok=$(awk '/^Ok:/ {print $2}' "$1" | tail -n 1)
+	fail=$(awk '/^Fail:/ {print $2}' "$1" | tail -n 1)
+	to=$(awk '/^Timeout:/ {print $2}' "$1" | tail -n 1)
+	up=$(awk '/^Unexpected Pass:/ {print $3}' "$1" | tail -n 1)
+	skip=$(awk '/^Skipped:/ {print $2}' "$1" | tail -n 1)
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${fail:-0} + ${to:-0} + ${up:-0}))
+	skipped=$((skipped + ${skip:-0}))
+	if [ -z "$ok" ]; then
+		failed=$((failed + 1)) # meson itself did not run
+	fi
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	"$top/tests/install-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+else
+	echo "note: not root: dependencies not installed, integration tests will skip"
+fi
+
+build=${EMBARGO_TEST_BUILD:-build-test}
+echo "== build ($build: gcc, -Werror, ASan+UBSan)"
+if [ ! -d "$build" ]; then
+	meson setup "$build" -Dwerror=true -Db_sanitize=address,undefined \
+		-Dc_args=-fno-sanitize-recover=all -Db_lundef=false >/dev/null ||
+		{ echo "meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$build" >"/tmp/embargo-build.$$" 2>&1; then
+	cat "/tmp/embargo-build.$$"
+	rm -f "/tmp/embargo-build.$$"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+rm -f "/tmp/embargo-build.$$"
+
+echo "== meson test"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+log=$(mktemp)
+meson test -C "$build" --print-errorlogs --num-processes 2 2>&1 | tee "$log" |
+	grep -vE '^(Full log|ninja: )'
+count_meson "$log"
+# Lines the test programs print themselves (corpus match rate, integration cases) are in the
+# meson log; show the summaries.
+grep -hE '^(match rate|ok |FAIL )' "$build/meson-logs/testlog.txt" 2>/dev/null | grep -E '^match rate' || true
+rm -f "$log"
+
+echo "== checks"
+check "clang -Werror build compiles" \
+	bash -c "rm -rf '$top/build-clang' && CC=clang meson setup '$top/build-clang' -Dwerror=true >/dev/null && ninja -C '$top/build-clang'"
+check "clang-format on tracked C files" \
+	bash -c "git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror"
+check "no plain assert( in lib/ and daemon/" \
+	bash -c "! grep -nE '(^|[^_a-z])assert\\(' lib/*.c lib/embargo/*.h daemon/*.c daemon/*.h 2>/dev/null"
+
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$failed" -eq 0 ]
