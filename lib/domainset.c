@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* domainset: compiles name rules into hash tables so a lookup costs O(labels of the name). */
+/* domainset: compiles name rules into one hash table so a lookup costs O(labels of the name). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +7,9 @@
 #include "embargo/domainset.h"
 
 /*
- * Layout of a compiled set. Every name an exact or suffix rule is written for is one record in
- * an arena: its length, which rules it carries, its text, then those rules' rule_meta. The index
+ * Layout of a compiled set. Every name a rule is written for (a glob: its fixed suffix) is one
+ * record in an arena: its length, which rules it carries, its text, then those rules' rule_meta
+ * (a glob suffix: where its globs start). The index
  * is an open-addressing table of 8-byte slots {hash tag, record offset}, a power of two in size
  * and at most half full, probed linearly: a miss usually ends at its first slot, and a hit costs
  * the slot plus one record whose rule sits right behind the text it was verified against.
