@@ -796,21 +796,17 @@ static const struct ds_glob *ds_bucket_match(const struct domainset *ds, uint32_
 	}
 }
 
-const struct rule_meta *domainset_lookup(const struct domainset *ds, const struct name *n)
+/*
+ * The hash and text offset of every label-boundary suffix of `n`, shortest first, from one
+ * right-to-left pass; returns the index of the whole name. The slots of all suffixes are fetched
+ * at once so that the probes that follow overlap their cache misses, and then the record each
+ * home slot points at when its tag matches (0 is a harmless line), without a branch on the
+ * slot's content: waiting for it then holds up nothing else.
+ */
+static unsigned ds_suffix_hashes(const struct domainset *ds, const struct name *n,
+				 uint64_t hashes[static NAME_LABELS_MAX],
+				 uint8_t offs[static NAME_LABELS_MAX])
 {
-	if (n->len == 0) {
-		return NULL;
-	}
-	if (n->flags & NAME_F_IP_LITERAL) {
-		/* Addresses have no parent domains; suffix rules on them were stored as exact. */
-		uint64_t h = domainset_hash(n->text, n->len);
-		return ds_rec_rule(ds, ds_find(ds, h, n->text, n->len), DS_REC_EXACT);
-	}
-
-	/* One right-to-left pass gives the hash of every label-boundary suffix, shortest first;
-	 * their slots are fetched at once so that the probes below overlap their cache misses. */
-	uint64_t hashes[NAME_LABELS_MAX];
-	uint8_t offs[NAME_LABELS_MAX];
 	unsigned nsfx = 0;
 	uint64_t h = DS_FNV_OFFSET;
 	for (size_t i = n->len; i-- > 0;) {
@@ -823,16 +819,30 @@ const struct rule_meta *domainset_lookup(const struct domainset *ds, const struc
 		}
 		h = ds_hash_step(h, c);
 	}
-	const unsigned full = nsfx;
-	offs[full] = 0;
-	hashes[full] = ds_hash_final(h);
-	/* Then the record each home slot points at when its tag matches (0 is a harmless line),
-	 * without a branch on the slot's content: its arrival then holds up nothing else. */
-	for (unsigned j = 0; j <= full; j++) {
+	offs[nsfx] = 0;
+	hashes[nsfx] = ds_hash_final(h);
+	for (unsigned j = 0; j <= nsfx; j++) {
 		const struct ds_slot *s = &ds->slots[hashes[j] & ds->mask];
 		uint32_t ref = s->tag == (uint32_t)(hashes[j] >> 32) ? s->ref : 0;
 		__builtin_prefetch(ds->arena + ref);
 	}
+	return nsfx;
+}
+
+const struct rule_meta *domainset_lookup(const struct domainset *ds, const struct name *n)
+{
+	if (n->len == 0) {
+		return NULL;
+	}
+	if (n->flags & NAME_F_IP_LITERAL) {
+		/* Addresses have no parent domains; suffix rules on them were stored as exact. */
+		uint64_t h = domainset_hash(n->text, n->len);
+		return ds_rec_rule(ds, ds_find(ds, h, n->text, n->len), DS_REC_EXACT);
+	}
+
+	uint64_t hashes[NAME_LABELS_MAX];
+	uint8_t offs[NAME_LABELS_MAX];
+	const unsigned full = ds_suffix_hashes(ds, n, hashes, offs);
 
 	const struct rule_meta *suffix = NULL;
 	const struct ds_glob *glob = NULL;
