@@ -31,6 +31,9 @@ struct rule_meta {
 	uint8_t kind;	      /* enum ds_kind */
 };
 
+/* Rules one set can hold: rule numbers are stored as 32-bit values with 0 meaning "none". */
+#define DOMAINSET_RULES_MAX (UINT32_MAX - 1u)
+
 struct domainset;
 struct domainset_builder;
 
@@ -38,15 +41,22 @@ struct domainset_builder;
 struct domainset_builder *domainset_builder_new(void);
 
 /*
- * Add one rule. `n` must come from name_from_text/name_from_labels. For DS_GLOB the name holds
- * '*' characters. A second rule for the same name and match overrides the first only when it is
- * an allow (exceptions win); otherwise the first is kept. Returns 0, -ENOMEM, or -EINVAL (a
- * DS_GLOB pattern whose '*' sits in the rightmost two labels).
+ * Add one rule. `n` must come from name_from_text/name_from_labels and `meta->kind` must be a
+ * valid enum ds_kind. For DS_EXACT and DS_SUFFIX a '*' in the name is an ordinary byte. For
+ * DS_GLOB the name holds '*' characters; the labels right of the rightmost label holding a '*'
+ * are the glob's fixed suffix (at least two labels). Adjustments made here:
+ *  - an IP literal (NAME_F_IP_LITERAL) has no names below it: DS_SUFFIX is stored as DS_EXACT;
+ *  - a DS_GLOB without any '*' is stored as DS_EXACT.
+ * A second rule for the same name and match (after these adjustments) replaces the first only
+ * when the first is a block and the second an allow (exceptions win); otherwise the first is
+ * kept. Returns 0, -ENOMEM (allocation failure, or more than DOMAINSET_RULES_MAX rules), or
+ * -EINVAL (the root name, an unknown match or kind, or a DS_GLOB pattern whose '*' sits in the
+ * rightmost two labels).
  */
 int domainset_builder_add(struct domainset_builder *b, const struct name *n, enum ds_match match,
 			  const struct rule_meta *meta);
 
-/* Rules added so far. */
+/* Calls to domainset_builder_add that returned 0 so far (duplicates included). */
 size_t domainset_builder_count(const struct domainset_builder *b);
 
 /* Compile the builder into an immutable set and free the builder (also on failure).
@@ -57,17 +67,29 @@ struct domainset *domainset_build(struct domainset_builder *b);
 void domainset_builder_free(struct domainset_builder *b);
 
 /*
- * Most specific rule for `n`: an exact rule beats a glob, a glob beats a suffix, a longer suffix
- * beats a shorter one; at equal specificity an allow beats a block. Returns NULL when no rule
- * applies. Cost grows with the number of labels of `n`, not with the size of the set. The
- * returned pointer lives as long as the set. Thread-safe (the set is immutable).
+ * Most specific rule for `n`, in this order:
+ *  1. an exact rule for `n`;
+ *  2. a glob matching `n` (same number of labels; each pattern label matches one label of `n`,
+ *     '*' standing for any run of bytes, possibly empty, inside that label); among several,
+ *     the one with the most literal (non-'*') bytes;
+ *  3. a suffix rule for `n` or one of its parent domains, the longest one.
+ * At equal specificity an allow beats a block, and then the rule added first wins. An IP
+ * literal query matches exact rules only; the root matches nothing. Returns NULL when no rule
+ * applies. Cost grows with the number of labels of `n`, not with the size of the set (globs
+ * sharing one fixed suffix are tried one by one). Never allocates. The returned pointer lives
+ * as long as the set. Thread-safe (the set is immutable).
  */
 const struct rule_meta *domainset_lookup(const struct domainset *ds, const struct name *n);
 
-/* Number of rules, and bytes of memory the set holds. */
+/* Number of distinct rules (duplicates merged), and bytes of memory the set holds. */
 size_t domainset_count(const struct domainset *ds);
 size_t domainset_memory(const struct domainset *ds);
 
+/* Free the set. NULL is ignored. */
 void domainset_free(struct domainset *ds);
+
+/* The 64-bit hash the set indexes names by, over `len` bytes of `text`; exposed so benchmarks
+ * can measure lookups against the cost of hashing the name alone. */
+uint64_t domainset_hash(const char *text, size_t len);
 
 #endif

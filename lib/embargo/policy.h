@@ -45,20 +45,36 @@ struct policy_decision {
 /*
  * Decide for an inspected packet: looks up every name, keeps the most severe action (ties: the
  * first name). Non-NAMED results give ACTION_NONE, except NAMELESS which gives the policy's
- * nameless_action.
+ * nameless_action. Reads only the fields of `r` (state, nnames, names[]); `d` is always filled.
  */
 void policy_decide(const struct policy *p, const struct inspect_result *r,
 		   struct policy_decision *d);
 
-/* The rule for one name (what `embargoctl test NAME` shows). ACTION_NONE when none applies. */
+/*
+ * The rule for one name (what `embargoctl test NAME` shows). ACTION_NONE when none applies;
+ * ACTION_ALLOW for an allow rule; otherwise the block rule's action code, where a code that is
+ * not ALERT, DROP or REJECT counts as REJECT (the name is listed, so fail closed). `rule` may be
+ * NULL; otherwise it gets the rule, or NULL.
+ */
 enum action policy_lookup(const struct policy *p, const struct name *n,
 			  const struct rule_meta **rule);
 
+/* Largest plain domain list read, in bytes: about ten million names. A bigger file is refused
+ * rather than read into memory. */
+#define POLICY_LIST_BYTES_MAX (256u * 1024u * 1024u)
+
 /*
- * Load a plain domain list: one name per line, '#' starts a comment, blank lines ignored. Each
- * name blocks itself and every name below it (action REJECT, vendor = the file's base name
- * without extension, category "listed"). On error returns -EINVAL and writes "path:line: message"
- * to `err` (size `err_size`); -ENOMEM / -errno for I/O. Several paths may be given.
+ * Load plain domain lists: one name per line, '#' starts a comment anywhere on a line,
+ * surrounding whitespace and blank lines are ignored, and a leading "*." or "." is accepted (it
+ * means what a bare name means). Each name blocks itself and every name below it (action
+ * REJECT, vendor = the file's base name without its extension, category "listed"); a name
+ * listed twice keeps its first line. nameless_action is ACTION_NONE.
+ *
+ * On success returns 0 and sets *out. On failure *out is untouched, a message is written to
+ * `err` (size `err_size`; NULL or 0 for none) and the result is -EINVAL for a bad entry
+ * ("path:line: invalid name \"value\"", the value escaped and cut at 64 bytes) or too many
+ * files, -EFBIG for a file over POLICY_LIST_BYTES_MAX, -ENOMEM, or -errno for I/O
+ * ("path: strerror text"). Several paths may be given (at most UINT16_MAX).
  */
 int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
 			     char *err, size_t err_size);
@@ -66,8 +82,10 @@ int policy_load_domain_lists(const char *const *paths, size_t npaths, struct pol
 /* Empty policy (no rules): everything passes. NULL on allocation failure. */
 struct policy *policy_new_empty(void);
 
+/* Free a policy and everything it holds. NULL is ignored. */
 void policy_free(struct policy *p);
 
+/* "none", "allow", "alert", "drop", "reject"; "?" for any other value. */
 const char *action_str(enum action a);
 
 #endif

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* policy: the action for a name or an inspected packet, and loading plain domain lists. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "embargo/policy.h"
+
+/* Bytes of an offending value quoted in an error message; longer values end in "...". */
+#define POLICY_ERR_VALUE_MAX 64
+
+/* First read size when the file size is unknown (pipes, /proc), in bytes. */
+#define POLICY_READ_CHUNK 65536
+
+/* The one category plain lists have. */
+static const char policy_listed[] = "listed";
+
+const char *action_str(enum action a)
+{
+	switch (a) {
+	case ACTION_NONE:
+		return "none";
+	case ACTION_ALLOW:
+		return "allow";
+	case ACTION_ALERT:
+		return "alert";
+	case ACTION_DROP:
+		return "drop";
+	case ACTION_REJECT:
+		return "reject";
+	}
+	return "?";
+}
+
+enum action policy_lookup(const struct policy *p, const struct name *n,
+			  const struct rule_meta **rule)
+{
+	const struct rule_meta *m = NULL;
+	if (p != NULL && p->ds != NULL) {
+		m = domainset_lookup(p->ds, n);
+	}
+	if (rule != NULL) {
+		*rule = m;
+	}
+	if (m == NULL) {
+		return ACTION_NONE;
+	}
+	if (m->kind == DS_ALLOW) {
+		return ACTION_ALLOW;
+	}
+	switch (m->action) {
+	case ACTION_ALERT:
+	case ACTION_DROP:
+	case ACTION_REJECT:
+		return (enum action)m->action;
+	default:
+		return ACTION_REJECT;
+	}
+}
+
+void policy_decide(const struct policy *p, const struct inspect_result *r,
+		   struct policy_decision *d)
+{
+	d->action = ACTION_NONE;
+	d->rule = NULL;
+	d->name_index = 0;
+	if (r->state == INSPECT_NAMELESS) {
+		d->action = p != NULL ? p->nameless_action : ACTION_NONE;
+		return;
+	}
+	if (r->state != INSPECT_NAMED) {
+		return;
+	}
+	const unsigned nnames = r->nnames < INSPECT_NAMES_MAX ? r->nnames : INSPECT_NAMES_MAX;
+	for (unsigned i = 0; i < nnames; i++) {
+		const struct rule_meta *rule;
+		enum action a = policy_lookup(p, &r->names[i], &rule);
+		if (a > d->action) {
+			d->action = a;
+			d->rule = rule;
+			d->name_index = i;
+		}
+	}
+}
+
+struct policy *policy_new_empty(void)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	struct domainset_builder *b = domainset_builder_new();
+	p->ds = b != NULL ? domainset_build(b) : NULL;
+	if (p->ds == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->nameless_action = ACTION_NONE;
+	return p;
+}
+
+static void policy_free_strings(char **v, size_t n)
+{
+	if (v == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(v[i]);
+	}
+	free(v);
+}
+
+void policy_free(struct policy *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	domainset_free(p->ds);
+	policy_free_strings(p->files, p->nfiles);
+	policy_free_strings(p->vendors, p->nvendors);
+	policy_free_strings(p->categories, p->ncategories);
+	free(p);
+}
+
+/* ---- plain domain lists ---- */
+
+/* What the list loader carries from file to file. */
+struct list_load {
+	struct policy *p;
+	struct domainset_builder *b;
+	char *err;
+	size_t err_size;
+};
+
+static void list_error(const struct list_load *ld, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void list_error(const struct list_load *ld, const char *fmt, ...)
+{
+	if (ld->err == NULL || ld->err_size == 0) {
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ld->err, ld->err_size, fmt, ap);
+	va_end(ap);
+}
+
+/* `len` bytes of `v` made printable for a message: '"', '\\' and bytes outside 0x20..0x7e as
+ * \xHH, cut after POLICY_ERR_VALUE_MAX input bytes with "...". `out` holds at least
+ * POLICY_ERR_VALUE_MAX * 4 + 4 bytes. */
+static void list_quote(char *out, const char *v, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t w = 0;
+	for (size_t i = 0; i < len && i < POLICY_ERR_VALUE_MAX; i++) {
+		uint8_t c = (uint8_t)v[i];
+		if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+			out[w++] = (char)c;
+		} else {
+			out[w++] = '\\';
+			out[w++] = 'x';
+			out[w++] = hex[c >> 4];
+			out[w++] = hex[c & 0xf];
+		}
+	}
+	if (len > POLICY_ERR_VALUE_MAX) {
+		memcpy(out + w, "...", 3);
+		w += 3;
+	}
+	out[w] = '\0';
+}
+
+/* Read a whole file. Returns 0 with a malloc'd buffer, or -errno (-EFBIG past the limit). */
+static int list_read(const char *path, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		return -errno;
+	}
+	struct stat st;
+	size_t cap = POLICY_READ_CHUNK;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
+		if ((uint64_t)st.st_size > POLICY_LIST_BYTES_MAX) {
+			close(fd);
+			return -EFBIG;
+		}
+		cap = (size_t)st.st_size + 1; /* +1: the read that sees the end */
+	}
+	char *data = malloc(cap);
+	size_t used = 0;
+	int rc = data != NULL ? 0 : -ENOMEM;
+	while (rc == 0) {
+		if (used == cap) {
+			/* One byte past the limit is enough to tell a file that is too large. */
+			if (cap > POLICY_LIST_BYTES_MAX) {
+				rc = -EFBIG;
+				break;
+			}
+			size_t ncap = cap * 2 <= POLICY_LIST_BYTES_MAX
+					      ? cap * 2
+					      : (size_t)POLICY_LIST_BYTES_MAX + 1;
+			char *n = realloc(data, ncap);
+			if (n == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			data = n;
+			cap = ncap;
+		}
+		ssize_t got = read(fd, data + used, cap - used);
+		if (got == -1) {
+			if (errno != EINTR) {
+				rc = -errno;
+			}
+			continue;
+		}
+		if (got == 0) {
+			break;
+		}
+		used += (size_t)got;
+		if (used > POLICY_LIST_BYTES_MAX) {
+			rc = -EFBIG;
+		}
+	}
+	close(fd);
+	if (rc < 0) {
+		free(data);
+		return rc;
+	}
+	*buf = data;
+	*len = used;
+	return 0;
+}
+
+static inline bool list_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * One line of a list: comment, whitespace, an optional "*." or "." in front, then a host name of
+ * letters, digits, '-' and '_' (anything else, such as a URL or a second word, is refused).
+ * Returns 0 (an entry added, or nothing on the line), -EINVAL with a message, or -ENOMEM.
+ */
+static int list_line(struct list_load *ld, const char *line, size_t len, uint32_t lineno,
+		     uint16_t file_id, uint16_t vendor_id)
+{
+	const char *hash = memchr(line, '#', len);
+	if (hash != NULL) {
+		len = (size_t)(hash - line);
+	}
+	while (len > 0 && list_is_space(line[0])) {
+		line++;
+		len--;
+	}
+	while (len > 0 && list_is_space(line[len - 1])) {
+		len--;
+	}
+	if (len == 0) {
+		return 0;
+	}
+	size_t skip = 0;
+	if (len >= 2 && line[0] == '*' && line[1] == '.') {
+		skip = 2;
+	} else if (line[0] == '.') {
+		skip = 1;
+	}
+	struct name n;
+	bool ok = len > skip && memchr(line + skip, '*', len - skip) == NULL &&
+		  name_from_text(&n, line + skip, len - skip) == 0 &&
+		  (n.flags & (NAME_F_ROOT | NAME_F_UNUSUAL)) == 0;
+	if (ok) {
+		struct rule_meta meta = {
+			.line = lineno,
+			.file_id = file_id,
+			.vendor_id = vendor_id,
+			.category_id = 0,
+			.action = ACTION_REJECT,
+			.kind = DS_BLOCK,
+		};
+		int rc = domainset_builder_add(ld->b, &n, DS_SUFFIX, &meta);
+		if (rc == -ENOMEM) {
+			list_error(ld, "out of memory");
+			return rc;
+		}
+		ok = rc == 0;
+	}
+	if (!ok) {
+		char quoted[POLICY_ERR_VALUE_MAX * 4 + 4];
+		list_quote(quoted, line, len);
+		list_error(ld, "%s:%u: invalid name \"%s\"", ld->p->files[file_id], lineno, quoted);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Every line of one list file's contents. */
+static int list_parse(struct list_load *ld, const char *buf, size_t len, uint16_t file_id,
+		      uint16_t vendor_id)
+{
+	static const char bom[] = "\xef\xbb\xbf"; /* UTF-8 byte order mark some editors write */
+	size_t pos = 0;
+	if (len >= 3 && memcmp(buf, bom, 3) == 0) {
+		pos = 3;
+	}
+	for (uint32_t lineno = 1; pos < len; lineno++) {
+		const char *eol = memchr(buf + pos, '\n', len - pos);
+		size_t end = eol != NULL ? (size_t)(eol - buf) : len;
+		int rc = list_line(ld, buf + pos, end - pos, lineno, file_id, vendor_id);
+		if (rc < 0) {
+			return rc;
+		}
+		pos = end + 1;
+	}
+	return 0;
+}
+
+/* Index of the vendor named by `path`'s base name without its extension, added if new. */
+static int list_vendor(struct policy *p, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	const char *dot = strrchr(base, '.');
+	size_t len = (dot != NULL && dot != base) ? (size_t)(dot - base) : strlen(base);
+	for (uint16_t i = 0; i < p->nvendors; i++) {
+		if (strlen(p->vendors[i]) == len && memcmp(p->vendors[i], base, len) == 0) {
+			return i;
+		}
+	}
+	p->vendors[p->nvendors] = strndup(base, len);
+	if (p->vendors[p->nvendors] == NULL) {
+		return -ENOMEM;
+	}
+	return p->nvendors++;
+}
+
+static int list_load_file(struct list_load *ld, const char *path)
+{
+	struct policy *p = ld->p;
+	const uint16_t file_id = p->nfiles;
+	p->files[file_id] = strdup(path);
+	if (p->files[file_id] == NULL) {
+		list_error(ld, "out of memory");
+		return -ENOMEM;
+	}
+	p->nfiles++;
+	int vendor = list_vendor(p, path);
+	if (vendor < 0) {
+		list_error(ld, "out of memory");
+		return vendor;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = list_read(path, &buf, &len);
+	if (rc == -EFBIG) {
+		list_error(ld, "%s: file too large (more than %u bytes)", path,
+			   POLICY_LIST_BYTES_MAX);
+		return rc;
+	}
+	if (rc < 0) {
+		list_error(ld, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = list_parse(ld, buf, len, file_id, (uint16_t)vendor);
+	free(buf);
+	return rc;
+}
+
+int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
+			     char *err, size_t err_size)
+{
+	struct list_load ld = {.err = err, .err_size = err_size};
+	if (err != NULL && err_size > 0) {
+		err[0] = '\0';
+	}
+	if (npaths > UINT16_MAX) {
+		list_error(&ld, "too many lists (%zu, at most %u)", npaths, (unsigned)UINT16_MAX);
+		return -EINVAL;
+	}
+	int rc = -ENOMEM;
+	ld.p = calloc(1, sizeof(*ld.p));
+	ld.b = domainset_builder_new();
+	if (ld.p == NULL || ld.b == NULL) {
+		goto fail;
+	}
+	ld.p->files = calloc(npaths > 0 ? npaths : 1, sizeof(char *));
+	ld.p->vendors = calloc(npaths > 0 ? npaths : 1, sizeof(char *));
+	ld.p->categories = calloc(1, sizeof(char *));
+	if (ld.p->files == NULL || ld.p->vendors == NULL || ld.p->categories == NULL) {
+		goto fail;
+	}
+	ld.p->categories[0] = strdup(policy_listed);
+	if (ld.p->categories[0] == NULL) {
+		goto fail;
+	}
+	ld.p->ncategories = 1;
+	ld.p->nameless_action = ACTION_NONE;
+	for (size_t i = 0; i < npaths; i++) {
+		rc = list_load_file(&ld, paths[i]);
+		if (rc < 0) {
+			goto fail_reported;
+		}
+	}
+	ld.p->ds = domainset_build(ld.b);
+	ld.b = NULL;
+	if (ld.p->ds == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	*out = ld.p;
+	return 0;
+fail:
+	list_error(&ld, "out of memory");
+fail_reported:
+	domainset_builder_free(ld.b);
+	policy_free(ld.p);
+	return rc;
+}
