@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* DNS messages (RFC 1035 section 4): header, questions, answers, TCP framing, forged replies. */
+#include <errno.h>
+#include <string.h>
+
+#include "embargo/dns.h"
+#include "embargo/rd.h"
+
+/*
+ * Header (RFC 1035 section 4.1.1), 12 bytes:
+ *   ID (2) | QR(1) Opcode(4) AA TC RD | RA Z AD CD Rcode(4) | QDCOUNT | ANCOUNT | NSCOUNT | ARCOUNT
+ */
+#define DNS_FLAG_QR 0x8000
+#define DNS_FLAG_AA 0x0400
+#define DNS_FLAG_TC 0x0200
+#define DNS_FLAG_RD 0x0100
+#define DNS_FLAG_RA 0x0080
+#define DNS_FLAG_CD 0x0010
+
+#define DNS_TYPE_OPT 41 /* RFC 6891 */
+/* The UDP payload size a forged reply advertises (the DNS flag day 2020 value). */
+#define DNS_EDNS_UDP_SIZE 1232
+
+#define DNS_LABEL_PTR_MASK 0xc0
+
+/*
+ * Read a (possibly compressed) name starting at `*pos` of the message `msg`. On success `*pos`
+ * is set past the name's bytes at its original place, and the labels are returned as pointers
+ * into msg. Compression pointers must point strictly before the position they are read from and
+ * before the start of the name being read (so every jump moves backwards and loops are
+ * impossible), and at most DNS_POINTER_HOPS_MAX are followed.
+ */
+static enum parse_result read_name(const uint8_t *msg, size_t len, size_t *pos,
+				   const uint8_t **labels, uint8_t *lens, size_t *nlabels)
+{
+	size_t p = *pos;
+	size_t end_after = 0; /* where the name ends in place (after the first pointer) */
+	bool jumped = false;
+	size_t wire = 1;  /* wire length including the root byte */
+	size_t limit = p; /* pointers must target bytes before this */
+	unsigned hops = 0;
+
+	*nlabels = 0;
+	for (;;) {
+		if (p >= len) {
+			return PARSE_MALFORMED;
+		}
+		uint8_t b = msg[p];
+		if ((b & DNS_LABEL_PTR_MASK) == DNS_LABEL_PTR_MASK) {
+			if (p + 1 >= len) {
+				return PARSE_MALFORMED;
+			}
+			size_t target = (size_t)(b & 0x3f) << 8 | msg[p + 1];
+			if (!jumped) {
+				end_after = p + 2;
+				jumped = true;
+			}
+			if (target >= limit || ++hops > DNS_POINTER_HOPS_MAX) {
+				return PARSE_MALFORMED;
+			}
+			limit = target;
+			p = target;
+			continue;
+		}
+		if ((b & DNS_LABEL_PTR_MASK) != 0) {
+			return PARSE_MALFORMED; /* 0x40 / 0x80: extended or reserved label types */
+		}
+		if (b == 0) {
+			p++;
+			break;
+		}
+		if (p + 1 + b > len) {
+			return PARSE_MALFORMED;
+		}
+		wire += (size_t)b + 1;
+		if (wire > NAME_WIRE_MAX || *nlabels >= NAME_LABELS_MAX) {
+			return PARSE_MALFORMED;
+		}
+		labels[*nlabels] = msg + p + 1;
+		lens[*nlabels] = b;
+		(*nlabels)++;
+		p += (size_t)b + 1;
+	}
+	*pos = jumped ? end_after : p;
+	return PARSE_OK;
+}
+
+/* A name as a struct name; `*ok` false when it is valid DNS but not a normalisable name. */
+static enum parse_result read_name_normalised(const uint8_t *msg, size_t len, size_t *pos,
+					      struct name *n, bool *ok)
+{
+	const uint8_t *labels[NAME_LABELS_MAX];
+	uint8_t lens[NAME_LABELS_MAX];
+	size_t nlabels;
+	enum parse_result r = read_name(msg, len, pos, labels, lens, &nlabels);
+	if (r != PARSE_OK) {
+		return r;
+	}
+	*ok = name_from_labels(n, labels, lens, nlabels) == 0;
+	return PARSE_OK;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *out)
+{
+	struct rd r = rd_make(buf, len);
+
+	memset(out, 0, offsetof(struct dns_msg, q));
+	out->nquestions = 0;
+	if (len < DNS_HEADER_LEN) {
+		return PARSE_NOT_MINE;
+	}
+	out->id = rd_u16be(&r);
+	out->flags = rd_u16be(&r);
+	out->qdcount = rd_u16be(&r);
+	out->ancount = rd_u16be(&r);
+	out->nscount = rd_u16be(&r);
+	out->arcount = rd_u16be(&r);
+	out->is_response = (out->flags & DNS_FLAG_QR) != 0;
+	out->opcode = (uint8_t)((out->flags >> 11) & 0x0f);
+	out->rcode = (uint8_t)(out->flags & 0x0f);
+
+	size_t pos = DNS_HEADER_LEN;
+	for (unsigned i = 0; i < out->qdcount; i++) {
+		struct dns_question scratch;
+		struct dns_question *q = i < DNS_QUESTIONS_MAX ? &out->q[i] : &scratch;
+		enum parse_result res = read_name_normalised(buf, len, &pos, &q->name, &q->name_ok);
+		if (res != PARSE_OK || len - pos < 4) {
+			return PARSE_MALFORMED;
+		}
+		q->qtype = get16(buf + pos);
+		q->qclass = get16(buf + pos + 2);
+		pos += 4;
+		if (i < DNS_QUESTIONS_MAX) {
+			out->nquestions++;
+		}
+	}
+	out->questions_end = pos;
+	return PARSE_OK;
+}
+
+enum parse_result dns_tcp_next(const uint8_t *buf, size_t len, struct span *msg, size_t *consumed)
+{
+	*consumed = 0;
+	msg->ptr = NULL;
+	msg->len = 0;
+	if (len < 2) {
+		return PARSE_NEED_MORE;
+	}
+	size_t n = get16(buf);
+	if (n == 0) {
+		return PARSE_MALFORMED;
+	}
+	if (len - 2 < n) {
+		return PARSE_NEED_MORE;
+	}
+	msg->ptr = buf + 2;
+	msg->len = n;
+	*consumed = n + 2;
+	return PARSE_OK;
+}
+
+/* Skip one resource record at `*pos`: name, type, class, ttl, rdlength, rdata. */
+static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, struct dns_rr *rr)
+{
+	enum parse_result res = read_name_normalised(buf, len, pos, &rr->owner, &rr->owner_ok);
+	if (res != PARSE_OK || len - *pos < 10) {
+		return PARSE_MALFORMED;
+	}
+	struct rd r = rd_make(buf + *pos, len - *pos);
+	rr->type = rd_u16be(&r);
+	rr->rclass = rd_u16be(&r);
+	rr->ttl = rd_u32be(&r);
+	uint16_t rdlen = rd_u16be(&r);
+	const uint8_t *rdata = rd_ptr(&r, rdlen);
+	if (!rd_ok(&r)) {
+		return PARSE_MALFORMED;
+	}
+	size_t rdata_off = *pos + 10;
+	*pos = rdata_off + rdlen;
+	rr->cname_ok = false;
+	if (rr->type == DNS_TYPE_A) {
+		if (rdlen != 4) {
+			return PARSE_MALFORMED;
+		}
+		memcpy(rr->data.a, rdata, 4);
+	} else if (rr->type == DNS_TYPE_AAAA) {
+		if (rdlen != 16) {
+			return PARSE_MALFORMED;
+		}
+		memcpy(rr->data.aaaa, rdata, 16);
+	} else if (rr->type == DNS_TYPE_CNAME) {
+		size_t p = rdata_off;
+		/* The target is read within the whole message (it may be compressed) but must
+		 * end exactly at the end of the rdata. */
+		res = read_name_normalised(buf, rdata_off + rdlen, &p, &rr->data.cname,
+					   &rr->cname_ok);
+		if (res != PARSE_OK || p != rdata_off + rdlen) {
+			return PARSE_MALFORMED;
+		}
+	}
+	return PARSE_OK;
+}
+
+enum parse_result dns_answers_parse(const uint8_t *buf, size_t len, const struct dns_msg *msg,
+				    struct dns_rr *out, size_t max, size_t *count)
+{
+	size_t pos = msg->questions_end;
+	*count = 0;
+	for (unsigned i = 0; i < msg->ancount; i++) {
+		struct dns_rr scratch;
+		struct dns_rr *rr = *count < max ? &out[*count] : &scratch;
+		if (read_rr(buf, len, &pos, rr) != PARSE_OK) {
+			return PARSE_MALFORMED;
+		}
+		if ((rr->type == DNS_TYPE_A || rr->type == DNS_TYPE_AAAA ||
+		     rr->type == DNS_TYPE_CNAME) &&
+		    *count < max) {
+			(*count)++;
+		}
+	}
+	return PARSE_OK;
+}
+
+/* Does the query carry an EDNS OPT record in its additional section? */
+static bool query_has_opt(const uint8_t *query, size_t len, const struct dns_msg *msg)
+{
+	size_t pos = msg->questions_end;
+	unsigned total = (unsigned)msg->ancount + msg->nscount + msg->arcount;
+	for (unsigned i = 0; i < total; i++) {
+		struct dns_rr rr;
+		if (read_rr(query, len, &pos, &rr) != PARSE_OK) {
+			return false;
+		}
+		if (rr.type == DNS_TYPE_OPT && i >= (unsigned)msg->ancount + msg->nscount) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
+		    const struct dns_reply_opts *opts, uint8_t *out, size_t size)
+{
+	if (msg->is_response || msg->qdcount == 0 || msg->questions_end > query_len ||
+	    msg->questions_end < DNS_HEADER_LEN) {
+		return -EINVAL;
+	}
+	size_t qlen = msg->questions_end - DNS_HEADER_LEN;
+	bool opt = query_has_opt(query, query_len, msg);
+	uint16_t qtype = msg->nquestions > 0 ? msg->q[0].qtype : 0;
+	size_t rdlen = 0;
+	if (opts->kind == DNS_REPLY_SINKHOLE && msg->qdcount == 1) {
+		rdlen = qtype == DNS_TYPE_A ? 4 : qtype == DNS_TYPE_AAAA ? 16 : 0;
+	}
+	size_t need = DNS_HEADER_LEN + qlen + (rdlen > 0 ? 12 + rdlen : 0) + (opt ? 11 : 0);
+	if (need > size || need > DNS_UDP_MAX) {
+		return -ENOSPC;
+	}
+	uint16_t rcode = opts->kind == DNS_REPLY_NXDOMAIN  ? DNS_RCODE_NXDOMAIN
+			 : opts->kind == DNS_REPLY_REFUSED ? DNS_RCODE_REFUSED
+							   : DNS_RCODE_NOERROR;
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA | (msg->opcode << 11) |
+				    (msg->flags & (DNS_FLAG_RD | DNS_FLAG_CD)) | rcode);
+	put16(out, msg->id);
+	put16(out + 2, flags);
+	put16(out + 4, msg->qdcount);
+	put16(out + 6, rdlen > 0 ? 1 : 0);
+	put16(out + 8, 0);
+	put16(out + 10, opt ? 1 : 0);
+	memcpy(out + DNS_HEADER_LEN, query + DNS_HEADER_LEN, qlen);
+	size_t w = DNS_HEADER_LEN + qlen;
+	if (rdlen > 0) {
+		put16(out + w, 0xc000 | DNS_HEADER_LEN); /* owner: the question name */
+		put16(out + w + 2, qtype);
+		put16(out + w + 4, DNS_CLASS_IN);
+		put32(out + w + 6, opts->ttl);
+		put16(out + w + 10, (uint16_t)rdlen);
+		memcpy(out + w + 12, rdlen == 4 ? opts->sinkhole_v4 : opts->sinkhole_v6, rdlen);
+		w += 12 + rdlen;
+	}
+	if (opt) {
+		out[w] = 0; /* root owner */
+		put16(out + w + 1, DNS_TYPE_OPT);
+		put16(out + w + 3, DNS_EDNS_UDP_SIZE);
+		put32(out + w + 5, 0); /* extended rcode, version 0, no DO */
+		put16(out + w + 9, 0);
+		w += 11;
+	}
+	return (int)w;
+}
