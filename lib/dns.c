@@ -26,12 +26,14 @@
 /*
  * Read a (possibly compressed) name starting at `*pos` of the message `msg`. On success `*pos`
  * is set past the name's bytes at its original place, and the labels are returned as pointers
- * into msg. Compression pointers must point strictly before the position they are read from and
- * before the start of the name being read (so every jump moves backwards and loops are
- * impossible), and at most DNS_POINTER_HOPS_MAX are followed.
+ * into msg. A well-formed pointer points strictly before the start of the name being read (so
+ * every jump moves backwards and loops are impossible). A pointer that does not is still
+ * followed, because a resolver may follow it and the name must be seen, but `*forward` is set
+ * and the caller reports the message as malformed; DNS_POINTER_HOPS_MAX bounds the walk.
  */
 static enum parse_result read_name(const uint8_t *msg, size_t len, size_t *pos,
-				   const uint8_t **labels, uint8_t *lens, size_t *nlabels)
+				   const uint8_t **labels, uint8_t *lens, size_t *nlabels,
+				   bool *forward)
 {
 	size_t p = *pos;
 	size_t end_after = 0; /* where the name ends in place (after the first pointer) */
@@ -55,10 +57,16 @@ static enum parse_result read_name(const uint8_t *msg, size_t len, size_t *pos,
 				end_after = p + 2;
 				jumped = true;
 			}
-			if (target >= limit || ++hops > DNS_POINTER_HOPS_MAX) {
+			if (++hops > DNS_POINTER_HOPS_MAX || target == p || target >= len) {
 				return PARSE_MALFORMED;
 			}
-			limit = target;
+			if (target >= limit) {
+				*forward = true;
+			} else {
+				limit = target;
+			}
+			/* Labels seen again through a loop would grow the name past 255 octets
+			 * or the hop bound: both end the walk. */
 			p = target;
 			continue;
 		}
@@ -87,12 +95,12 @@ static enum parse_result read_name(const uint8_t *msg, size_t len, size_t *pos,
 
 /* A name as a struct name; `*ok` false when it is valid DNS but not a normalisable name. */
 static enum parse_result read_name_normalised(const uint8_t *msg, size_t len, size_t *pos,
-					      struct name *n, bool *ok)
+					      struct name *n, bool *ok, bool *forward)
 {
 	const uint8_t *labels[NAME_LABELS_MAX];
 	uint8_t lens[NAME_LABELS_MAX];
 	size_t nlabels;
-	enum parse_result r = read_name(msg, len, pos, labels, lens, &nlabels);
+	enum parse_result r = read_name(msg, len, pos, labels, lens, &nlabels, forward);
 	if (r != PARSE_OK) {
 		return r;
 	}
@@ -125,10 +133,12 @@ enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *
 	out->rcode = (uint8_t)(out->flags & 0x0f);
 
 	size_t pos = DNS_HEADER_LEN;
+	bool forward = false;
 	for (unsigned i = 0; i < out->qdcount; i++) {
 		struct dns_question scratch;
 		struct dns_question *q = i < DNS_QUESTIONS_MAX ? &out->q[i] : &scratch;
-		enum parse_result res = read_name_normalised(buf, len, &pos, &q->name, &q->name_ok);
+		enum parse_result res =
+			read_name_normalised(buf, len, &pos, &q->name, &q->name_ok, &forward);
 		if (res != PARSE_OK || len - pos < 4) {
 			return PARSE_MALFORMED;
 		}
@@ -140,7 +150,7 @@ enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *
 		}
 	}
 	out->questions_end = pos;
-	return PARSE_OK;
+	return forward ? PARSE_MALFORMED : PARSE_OK;
 }
 
 enum parse_result dns_tcp_next(const uint8_t *buf, size_t len, struct span *msg, size_t *consumed)
@@ -167,7 +177,9 @@ enum parse_result dns_tcp_next(const uint8_t *buf, size_t len, struct span *msg,
 /* Skip one resource record at `*pos`: name, type, class, ttl, rdlength, rdata. */
 static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, struct dns_rr *rr)
 {
-	enum parse_result res = read_name_normalised(buf, len, pos, &rr->owner, &rr->owner_ok);
+	bool forward = false;
+	enum parse_result res =
+		read_name_normalised(buf, len, pos, &rr->owner, &rr->owner_ok, &forward);
 	if (res != PARSE_OK || len - *pos < 10) {
 		return PARSE_MALFORMED;
 	}
@@ -177,7 +189,7 @@ static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, st
 	rr->ttl = rd_u32be(&r);
 	uint16_t rdlen = rd_u16be(&r);
 	const uint8_t *rdata = rd_ptr(&r, rdlen);
-	if (!rd_ok(&r)) {
+	if (!rd_ok(&r) || forward) {
 		return PARSE_MALFORMED;
 	}
 	size_t rdata_off = *pos + 10;
@@ -198,7 +210,7 @@ static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, st
 		/* The target is read within the whole message (it may be compressed) but must
 		 * end exactly at the end of the rdata. */
 		res = read_name_normalised(buf, rdata_off + rdlen, &p, &rr->data.cname,
-					   &rr->cname_ok);
+					   &rr->cname_ok, &forward);
 		if (res != PARSE_OK || p != rdata_off + rdlen) {
 			return PARSE_MALFORMED;
 		}

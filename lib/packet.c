@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* IPv4 / IPv6 / UDP / TCP header parsing (RFC 791, RFC 8200, RFC 768, RFC 9293). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -383,4 +384,77 @@ enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
 	default:
 		return PARSE_NOT_MINE;
 	}
+}
+
+/* Internet checksum (RFC 1071) accumulation over `len` bytes, big-endian 16-bit words. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	}
+	if (len % 2 != 0) {
+		sum += (uint32_t)p[len - 1] << 8;
+	}
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16) {
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	return (uint16_t)~sum;
+}
+
+static void put_be16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+int pkt_build_udp_reply(const struct pkt *query, const uint8_t *payload, size_t len, uint8_t *out,
+			size_t size)
+{
+	if (query->l4_proto != PKT_PROTO_UDP) {
+		return -EINVAL;
+	}
+	size_t l3 = query->ip_version == 4 ? IPV4_HEADER_MIN : IPV6_HEADER_LEN;
+	size_t total = l3 + UDP_HEADER_LEN + len;
+	size_t addr_len = query->ip_version == 4 ? 4 : 16;
+	if (total > size || UDP_HEADER_LEN + len > UINT16_MAX) {
+		return -ENOSPC;
+	}
+	memset(out, 0, l3 + UDP_HEADER_LEN);
+	uint8_t *udp = out + l3;
+	if (query->ip_version == 4) {
+		out[0] = 0x45;
+		put_be16(out + 2, total);
+		out[6] = 0x40; /* don't fragment */
+		out[8] = 64;
+		out[9] = PKT_PROTO_UDP;
+		memcpy(out + 12, query->dst, 4);
+		memcpy(out + 16, query->src, 4);
+		put_be16(out + 10, csum_fold(csum_add(0, out, IPV4_HEADER_MIN)));
+	} else {
+		out[0] = 0x60;
+		put_be16(out + 4, UDP_HEADER_LEN + len);
+		out[6] = PKT_PROTO_UDP;
+		out[7] = 64;
+		memcpy(out + 8, query->dst, 16);
+		memcpy(out + 24, query->src, 16);
+	}
+	put_be16(udp, query->dport);
+	put_be16(udp + 2, query->sport);
+	put_be16(udp + 4, UDP_HEADER_LEN + len);
+	memcpy(udp + UDP_HEADER_LEN, payload, len);
+	/* Pseudo-header: source, destination, protocol, UDP length (RFC 768, RFC 8200 8.1). */
+	uint8_t pseudo[4] = {0, PKT_PROTO_UDP, 0, 0};
+	put_be16(pseudo + 2, UDP_HEADER_LEN + len);
+	uint32_t sum = csum_add(0, query->dst, addr_len);
+	sum = csum_add(sum, query->src, addr_len);
+	sum = csum_add(sum, pseudo, sizeof(pseudo));
+	sum = csum_add(sum, udp, UDP_HEADER_LEN + len);
+	uint16_t c = csum_fold(sum);
+	put_be16(udp + 6, c == 0 ? 0xffff : c); /* 0 means "no checksum" in UDP */
+	return (int)total;
 }

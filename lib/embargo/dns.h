@@ -50,10 +50,12 @@ struct dns_msg {
 
 /*
  * Parse the header and the questions of the DNS message in `buf` (exactly one message, as in
- * a UDP payload). Returns PARSE_OK, PARSE_NOT_MINE (shorter than a header, or an opcode/flag
- * pattern no DNS implementation sends), or PARSE_MALFORMED (a question runs past the buffer,
- * a bad label type, a compression pointer that does not point strictly backwards, too many
- * hops, a name over 255 octets).
+ * a UDP payload). Returns PARSE_OK; PARSE_NOT_MINE when shorter than a header (any 12 bytes or
+ * more are read as DNS: a gateway must not let a real query through unread); PARSE_MALFORMED
+ * when a question runs past the buffer, has a bad label type, too many pointer hops or a name
+ * over 255 octets, or a compression pointer that does not point strictly backwards. Questions
+ * read before the fault stay in q[] (nquestions), and a name reached through a forward pointer
+ * is still read (bounded by DNS_POINTER_HOPS_MAX), since a resolver might follow it.
  */
 enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *out);
 

@@ -99,6 +99,14 @@ struct pkt_link {
 enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
 				 struct pkt_link *out);
 
+/*
+ * Build, in `out` (`size` bytes), an IP + UDP datagram answering the UDP packet `query`: source
+ * and destination addresses and ports swapped, `payload` as data, hop limit 64, header and UDP
+ * checksums computed. Returns the datagram length, or -EINVAL (query not UDP) / -ENOSPC.
+ */
+int pkt_build_udp_reply(const struct pkt *query, const uint8_t *payload, size_t len, uint8_t *out,
+			size_t size);
+
 /* Format the packet's address `addr` (src or dst of `p`) into `buf` (at least 46 bytes). */
 const char *pkt_addr_str(const struct pkt *p, const uint8_t *addr, char *buf, size_t size);
 

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* embargod's lifecycle: open the queues and raw sockets, drop privileges, run one worker per
+ * queue, reload the blocklist on SIGHUP, and stop cleanly on SIGTERM/SIGINT. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "embargo_config.h"
+#include "embargo/policy.h"
+#include "daemon.h"
+#include "log.h"
+#include "worker.h"
+
+#if EMBARGO_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+/* How long a reload waits for every worker to let go of the old policy before freeing it. */
+#define RELOAD_QUIESCE_MS 3000
+/* Kernel socket buffer for each queue: a burst of full-size packets fits. */
+#define QUEUE_RCVBUF_BYTES (8u * 1024 * 1024)
+
+struct daemon {
+	const struct embargod_opts *o;
+	struct worker_shared shared;
+	struct worker workers[DAEMON_QUEUES_MAX];
+	unsigned nworkers;
+	struct event_base *base;
+	uint32_t generation;
+	int ready_fd; /* write end of the pipe the parent waits on (daemon mode), else -1 */
+};
+
+static void notify(const char *state)
+{
+#if EMBARGO_HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+/* Keep CAP_NET_ADMIN (nfnetlink checks it on every verdict) and CAP_NET_RAW (forged DNS
+ * answers) across the switch to `user`; drop every other capability. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		log_msg(LOG_ERR, "startup", "unknown user '%s'", user);
+		return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 || setgroups(0, NULL) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		log_msg(LOG_ERR, "startup", "cannot switch to user '%s': %s", user,
+			strerror(errno));
+		return -1;
+	}
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	uint32_t keep = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW);
+	data[0].effective = keep;
+	data[0].permitted = keep;
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		log_msg(LOG_ERR, "startup", "cannot keep CAP_NET_ADMIN/CAP_NET_RAW: %s",
+			strerror(errno));
+		return -1;
+	}
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	return 0;
+}
+
+static int write_pid_file(const char *path)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755); /* the runtime directory may not exist yet */
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_msg(LOG_ERR, "startup", "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	dprintf(fd, "%ld\n", (long)getpid());
+	close(fd);
+	return 0;
+}
+
+/* Fork into the background. The parent waits until the child says it is ready (or fails) so
+ * that its exit status tells the truth. Returns in the child only. */
+static int daemonize(struct daemon *d)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == -1) {
+		return -1;
+	}
+	if (pid > 0) {
+		char c = 0;
+		close(fds[1]);
+		ssize_t n;
+		do {
+			n = read(fds[0], &c, 1);
+		} while (n == -1 && errno == EINTR);
+		_exit(n == 1 && c == 'R' ? 0 : 1);
+	}
+	close(fds[0]);
+	d->ready_fd = fds[1];
+	if (setsid() == -1) {
+		return -1;
+	}
+	if (chdir("/") == -1) {
+		return -1;
+	}
+	return 0;
+}
+
+static void report_ready(struct daemon *d)
+{
+	notify("READY=1");
+	if (d->ready_fd != -1) {
+		int null = open("/dev/null", O_RDWR);
+		if (null != -1) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+		ssize_t n = write(d->ready_fd, "R", 1);
+		(void)n;
+		close(d->ready_fd);
+		d->ready_fd = -1;
+	}
+}
+
+/* Wait until every worker has passed a point where it holds no reference to policies older
+ * than `gen`. False on timeout. */
+static bool wait_quiescent(struct daemon *d, uint32_t gen)
+{
+	for (unsigned waited = 0; waited < RELOAD_QUIESCE_MS; waited += 10) {
+		bool all = true;
+		for (unsigned i = 0; i < d->nworkers; i++) {
+			if (atomic_load(&d->workers[i].seen_generation) < gen) {
+				all = false;
+			}
+		}
+		if (all) {
+			return true;
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
+static void reload(struct daemon *d)
+{
+	char err[512];
+	notify("RELOADING=1");
+	struct policy *fresh = load_policy(d->o, err, sizeof(err));
+	if (fresh == NULL) {
+		log_msg(LOG_ERR, "reload", "keeping the running blocklist: %s", err);
+		notify("READY=1");
+		return;
+	}
+	fresh->generation = ++d->generation;
+	struct policy *old = atomic_exchange(&d->shared.policy, fresh);
+	atomic_store(&d->shared.generation, d->generation);
+	log_msg(LOG_INFO, "reload", "blocklist generation %" PRIu32 ": %zu rules (was %zu)",
+		d->generation, domainset_count(fresh->ds), domainset_count(old->ds));
+	if (wait_quiescent(d, d->generation)) {
+		policy_free(old);
+	} else {
+		/* A worker did not come round in time: leaking is safer than a use-after-free. */
+		log_msg(LOG_WARNING, "reload", "old blocklist kept in memory: a worker is busy");
+	}
+	notify("READY=1");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_msg(LOG_INFO, "shutdown", "signal %d: stopping", (int)sig);
+	notify("STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static void log_totals(const struct daemon *d)
+{
+	struct worker_stats t;
+	memset(&t, 0, sizeof(t));
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		const struct worker_stats *s = &d->workers[i].stats;
+		t.received += s->received;
+		t.accepted += s->accepted;
+		t.dropped += s->dropped;
+		t.repeated += s->repeated;
+		t.named += s->named;
+		t.blocked += s->blocked;
+		t.alerted += s->alerted;
+		t.dns_forged += s->dns_forged;
+		t.dns_forge_failed += s->dns_forge_failed;
+		t.enobufs += s->enobufs;
+		t.send_errors += s->send_errors;
+	}
+	log_msg(LOG_INFO, "shutdown",
+		"totals: received=%" PRIu64 " verdicts=%" PRIu64 " accepted=%" PRIu64
+		" dropped=%" PRIu64 " rejected=%" PRIu64 " named=%" PRIu64 " blocked=%" PRIu64
+		" alerted=%" PRIu64 " dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64
+		" enobufs=%" PRIu64 " send_errors=%" PRIu64,
+		t.received, t.accepted + t.dropped + t.repeated, t.accepted, t.dropped, t.repeated,
+		t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed, t.enobufs,
+		t.send_errors);
+}
+
+static int open_queues(struct daemon *d)
+{
+	const struct embargod_opts *o = d->o;
+	struct inspect_limits lim;
+	char err[256];
+
+	inspect_limits_default(&lim);
+	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
+		struct worker *w = &d->workers[d->nworkers];
+		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
+					     !o->fail_closed, QUEUE_RCVBUF_BYTES};
+		w->queue = (uint16_t)q;
+		w->shared = &d->shared;
+		w->nfq = nfqueue_open(&cfg, err, sizeof(err));
+		if (w->nfq == NULL) {
+			log_msg(LOG_ERR, "startup", "%s", err);
+			return -1;
+		}
+		w->in = inspector_new(&lim);
+		if (w->in == NULL) {
+			log_msg(LOG_ERR, "startup", "out of memory");
+			nfqueue_close(w->nfq);
+			return -1;
+		}
+		d->nworkers++;
+	}
+	return 0;
+}
+
+static void close_all(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		nfqueue_close(d->workers[i].nfq);
+		inspector_free(d->workers[i].in);
+	}
+	d->nworkers = 0;
+	inject_close(&d->shared.inject);
+	policy_free(atomic_load(&d->shared.policy));
+}
+
+int daemon_run(const struct embargod_opts *o)
+{
+	static struct daemon d;
+	char err[512];
+	int status = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.ready_fd = -1;
+	log_open(o->log_facility, o->foreground);
+
+	struct policy *p = load_policy(o, err, sizeof(err));
+	if (p == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 3;
+	}
+	p->generation = d.generation = 1;
+	atomic_init(&d.shared.policy, p);
+	atomic_init(&d.shared.generation, 1);
+	atomic_init(&d.shared.stop, false);
+	d.shared.dns_reply.kind = o->dns_answer;
+	memcpy(d.shared.dns_reply.sinkhole_v4, o->sinkhole_v4, 4);
+	memcpy(d.shared.dns_reply.sinkhole_v6, o->sinkhole_v6, 16);
+	d.shared.dns_reply.ttl = 60;
+	d.shared.mark_allow = o->mark_allow;
+	d.shared.mark_block = o->mark_block;
+	d.shared.mark_reject = o->mark_reject;
+	d.shared.mark_mask = o->mark_mask;
+	d.shared.inject.fd4 = d.shared.inject.fd6 = -1;
+
+	if (open_queues(&d) != 0) {
+		close_all(&d);
+		return 1;
+	}
+	if (inject_open(&d.shared.inject) != 0) {
+		log_msg(LOG_WARNING, "startup",
+			"no raw socket (%s): blocked DNS queries are dropped "
+			"without an answer",
+			strerror(errno));
+	}
+	if (!o->foreground && daemonize(&d) != 0) {
+		log_msg(LOG_ERR, "startup", "cannot fork into the background: %s", strerror(errno));
+		close_all(&d);
+		return 1;
+	}
+	if (o->pid_file != NULL && write_pid_file(o->pid_file) != 0) {
+		goto out;
+	}
+	if (o->user != NULL && drop_privileges(o->user) != 0) {
+		goto out;
+	}
+	d.base = event_base_new();
+	struct event *sig[3] = {NULL, NULL, NULL};
+	const int signums[3] = {SIGHUP, SIGTERM, SIGINT};
+	if (d.base == NULL) {
+		log_msg(LOG_ERR, "startup", "cannot create event loop");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (unsigned i = 0; i < 3; i++) {
+		sig[i] = evsignal_new(d.base, signums[i], on_signal, &d);
+		if (sig[i] == NULL || event_add(sig[i], NULL) != 0) {
+			log_msg(LOG_ERR, "startup", "cannot handle signal %d", signums[i]);
+			goto out_events;
+		}
+	}
+	for (unsigned i = 0; i < d.nworkers; i++) {
+		atomic_init(&d.workers[i].seen_generation, 1);
+		if (worker_start(&d.workers[i]) != 0) {
+			log_msg(LOG_ERR, "startup", "cannot start worker for queue %u",
+				d.workers[i].queue);
+			atomic_store(&d.shared.stop, true);
+			goto out_join;
+		}
+	}
+	log_msg(LOG_INFO, "startup",
+		"embargod %s: queues %u-%u, %zu rules from %u file(s), fail-%s, dns answer %s",
+		EMBARGO_VERSION, o->queue_first, o->queue_last, domainset_count(p->ds),
+		o->nblocklists, o->fail_closed ? "closed" : "open",
+		o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
+		: o->dns_answer == DNS_REPLY_REFUSED ? "refused"
+						     : "sinkhole");
+	report_ready(&d);
+	event_base_dispatch(d.base);
+	status = 0;
+	atomic_store(&d.shared.stop, true);
+out_join:
+	for (unsigned i = 0; i < d.nworkers; i++) {
+		worker_join(&d.workers[i]);
+	}
+	log_totals(&d);
+out_events:
+	for (unsigned i = 0; i < 3; i++) {
+		if (sig[i] != NULL) {
+			event_free(sig[i]);
+		}
+	}
+	event_base_free(d.base);
+out:
+	close_all(&d);
+	if (o->pid_file != NULL && status == 0) {
+		unlink(o->pid_file);
+	}
+	return status;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* daemon: lifecycle of embargod (sockets, privileges, workers, signals, reload, shutdown). */
+#ifndef EMBARGOD_DAEMON_H
+#define EMBARGOD_DAEMON_H
+
+#include <stddef.h>
+
+#include "options.h"
+
+/* Queues (and so worker threads) one daemon serves. */
+#define DAEMON_QUEUES_MAX 64
+
+struct policy;
+
+/* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
+int daemon_run(const struct embargod_opts *o);
+
+/* Load the blocklist named by the options (main.c). NULL with a message in `err` on failure. */
+struct policy *load_policy(const struct embargod_opts *o, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Forged DNS answers: the reply is built in lib/ (dns_reply_build, pkt_build_udp_reply) and
+ * sent here through raw sockets that carry their own IP header. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "inject.h"
+
+/* A reply never needs more than the query plus one record and an OPT record; queries over UDP
+ * are at most 64 KiB but a gateway sees far smaller ones. */
+#define INJECT_BUF 4096
+
+int inject_open(struct inject *inj)
+{
+	inj->fd4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	/* IPPROTO_RAW on AF_INET6 implies that the IPv6 header is included. */
+	inj->fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (inj->fd4 == -1 && inj->fd6 == -1) {
+		return -errno;
+	}
+	return 0;
+}
+
+void inject_close(struct inject *inj)
+{
+	if (inj->fd4 != -1) {
+		close(inj->fd4);
+		inj->fd4 = -1;
+	}
+	if (inj->fd6 != -1) {
+		close(inj->fd6);
+		inj->fd6 = -1;
+	}
+}
+
+int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
+		     size_t dns_len, const struct dns_reply_opts *opts)
+{
+	uint8_t reply[INJECT_BUF], datagram[INJECT_BUF + 64];
+	struct dns_msg msg;
+
+	if (dns_msg_parse(dns, dns_len, &msg) != PARSE_OK) {
+		return -EINVAL;
+	}
+	int n = dns_reply_build(dns, dns_len, &msg, opts, reply, sizeof(reply));
+	if (n < 0) {
+		return n;
+	}
+	int len = pkt_build_udp_reply(query, reply, (size_t)n, datagram, sizeof(datagram));
+	if (len < 0) {
+		return len;
+	}
+	ssize_t sent;
+	if (query->ip_version == 4) {
+		struct sockaddr_in to = {.sin_family = AF_INET};
+		memcpy(&to.sin_addr, query->src, 4);
+		if (inj->fd4 == -1) {
+			return -EAFNOSUPPORT;
+		}
+		sent = sendto(inj->fd4, datagram, (size_t)len, 0, (struct sockaddr *)&to,
+			      sizeof(to));
+	} else {
+		struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+		memcpy(&to.sin6_addr, query->src, 16);
+		if (inj->fd6 == -1) {
+			return -EAFNOSUPPORT;
+		}
+		sent = sendto(inj->fd6, datagram, (size_t)len, 0, (struct sockaddr *)&to,
+			      sizeof(to));
+	}
+	return sent == -1 ? -errno : 0;
+}

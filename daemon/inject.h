@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* inject: send forged DNS answers to clients through raw sockets. */
+#ifndef EMBARGOD_INJECT_H
+#define EMBARGOD_INJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embargo/dns.h"
+#include "embargo/packet.h"
+
+struct inject {
+	int fd4; /* AF_INET raw socket with IP_HDRINCL, -1 if unavailable */
+	int fd6; /* AF_INET6 raw socket with the header included, -1 if unavailable */
+};
+
+/* Open the raw sockets (needs CAP_NET_RAW). Returns 0, or -errno when neither opens. */
+int inject_open(struct inject *inj);
+void inject_close(struct inject *inj);
+
+/*
+ * Answer the DNS query carried by `query` (the client's packet, as parsed) with the reply the
+ * options ask for, sent from the server's address and port back to the client. `dns` is the
+ * query message inside the packet. Returns 0 or -errno (-EINVAL when the query cannot be
+ * answered, e.g. it has no question).
+ */
+int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
+		     size_t dns_len, const struct dns_reply_opts *opts);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nfqueue: one NFQUEUE binding over its own netlink socket: receive packets, send verdicts. */
+#ifndef EMBARGOD_NFQUEUE_H
+#define EMBARGOD_NFQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Verdicts (the kernel's NF_DROP, NF_ACCEPT, NF_REPEAT values). */
+enum nfqueue_verdict {
+	NFQUEUE_DROP = 0,
+	NFQUEUE_ACCEPT = 1,
+	NFQUEUE_REPEAT = 4,
+};
+
+struct nfqueue_config {
+	uint16_t queue;
+	uint32_t copy_range;   /* bytes of each packet copied to userspace */
+	uint32_t maxlen;       /* packets the kernel holds for this queue */
+	bool fail_open;	       /* accept (not drop) when the queue is full */
+	uint32_t rcvbuf_bytes; /* socket receive buffer */
+};
+
+/* One packet handed to the daemon. Pointers are into the receive buffer: valid until the next
+ * nfqueue_receive call. */
+struct nfqueue_packet {
+	uint32_t id;
+	const uint8_t *payload; /* from the IP header */
+	size_t len;		/* bytes copied */
+	size_t orig_len;	/* bytes of the packet (> len when the copy was cut) */
+	bool has_ct_mark;
+	uint32_t ct_mark;
+	bool has_hwaddr;
+	uint8_t hwaddr[8];
+	uint16_t hwaddr_len;
+	uint16_t hw_protocol; /* EtherType, host byte order */
+};
+
+struct nfqueue;
+
+/* Open a netlink socket, bind `cfg->queue` and configure it. On failure returns NULL and writes
+ * a message to `err`. */
+struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t err_size);
+
+/* File descriptor to wait on for readability (non-blocking). */
+int nfqueue_fd(const struct nfqueue *q);
+
+/*
+ * Read one datagram of packet messages (several packets may share it) and call `cb` for each.
+ * Returns the number of packets, 0 when nothing was waiting (EAGAIN), or -errno. -ENOBUFS means
+ * the kernel dropped messages for this socket (counted by the caller; reading continues).
+ */
+int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueue_packet *p),
+		    void *ctx);
+
+/*
+ * Queue a verdict into the pending batch; `set_ct_mark` writes `ct_mark` as the connection's
+ * mark, `set_pkt_mark` sets the packet mark (used with NFQUEUE_REPEAT). The batch goes to the
+ * kernel in one send with nfqueue_flush (called automatically when the batch buffer is full).
+ * Returns 0 or -errno from a flush.
+ */
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_ct_mark,
+		    uint32_t ct_mark, bool set_pkt_mark, uint32_t pkt_mark);
+
+/* Send every pending verdict. Returns 0 or -errno. */
+int nfqueue_flush(struct nfqueue *q);
+
+/* Verdicts waiting in the batch. */
+unsigned nfqueue_pending(const struct nfqueue *q);
+
+/* Unbind the queue and close the socket (pending verdicts are flushed first). NULL ignored. */
+void nfqueue_close(struct nfqueue *q);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Command-line options of embargod, shared by main.c and the parts that act on them. */
+#ifndef EMBARGOD_OPTIONS_H
+#define EMBARGOD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "embargo/dns.h"
+
+#define OPT_BLOCKLISTS_MAX 64
+
+struct embargod_opts {
+	const char *blocklists[OPT_BLOCKLISTS_MAX]; /* -b FILE, in order */
+	unsigned nblocklists;
+	const char *config_path; /* -c FILE */
+	bool check_config;	 /* --check-config */
+	/* replay */
+	const char *replay_path; /* --replay FILE */
+	bool names_only;	 /* --names */
+	bool quiet;		 /* -q */
+	/* daemon */
+	bool foreground;      /* -f */
+	uint16_t queue_first; /* -q/--queue A[-B] */
+	uint16_t queue_last;
+	const char *pid_file;		/* -p FILE */
+	const char *user;		/* -u USER */
+	bool fail_closed;		/* --fail-closed */
+	enum dns_reply_kind dns_answer; /* --dns-answer */
+	uint8_t sinkhole_v4[4];
+	uint8_t sinkhole_v6[16];
+	uint32_t mark_allow, mark_block, mark_reject, mark_mask; /* --marks */
+	uint32_t copy_range;					 /* --copy-range BYTES */
+	uint32_t queue_maxlen;					 /* --queue-maxlen PACKETS */
+	int log_facility;					 /* --log-facility */
+};
+
+#endif

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A queue worker: receive packets, inspect, decide, answer with a verdict, in its own thread
+ * and libevent loop. */
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert.h"
+#include "embargo/policy.h"
+#include "log.h"
+#include "worker.h"
+
+/* Datagrams read per wake-up before verdicts are flushed and other events get a turn. */
+#define WORKER_RECV_BATCH 64
+/* Datagrams answered at shutdown before the queue is unbound (traffic may keep coming). */
+#define WORKER_SHUTDOWN_DRAIN 4096
+/* Housekeeping tick: flow expiry, policy generation, stop flag. */
+#define WORKER_TICK_MS 100
+
+/* Flow verdicts remembered by the inspector (inspect_decide). */
+enum flow_verdict {
+	FLOW_ALLOW = 1,
+	FLOW_DROP = 2,
+	FLOW_REJECT = 3,
+};
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct packet_ctx {
+	struct worker *w;
+	const struct policy *policy;
+	uint64_t now_ms;
+};
+
+static void count_state(struct worker_stats *st, enum inspect_state s)
+{
+	switch (s) {
+	case INSPECT_NAMED:
+		st->named++;
+		break;
+	case INSPECT_NAMELESS:
+		st->nameless++;
+		break;
+	case INSPECT_MALFORMED:
+		st->malformed++;
+		break;
+	case INSPECT_PENDING:
+		st->pending++;
+		break;
+	case INSPECT_DECIDED:
+		st->decided++;
+		break;
+	case INSPECT_IGNORED:
+		st->ignored++;
+		break;
+	}
+}
+
+static bool is_dns(enum inspect_proto p)
+{
+	return p == INSPECT_PROTO_DNS || p == INSPECT_PROTO_DNS_TCP;
+}
+
+/* Send the verdict for a flow verdict code, with the marks that make the kernel carry it out
+ * for the rest of the flow. */
+static void apply_flow_verdict(struct worker *w, const struct nfqueue_packet *p,
+			       enum flow_verdict fv, bool mark_flow)
+{
+	const struct worker_shared *sh = w->shared;
+	uint32_t base = p->has_ct_mark ? p->ct_mark & ~sh->mark_mask : 0;
+	bool ct = mark_flow && p->has_ct_mark;
+	int rc;
+
+	switch (fv) {
+	case FLOW_ALLOW:
+		rc = nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, ct, base | sh->mark_allow,
+				     false, 0);
+		w->stats.accepted++;
+		break;
+	case FLOW_DROP:
+		rc = nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, ct, base | sh->mark_block, false,
+				     0);
+		w->stats.dropped++;
+		break;
+	case FLOW_REJECT:
+	default:
+		/* The packet goes round the hook again with the reject mark; the first rule of
+		 * the chain answers it (TCP RST, ICMP unreachable). */
+		rc = nfqueue_verdict(w->nfq, p->id, NFQUEUE_REPEAT, ct, base | sh->mark_block, true,
+				     sh->mark_reject);
+		w->stats.repeated++;
+		break;
+	}
+	if (rc != 0) {
+		w->stats.send_errors++;
+	}
+}
+
+static void accept_plain(struct worker *w, const struct nfqueue_packet *p)
+{
+	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0, false, 0) != 0) {
+		w->stats.send_errors++;
+	}
+	w->stats.accepted++;
+}
+
+static void drop_plain(struct worker *w, const struct nfqueue_packet *p)
+{
+	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, false, 0, false, 0) != 0) {
+		w->stats.send_errors++;
+	}
+	w->stats.dropped++;
+}
+
+static enum flow_verdict flow_verdict_of(enum action a)
+{
+	switch (a) {
+	case ACTION_DROP:
+		return FLOW_DROP;
+	case ACTION_REJECT:
+		return FLOW_REJECT;
+	default:
+		return FLOW_ALLOW;
+	}
+}
+
+/* Blocked DNS over UDP: answer the client at once and drop the query. */
+static void block_dns_udp(struct worker *w, const struct nfqueue_packet *p,
+			  const struct inspect_result *r, enum action a)
+{
+	if (a == ACTION_REJECT) {
+		int rc = inject_dns_reply(&w->shared->inject, &r->pkt, r->dns_msg.ptr,
+					  r->dns_msg.len, &w->shared->dns_reply);
+		if (rc == 0) {
+			w->stats.dns_forged++;
+		} else {
+			w->stats.dns_forge_failed++;
+		}
+	}
+	drop_plain(w, p);
+}
+
+static void on_packet(void *arg, const struct nfqueue_packet *p)
+{
+	static _Thread_local struct inspect_result r;
+	struct packet_ctx *ctx = arg;
+	struct worker *w = ctx->w;
+	struct policy_decision d = {ACTION_NONE, NULL, 0};
+
+	w->stats.received++;
+	if (p->payload == NULL || p->len == 0) {
+		accept_plain(w, p);
+		return;
+	}
+	inspect_packet(w->in, p->payload, p->len, p->orig_len > p->len, ctx->now_ms, &r);
+	count_state(&w->stats, r.state);
+	w->stats.by_proto[r.proto]++;
+
+	switch (r.state) {
+	case INSPECT_IGNORED:
+	case INSPECT_PENDING:
+		accept_plain(w, p);
+		return;
+	case INSPECT_DECIDED:
+		apply_flow_verdict(w, p, (enum flow_verdict)r.verdict, true);
+		return;
+	case INSPECT_NAMED:
+	case INSPECT_NAMELESS:
+	case INSPECT_MALFORMED:
+		break;
+	}
+	policy_decide(ctx->policy, &r, &d);
+	bool blocked = d.action == ACTION_DROP || d.action == ACTION_REJECT;
+	if (blocked) {
+		w->stats.blocked++;
+	} else if (d.action == ACTION_ALERT) {
+		w->stats.alerted++;
+	}
+	alert_decision(ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len);
+
+	if (r.proto == INSPECT_PROTO_DNS) {
+		if (blocked) {
+			block_dns_udp(w, p, &r, d.action);
+		} else {
+			accept_plain(w, p);
+		}
+		return;
+	}
+	enum flow_verdict fv = flow_verdict_of(d.action);
+	if (is_dns(r.proto)) {
+		/* DNS over TCP: every message is inspected; a blocked one resets the connection. */
+		apply_flow_verdict(w, p, fv, fv != FLOW_ALLOW);
+		return;
+	}
+	inspect_decide(w->in, &r, (uint8_t)fv);
+	apply_flow_verdict(w, p, fv, true);
+}
+
+/* Read and answer what is waiting, up to WORKER_RECV_BATCH datagrams. */
+static void drain(struct worker *w, unsigned max_datagrams)
+{
+	struct packet_ctx ctx = {w, atomic_load_explicit(&w->shared->policy, memory_order_acquire),
+				 monotonic_ms()};
+	for (unsigned i = 0; i < max_datagrams; i++) {
+		int n = nfqueue_receive(w->nfq, on_packet, &ctx);
+		if (n == 0) {
+			break;
+		}
+		if (n == -ENOBUFS) {
+			/* The kernel could not queue messages to us; with fail-open they were
+			 * accepted, else dropped. Count and keep reading. */
+			w->stats.enobufs++;
+			continue;
+		}
+		if (n < 0) {
+			w->stats.recv_errors++;
+			break;
+		}
+	}
+	if (nfqueue_flush(w->nfq) != 0) {
+		w->stats.send_errors++;
+	}
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	drain(arg, WORKER_RECV_BATCH);
+}
+
+struct tick_ctx {
+	struct worker *w;
+	struct event_base *base;
+};
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct tick_ctx *t = arg;
+	(void)fd;
+	(void)what;
+	inspect_expire(t->w->in, monotonic_ms());
+	/* Outside any packet: whatever policy was loaded before is no longer in use here. */
+	atomic_store_explicit(&t->w->seen_generation,
+			      atomic_load_explicit(&t->w->shared->generation, memory_order_acquire),
+			      memory_order_release);
+	if (atomic_load(&t->w->shared->stop)) {
+		event_base_loopbreak(t->base);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct event_base *base = event_base_new();
+	if (base == NULL) {
+		log_msg(LOG_ERR, "worker", "queue %u: cannot create event loop", w->queue);
+		return NULL;
+	}
+	struct event *rd =
+		event_new(base, nfqueue_fd(w->nfq), EV_READ | EV_PERSIST, on_readable, w);
+	struct tick_ctx tc = {w, base};
+	struct event *tick = event_new(base, -1, EV_PERSIST, on_tick, &tc);
+	struct timeval tv = {0, WORKER_TICK_MS * 1000};
+	if (rd == NULL || tick == NULL || event_add(rd, NULL) != 0 || event_add(tick, &tv) != 0) {
+		log_msg(LOG_ERR, "worker", "queue %u: cannot register events", w->queue);
+	} else {
+		event_base_dispatch(base);
+	}
+	/* Shutdown: answer everything already waiting on the socket. */
+	drain(w, WORKER_SHUTDOWN_DRAIN);
+	if (rd != NULL) {
+		event_free(rd);
+	}
+	if (tick != NULL) {
+		event_free(tick);
+	}
+	event_base_free(base);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc != 0) {
+		return -rc;
+	}
+	w->started = true;
+	return 0;
+}
+
+void worker_join(struct worker *w)
+{
+	if (w->started) {
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* worker: one thread per NFQUEUE number, with its own netlink socket, event loop and flow state. */
+#ifndef EMBARGOD_WORKER_H
+#define EMBARGOD_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "embargo/dns.h"
+#include "embargo/inspect.h"
+#include "inject.h"
+#include "nfqueue.h"
+
+struct policy;
+
+/* What every worker shares: read-mostly settings and the current policy. */
+struct worker_shared {
+	_Atomic(struct policy *) policy; /* swapped whole on reload */
+	atomic_uint generation;		 /* bumped after each swap */
+	atomic_bool stop;
+	struct inject inject;
+	struct dns_reply_opts dns_reply;
+	uint32_t mark_allow, mark_block, mark_reject, mark_mask;
+};
+
+/* Counters of one worker. Every received packet gets exactly one verdict:
+ * received == accepted + dropped + repeated. */
+struct worker_stats {
+	uint64_t received, accepted, dropped, repeated;
+	uint64_t named, nameless, malformed, pending, ignored, decided;
+	uint64_t blocked, alerted, dns_forged, dns_forge_failed;
+	uint64_t enobufs, recv_errors, send_errors;
+	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
+};
+
+struct worker {
+	uint16_t queue;
+	struct nfqueue *nfq;
+	struct inspector *in;
+	struct worker_shared *shared;
+	pthread_t thread;
+	atomic_uint seen_generation; /* policy generation this worker has moved on to */
+	struct worker_stats stats;
+	bool started;
+};
+
+/* Start the worker's thread; returns 0 or -errno. */
+int worker_start(struct worker *w);
+
+/* Wait for the worker's thread after shared->stop was set: it answers every packet already
+ * received, then returns. */
+void worker_join(struct worker *w);
+
+#endif
