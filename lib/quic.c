@@ -275,12 +275,9 @@ static int initial_open(struct quic_crypto *c, const struct quic_keys *k, const 
 	uint8_t mask[QUIC_HP_MASK_LEN];
 
 	/* RFC 9001 section 5.4.2: the sample starts 4 bytes into the packet number field; a
-	 * packet too short for it (or for the tag) cannot be a valid Initial. */
-	if (h->len - h->pn_offset < QUIC_PN_MAX_LEN + QUIC_HP_SAMPLE_LEN) {
-		return -EMSGSIZE;
-	}
+	 * packet too short for it cannot be a valid Initial. */
 	const uint8_t *hdr = rd_ptr(&r, h->pn_offset);
-	const uint8_t *pn_field = r.pos;
+	struct rd pn_r = r; /* from the packet number to the end of the packet */
 	rd_skip(&r, QUIC_PN_MAX_LEN);
 	const uint8_t *sample = rd_ptr(&r, QUIC_HP_SAMPLE_LEN);
 	if (hdr == NULL || sample == NULL) {
@@ -292,21 +289,22 @@ static int initial_open(struct quic_crypto *c, const struct quic_keys *k, const 
 	}
 	p->first = (uint8_t)(h->first ^ (mask[0] & 0x0f));
 	unsigned pn_len = (p->first & 0x03) + 1u;
+	const uint8_t *pn_field = rd_ptr(&pn_r, pn_len); /* pn_len <= 4: checked above */
 	uint8_t pn_bytes[QUIC_PN_MAX_LEN];
 	uint64_t truncated = 0;
-	for (unsigned i = 0; i < pn_len; i++) {
+	for (unsigned i = 0; i < pn_len && pn_field != NULL; i++) {
 		pn_bytes[i] = (uint8_t)(pn_field[i] ^ mask[1 + i]);
 		truncated = truncated << 8 | pn_bytes[i];
 	}
 	p->pn = pn_decode(has_largest, largest, truncated, 8 * pn_len);
 
-	size_t body = h->len - h->pn_offset - pn_len;
-	if (body <= QUIC_TAG_LEN) {
+	/* The rest is the ciphertext and the tag; a packet must carry at least one frame. */
+	size_t body = rd_left(&pn_r);
+	if (pn_field == NULL || body <= QUIC_TAG_LEN) {
 		return -EMSGSIZE;
 	}
-	struct rd b = rd_make(pn_field + pn_len, body);
-	const uint8_t *ct = rd_ptr(&b, body - QUIC_TAG_LEN);
-	const uint8_t *tag = rd_ptr(&b, QUIC_TAG_LEN);
+	const uint8_t *ct = rd_ptr(&pn_r, body - QUIC_TAG_LEN);
+	const uint8_t *tag = rd_ptr(&pn_r, QUIC_TAG_LEN);
 	const struct span aad[3] = {
 		{&p->first, 1},
 		{hdr + 1, h->pn_offset - 1},
@@ -453,6 +451,44 @@ static void note_first(const struct quic_hdr *h, struct quic_result *out)
 	out->dcid = h->dcid;
 }
 
+/*
+ * The result of a datagram in which `seen` Initials were found and out->initials taken, `bad`
+ * the last problem met (NULL if none): see quic_datagram() in quic.h.
+ */
+static enum parse_result datagram_outcome(const struct quic_flow *f, size_t len,
+					  const struct quic_hdr *first, unsigned seen,
+					  const char *bad, struct quic_result *out)
+{
+	out->crypto_conflict = f->crypto.conflict;
+	out->crypto_overflow = f->crypto.overflow;
+	out->reason = bad;
+	if (!EMBARGO_HAVE_QUIC) {
+		out->reason = "quic-disabled";
+		return PARSE_NOT_MINE;
+	}
+	if (seen == 0) {
+		out->reason = len == 0 ? "empty" : not_mine_reason(first);
+		return PARSE_NOT_MINE;
+	}
+	/* A complete hello stands, unless every Initial of this datagram was refused. */
+	if (f->hello_complete && (out->initials > 0 || bad == NULL)) {
+		out->hello_complete = true;
+		out->hello = f->hello;
+		return PARSE_OK;
+	}
+	if (f->hello_bad != NULL) {
+		out->reason = f->hello_bad;
+		return PARSE_MALFORMED;
+	}
+	if (out->initials > 0) {
+		return PARSE_NEED_MORE;
+	}
+	if (out->reason == NULL) {
+		out->reason = "undecryptable";
+	}
+	return PARSE_MALFORMED;
+}
+
 enum parse_result quic_datagram(struct quic_flow *f, const uint8_t *buf, size_t len,
 				struct quic_result *out)
 {
@@ -512,32 +548,8 @@ enum parse_result quic_datagram(struct quic_flow *f, const uint8_t *buf, size_t 
 	}
 	quic_crypto_free(&c);
 	if (rd_left(&r) > 0 && out->packets == QUIC_PACKETS_PER_DATAGRAM_MAX) {
-		out->reason = "packet-limit";
+		bad = bad != NULL ? bad : "packet-limit";
 	}
 	out->initials = taken;
-	out->crypto_conflict = f->crypto.conflict;
-	out->crypto_overflow = f->crypto.overflow;
-	if (!EMBARGO_HAVE_QUIC) {
-		out->reason = "quic-disabled";
-		return PARSE_NOT_MINE;
-	}
-	if (seen == 0) {
-		out->reason = len == 0 ? "empty" : not_mine_reason(&first);
-		return PARSE_NOT_MINE;
-	}
-	if (f->hello_complete && (taken > 0 || bad == NULL)) {
-		out->hello_complete = true;
-		out->hello = f->hello;
-		return PARSE_OK;
-	}
-	if (f->hello_bad != NULL) {
-		out->reason = f->hello_bad;
-		return PARSE_MALFORMED;
-	}
-	if (taken > 0) {
-		out->reason = bad;
-		return PARSE_NEED_MORE;
-	}
-	out->reason = bad != NULL ? bad : "undecryptable";
-	return PARSE_MALFORMED;
+	return datagram_outcome(f, len, &first, seen, bad, out);
 }
