@@ -62,7 +62,8 @@ struct quic_keys {
 
 /*
  * Per-flow state, owned by the caller (one per client address and port), plain data that can
- * sit in an array: no allocation, no pointers except into the caller's CRYPTO storage. A flow
+ * sit in an array: no allocation; its only pointers are to the caller's CRYPTO storage and to
+ * static reason strings. A flow
  * follows one connection attempt: the keys come from the Destination Connection ID of its first
  * Initial (RFC 9001 section 5.2) and stay even when the client switches to the server's
  * connection ID; an Initial that only decrypts with keys from its own, different DCID (after a
@@ -93,7 +94,7 @@ struct quic_result {
 	uint32_t version;	    /* version of the first packet; 0 for VN, short or not QUIC */
 	enum quic_packet_kind kind; /* kind of the first packet in the datagram */
 	struct span dcid;	    /* DCID of the first packet (empty for short headers) */
-	unsigned packets;	    /* packets recognised in the datagram */
+	unsigned packets;	    /* packets walked in the datagram (coalesced ones included) */
 	unsigned initials;	    /* Initial packets decrypted from this datagram */
 	bool hello_complete;	    /* the flow's ClientHello is complete (hello is valid) */
 	bool crypto_conflict;	    /* CRYPTO bytes were offered twice with different content */
