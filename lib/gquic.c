@@ -54,7 +54,7 @@
 #define GQUIC_ENCRYPTED_MIN 50
 
 /* Little-endian readers on the shared cursor (gQUIC handshake messages are little-endian). */
-static uint32_t rd_le(struct rd *r, size_t n)
+static uint32_t read_le(struct rd *r, size_t n)
 {
 	uint32_t v = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -64,7 +64,7 @@ static uint32_t rd_le(struct rd *r, size_t n)
 }
 
 /* An n-byte unsigned field in the frame's byte order. */
-static uint64_t rd_field(struct rd *r, size_t n, bool big_endian)
+static uint64_t read_field(struct rd *r, size_t n, bool big_endian)
 {
 	uint64_t v = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -95,11 +95,11 @@ static int version_number(uint32_t version, uint8_t letter)
 /* Parse the handshake message at the start of the crypto stream data `r`. */
 static enum parse_result chlo_parse(struct rd *r, struct gquic_result *out)
 {
-	if (rd_left(r) < 4 || rd_le(r, 4) != GQUIC_TAG_CHLO) {
+	if (rd_left(r) < 4 || read_le(r, 4) != GQUIC_TAG_CHLO) {
 		out->reason = "gquic-no-chlo";
 		return PARSE_NOT_MINE;
 	}
-	uint32_t n = rd_le(r, 2);
+	uint32_t n = read_le(r, 2);
 	rd_skip(r, 2);
 	if (!rd_ok(r)) {
 		out->reason = "chlo-truncated";
@@ -114,8 +114,8 @@ static enum parse_result chlo_parse(struct rd *r, struct gquic_result *out)
 	uint32_t prev_end = 0;
 	uint32_t sni_start = 0, sni_end = 0;
 	for (uint32_t i = 0; i < n && rd_ok(&index); i++) {
-		uint32_t tag = rd_le(&index, 4);
-		uint32_t end = rd_le(&index, 4);
+		uint32_t tag = read_le(&index, 4);
+		uint32_t end = read_le(&index, 4);
 		if (i > 0 && tag <= prev_tag) {
 			out->reason = "chlo-tag-order";
 			return PARSE_MALFORMED;
@@ -165,9 +165,9 @@ static enum parse_result frames_walk(struct rd *r, bool big_endian, struct gquic
 		unsigned off_code = (type >> 2) & 0x07;
 		size_t off_len = off_code == 0 ? 0 : off_code + 1u;
 		size_t sid_len = (type & 0x03) + 1u;
-		uint64_t sid = rd_field(r, sid_len, big_endian);
-		(void)rd_field(r, off_len, big_endian);
-		size_t data_len = (type & 0x20) ? (size_t)rd_field(r, 2, big_endian) : rd_left(r);
+		uint64_t sid = read_field(r, sid_len, big_endian);
+		(void)read_field(r, off_len, big_endian);
+		size_t data_len = (type & 0x20) ? (size_t)read_field(r, 2, big_endian) : rd_left(r);
 		struct rd data = rd_sub(r, data_len);
 		if (!rd_ok(r)) {
 			out->reason = "truncated-frame";

@@ -32,7 +32,7 @@
 #define QUIC_PN_MAX_LEN 4
 /* RFC 9000 section 17.2: the two type bits of the first byte. */
 #define QUIC_LONG_TYPE(b) (((b) >> 4) & 0x03)
-/* RFC 8999 section 5.1: in an unknown version a CID can be up to 255 bytes. */
+/* RFC 9000 section 12.3: packet numbers run from 0 to 2^62 - 1. */
 #define QUIC_PACKET_NUMBER_MAX ((1ull << 62) - 1)
 
 /* Initial salts (RFC 9001 section 5.2 and the drafts before it, RFC 9369 section 3.3.1). */
