@@ -7,8 +7,10 @@
 
 #include "embargo_config.h"
 #include "embargo/dns.h"
+#include "embargo/gquic.h"
 #include "embargo/http.h"
 #include "embargo/inspect.h"
+#include "embargo/quic.h"
 #include "embargo/stream.h"
 #include "embargo/tls.h"
 
@@ -64,7 +66,8 @@ struct inspector {
 	uint8_t *buffers;	     /* max_buffers * buffer_bytes */
 	uint32_t *free_buffers;	     /* stack of free buffer indices */
 	uint32_t nfree_buffers;
-	uint8_t *tls_scratch; /* TLS_HELLO_MAX, for hellos that span records */
+	uint8_t *tls_scratch;	/* TLS_HELLO_MAX, for hellos that span records */
+	struct quic_flow *quic; /* QUIC state of the flow holding buffer i, at index i */
 	struct inspect_stats stats;
 };
 
@@ -103,8 +106,9 @@ struct inspector *inspector_new(const struct inspect_limits *lim)
 	in->buffers = malloc((size_t)in->lim.max_buffers * in->lim.buffer_bytes + 1);
 	in->free_buffers = malloc(((size_t)in->lim.max_buffers + 1) * sizeof(uint32_t));
 	in->tls_scratch = malloc(TLS_HELLO_MAX);
+	in->quic = calloc((size_t)in->lim.max_buffers + 1, sizeof(*in->quic));
 	if (in->flows == NULL || in->buckets == NULL || in->buffers == NULL ||
-	    in->free_buffers == NULL || in->tls_scratch == NULL) {
+	    in->free_buffers == NULL || in->tls_scratch == NULL || in->quic == NULL) {
 		inspector_free(in);
 		return NULL;
 	}
@@ -134,6 +138,7 @@ void inspector_free(struct inspector *in)
 	free(in->buffers);
 	free(in->free_buffers);
 	free(in->tls_scratch);
+	free(in->quic);
 	free(in);
 }
 
@@ -656,6 +661,80 @@ static void inspect_tcp(struct inspector *in, const struct pkt *p, uint64_t now_
 
 /* ---- UDP ---- */
 
+/* Google QUIC (Q043..Q046): the CHLO is in clear text. True when the datagram was one. */
+static bool inspect_gquic(const struct pkt *p, struct inspect_result *out)
+{
+	struct gquic_result g;
+	enum parse_result r = gquic_chlo_sni(p->payload, p->payload_len, &g);
+	if (r == PARSE_NOT_MINE) {
+		return false;
+	}
+	out->proto = INSPECT_PROTO_GQUIC;
+	out->quic_version = g.version;
+	if (r == PARSE_MALFORMED) {
+		result_set(out, INSPECT_MALFORMED, g.reason);
+	} else if (r == PARSE_NEED_MORE) {
+		result_set(out, INSPECT_PENDING, g.reason);
+	} else if (!g.has_sni) {
+		result_set(out, INSPECT_NAMELESS, "no-sni");
+	} else {
+		result_text_name(out, g.sni, "bad-sni");
+	}
+	return true;
+}
+
+/* IETF QUIC: decrypt the client's Initials and read the ClientHello they carry, which may
+ * span several datagrams; the flow keeps a reassembly buffer until the hello is complete. */
+static void inspect_quic(struct inspector *in, const struct pkt *p, struct flow *f,
+			 const struct flow_key *k, uint64_t now_ms, struct inspect_result *out)
+{
+	bool fresh = f == NULL;
+	if (fresh) {
+		f = flow_create(in, k, now_ms);
+	}
+	if (f->buffer == NO_INDEX) {
+		if (!buffer_take(in, f)) {
+			out->proto = INSPECT_PROTO_QUIC;
+			result_set(out, INSPECT_NAMELESS, "bound-buffers");
+			return;
+		}
+		quic_flow_init(&in->quic[f->buffer], f->sb.data, f->sb.cap);
+	}
+	struct quic_result qr;
+	enum parse_result r = quic_datagram(&in->quic[f->buffer], p->payload, p->payload_len, &qr);
+	if (r == PARSE_NOT_MINE) {
+		/* Not a client Initial: keep no state for it unless its flow was already one. */
+		if (fresh || f->proto != INSPECT_PROTO_QUIC) {
+			flow_remove(in, (uint32_t)(f - in->flows));
+		}
+		result_set(out, INSPECT_IGNORED,
+			   qr.reason != NULL ? qr.reason : "not-quic-initial");
+		return;
+	}
+	flow_touch(in, f, now_ms);
+	f->proto = INSPECT_PROTO_QUIC;
+	f->packets++;
+	out->proto = INSPECT_PROTO_QUIC;
+	out->quic_version = qr.version;
+	out->flow_packets = f->packets;
+	if (r == PARSE_MALFORMED) {
+		result_set(out, INSPECT_MALFORMED, qr.reason);
+	} else if (r == PARSE_NEED_MORE) {
+		result_set(out, INSPECT_PENDING, NULL);
+		if (f->packets > in->lim.flow_packets) {
+			result_set(out, INSPECT_NAMELESS, "bound-packets");
+		} else if (now_ms - f->first_ms > in->lim.flow_timeout_ms) {
+			result_set(out, INSPECT_NAMELESS, "bound-time");
+		}
+	} else if (!qr.hello.has_sni) {
+		out->has_ech = qr.hello.has_ech;
+		result_set(out, INSPECT_NAMELESS, "no-sni");
+	} else {
+		out->has_ech = qr.hello.has_ech;
+		result_text_name(out, qr.hello.sni, "bad-sni");
+	}
+}
+
 static void inspect_udp(struct inspector *in, const struct pkt *p, uint64_t now_ms,
 			struct inspect_result *out)
 {
@@ -683,8 +762,15 @@ static void inspect_udp(struct inspector *in, const struct pkt *p, uint64_t now_
 		result_set(out, INSPECT_DECIDED, NULL);
 		return;
 	}
-	(void)f;
-	result_set(out, INSPECT_IGNORED, "udp-other");
+	if (inspect_gquic(p, out)) {
+		return;
+	}
+	/* Only a long header (first bit set) can be a client Initial (RFC 9000 section 17.2). */
+	if (p->payload_len < 7 || (p->payload[0] & 0x80) == 0) {
+		result_set(out, INSPECT_IGNORED, f != NULL ? "quic-short-header" : "udp-other");
+		return;
+	}
+	inspect_quic(in, p, f, &k, now_ms, out);
 }
 
 void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool truncated_ok,
