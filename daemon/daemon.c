@@ -215,7 +215,7 @@ static void log_totals(const struct daemon *d)
 		t.received += s->received;
 		t.accepted += s->accepted;
 		t.dropped += s->dropped;
-		t.repeated += s->repeated;
+		t.marked_block += s->marked_block;
 		t.named += s->named;
 		t.blocked += s->blocked;
 		t.alerted += s->alerted;
@@ -226,12 +226,12 @@ static void log_totals(const struct daemon *d)
 	}
 	log_msg(LOG_INFO, "shutdown",
 		"totals: received=%" PRIu64 " verdicts=%" PRIu64 " accepted=%" PRIu64
-		" dropped=%" PRIu64 " rejected=%" PRIu64 " named=%" PRIu64 " blocked=%" PRIu64
+		" dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64 " blocked=%" PRIu64
 		" alerted=%" PRIu64 " dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64
 		" enobufs=%" PRIu64 " send_errors=%" PRIu64,
-		t.received, t.accepted + t.dropped + t.repeated, t.accepted, t.dropped, t.repeated,
-		t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed, t.enobufs,
-		t.send_errors);
+		t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
+		t.marked_block, t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed,
+		t.enobufs, t.send_errors);
 }
 
 static int open_queues(struct daemon *d)

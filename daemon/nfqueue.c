@@ -13,7 +13,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
@@ -127,11 +126,13 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, cfg->queue);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)cfg->copy_range);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, cfg->maxlen);
-	uint32_t flags = NFQA_CFG_F_GSO | NFQA_CFG_F_CONNTRACK;
+	/* No NFQA_CFG_F_CONNTRACK: many kernels lack the conntrack glue it needs, and the
+	 * firewall rules turn the verdict's packet mark into the connection mark instead. */
+	uint32_t flags = NFQA_CFG_F_GSO;
 	if (cfg->fail_open) {
 		flags |= NFQA_CFG_F_FAIL_OPEN;
 	}
-	uint32_t mask = NFQA_CFG_F_GSO | NFQA_CFG_F_CONNTRACK | NFQA_CFG_F_FAIL_OPEN;
+	uint32_t mask = NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN;
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 	if (send_config(q, nlh, err, err_size, "configure") != 0) {
@@ -144,21 +145,6 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 int nfqueue_fd(const struct nfqueue *q)
 {
 	return mnl_socket_get_fd(q->nl);
-}
-
-/* Connection mark from the nested NFQA_CT attribute. */
-static int ct_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-	if (mnl_attr_type_valid(attr, CTA_MAX) < 0) {
-		return MNL_CB_OK;
-	}
-	if (type == CTA_MARK && mnl_attr_validate(attr, MNL_TYPE_U32) < 0) {
-		return MNL_CB_OK;
-	}
-	tb[type] = attr;
-	return MNL_CB_OK;
 }
 
 static int packet_cb(const struct nlmsghdr *nlh, void *data)
@@ -187,13 +173,9 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= sizeof(uint32_t)) {
 		p.orig_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	}
-	if (attr[NFQA_CT] != NULL) {
-		const struct nlattr *ct[CTA_MAX + 1] = {NULL};
-		if (mnl_attr_parse_nested(attr[NFQA_CT], ct_attr_cb, ct) >= 0 &&
-		    ct[CTA_MARK] != NULL) {
-			p.has_ct_mark = true;
-			p.ct_mark = ntohl(mnl_attr_get_u32(ct[CTA_MARK]));
-		}
+	if (attr[NFQA_MARK] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_MARK]) >= sizeof(uint32_t)) {
+		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	}
 	if (attr[NFQA_HWADDR] != NULL &&
 	    mnl_attr_get_payload_len(attr[NFQA_HWADDR]) >= sizeof(struct nfqnl_msg_packet_hw)) {
@@ -231,8 +213,8 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 	return q->cb_count;
 }
 
-int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_ct_mark,
-		    uint32_t ct_mark, bool set_pkt_mark, uint32_t pkt_mark)
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
+		    uint32_t mark)
 {
 	if (NFQUEUE_BATCH_BUF - q->batch_len < NFQUEUE_VERDICT_MSG_MAX) {
 		int rc = nfqueue_flush(q);
@@ -243,13 +225,8 @@ int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool
 	struct nlmsghdr *nlh = nfq_nlmsg_put(q->batch + q->batch_len, NFQNL_MSG_VERDICT, q->queue);
 	nlh->nlmsg_seq = ++q->seq;
 	nfq_nlmsg_verdict_put(nlh, (int)id, (int)v);
-	if (set_pkt_mark) {
-		nfq_nlmsg_verdict_put_mark(nlh, pkt_mark);
-	}
-	if (set_ct_mark) {
-		struct nlattr *nest = mnl_attr_nest_start(nlh, NFQA_CT);
-		mnl_attr_put_u32(nlh, CTA_MARK, htonl(ct_mark));
-		mnl_attr_nest_end(nlh, nest);
+	if (set_mark) {
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
 	}
 	q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
 	q->pending++;

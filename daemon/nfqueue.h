@@ -7,11 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Verdicts (the kernel's NF_DROP, NF_ACCEPT, NF_REPEAT values). */
+/* Verdicts (the kernel's NF_DROP and NF_ACCEPT values). */
 enum nfqueue_verdict {
 	NFQUEUE_DROP = 0,
 	NFQUEUE_ACCEPT = 1,
-	NFQUEUE_REPEAT = 4,
 };
 
 struct nfqueue_config {
@@ -29,8 +28,7 @@ struct nfqueue_packet {
 	const uint8_t *payload; /* from the IP header */
 	size_t len;		/* bytes copied */
 	size_t orig_len;	/* bytes of the packet (> len when the copy was cut) */
-	bool has_ct_mark;
-	uint32_t ct_mark;
+	uint32_t mark;		/* packet mark (skb mark) as the packet reached the queue */
 	bool has_hwaddr;
 	uint8_t hwaddr[8];
 	uint16_t hwaddr_len;
@@ -55,13 +53,12 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 		    void *ctx);
 
 /*
- * Queue a verdict into the pending batch; `set_ct_mark` writes `ct_mark` as the connection's
- * mark, `set_pkt_mark` sets the packet mark (used with NFQUEUE_REPEAT). The batch goes to the
- * kernel in one send with nfqueue_flush (called automatically when the batch buffer is full).
- * Returns 0 or -errno from a flush.
+ * Queue a verdict into the pending batch; with `set_mark` the packet leaves with mark `mark`
+ * (the firewall rules act on it). The batch goes to the kernel in one send with nfqueue_flush
+ * (called automatically when the batch buffer is full). Returns 0 or -errno from a flush.
  */
-int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_ct_mark,
-		    uint32_t ct_mark, bool set_pkt_mark, uint32_t pkt_mark);
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
+		    uint32_t mark);
 
 /* Send every pending verdict. Returns 0 or -errno. */
 int nfqueue_flush(struct nfqueue *q);

@@ -67,44 +67,33 @@ static bool is_dns(enum inspect_proto p)
 	return p == INSPECT_PROTO_DNS || p == INSPECT_PROTO_DNS_TCP;
 }
 
-/* Send the verdict for a flow verdict code, with the marks that make the kernel carry it out
- * for the rest of the flow. */
+/*
+ * Send the verdict for a flow decision. The packet is accepted with a packet mark that the
+ * firewall's filter rules act on: they save it as the connection mark (so the flow is not
+ * queued again) and then let it pass, drop it, or reject it (see conf/ for the rules).
+ */
 static void apply_flow_verdict(struct worker *w, const struct nfqueue_packet *p,
-			       enum flow_verdict fv, bool mark_flow)
+			       enum flow_verdict fv)
 {
 	const struct worker_shared *sh = w->shared;
-	uint32_t base = p->has_ct_mark ? p->ct_mark & ~sh->mark_mask : 0;
-	bool ct = mark_flow && p->has_ct_mark;
-	int rc;
+	uint32_t bit = fv == FLOW_ALLOW	 ? sh->mark_allow
+		       : fv == FLOW_DROP ? sh->mark_block
+					 : sh->mark_reject;
+	uint32_t mark = (p->mark & ~sh->mark_mask) | bit;
 
-	switch (fv) {
-	case FLOW_ALLOW:
-		rc = nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, ct, base | sh->mark_allow,
-				     false, 0);
-		w->stats.accepted++;
-		break;
-	case FLOW_DROP:
-		rc = nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, ct, base | sh->mark_block, false,
-				     0);
-		w->stats.dropped++;
-		break;
-	case FLOW_REJECT:
-	default:
-		/* The packet goes round the hook again with the reject mark; the first rule of
-		 * the chain answers it (TCP RST, ICMP unreachable). */
-		rc = nfqueue_verdict(w->nfq, p->id, NFQUEUE_REPEAT, ct, base | sh->mark_block, true,
-				     sh->mark_reject);
-		w->stats.repeated++;
-		break;
-	}
-	if (rc != 0) {
+	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, true, mark) != 0) {
 		w->stats.send_errors++;
+	}
+	if (fv == FLOW_ALLOW) {
+		w->stats.accepted++;
+	} else {
+		w->stats.marked_block++;
 	}
 }
 
 static void accept_plain(struct worker *w, const struct nfqueue_packet *p)
 {
-	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0, false, 0) != 0) {
+	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0) != 0) {
 		w->stats.send_errors++;
 	}
 	w->stats.accepted++;
@@ -112,7 +101,7 @@ static void accept_plain(struct worker *w, const struct nfqueue_packet *p)
 
 static void drop_plain(struct worker *w, const struct nfqueue_packet *p)
 {
-	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, false, 0, false, 0) != 0) {
+	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, false, 0) != 0) {
 		w->stats.send_errors++;
 	}
 	w->stats.dropped++;
@@ -168,7 +157,7 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 		accept_plain(w, p);
 		return;
 	case INSPECT_DECIDED:
-		apply_flow_verdict(w, p, (enum flow_verdict)r.verdict, true);
+		apply_flow_verdict(w, p, (enum flow_verdict)r.verdict);
 		return;
 	case INSPECT_NAMED:
 	case INSPECT_NAMELESS:
@@ -194,12 +183,17 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	}
 	enum flow_verdict fv = flow_verdict_of(d.action);
 	if (is_dns(r.proto)) {
-		/* DNS over TCP: every message is inspected; a blocked one resets the connection. */
-		apply_flow_verdict(w, p, fv, fv != FLOW_ALLOW);
+		/* DNS over TCP: every message is inspected (an allowed connection is not marked);
+		 * a blocked one resets the connection. */
+		if (fv == FLOW_ALLOW) {
+			accept_plain(w, p);
+		} else {
+			apply_flow_verdict(w, p, fv);
+		}
 		return;
 	}
 	inspect_decide(w->in, &r, (uint8_t)fv);
-	apply_flow_verdict(w, p, fv, true);
+	apply_flow_verdict(w, p, fv);
 }
 
 /* Read and answer what is waiting, up to WORKER_RECV_BATCH datagrams. */

@@ -26,9 +26,9 @@ struct worker_shared {
 };
 
 /* Counters of one worker. Every received packet gets exactly one verdict:
- * received == accepted + dropped + repeated. */
+ * received == accepted + dropped + marked_block (accepted with a drop/reject mark). */
 struct worker_stats {
-	uint64_t received, accepted, dropped, repeated;
+	uint64_t received, accepted, dropped, marked_block;
 	uint64_t named, nameless, malformed, pending, ignored, decided;
 	uint64_t blocked, alerted, dns_forged, dns_forge_failed;
 	uint64_t enobufs, recv_errors, send_errors;
