@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A lab of three network namespaces, client -- gateway -- server, for the end-to-end tests, the
+# quickstart and the throughput benchmark. Source it, then call lab_up; lab_down runs on exit.
+#
+#   client  10.231.1.2   fd00:e3b:1::2      gateway 10.231.1.1 / fd00:e3b:1::1 (client side)
+#   server  10.231.2.2   fd00:e3b:2::2              10.231.2.1 / fd00:e3b:2::1 (server side)
+#
+# The server runs dnsmasq (UDP and TCP 53) answering every name with the server's own addresses,
+# and nginx on 80 and 443 (self-signed certificate) serving index.html and a bulk file.
+
+LAB_C4=10.231.1.2
+LAB_S4=10.231.2.2
+LAB_C6=fd00:e3b:1::2
+LAB_S6=fd00:e3b:2::2
+LAB_ID=${LAB_ID:-$$}
+LAB_C=emb-c-$LAB_ID
+LAB_G=emb-g-$LAB_ID
+LAB_S=emb-s-$LAB_ID
+LAB_DIR=
+LAB_PIDS=()
+
+lab_c() { ip netns exec "$LAB_C" "$@"; }
+lab_g() { ip netns exec "$LAB_G" "$@"; }
+lab_s() { ip netns exec "$LAB_S" "$@"; }
+
+# Prerequisites; prints the first missing one and returns 1.
+lab_check() {
+	local t
+	for t in ip iptables ip6tables dnsmasq nginx openssl curl dig /usr/bin/python3; do
+		if ! command -v "$t" >/dev/null; then
+			echo "$t"
+			return 1
+		fi
+	done
+	return 0
+}
+
+lab_down() {
+	local p n
+	for p in "${LAB_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${LAB_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	LAB_PIDS=()
+	for n in "$LAB_C" "$LAB_G" "$LAB_S"; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$n" 2>/dev/null
+	done
+	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
+	LAB_DIR=
+}
+
+# lab_up [bulk_mib]: namespaces, addresses, routes, servers. Returns non-zero on failure.
+lab_up() {
+	local bulk=${1:-0} n
+	LAB_DIR=$(mktemp -d /tmp/embargo-lab.XXXXXX)
+	chmod 755 "$LAB_DIR" # nginx's workers run as www-data
+	trap lab_down EXIT
+	for n in "$LAB_C" "$LAB_G" "$LAB_S"; do
+		ip netns add "$n" || return 1
+		ip -n "$n" link set lo up
+	done
+	ip link add "ec$LAB_ID" type veth peer name "egc$LAB_ID" || return 1
+	ip link set "ec$LAB_ID" netns "$LAB_C"
+	ip link set "egc$LAB_ID" netns "$LAB_G"
+	ip link add "es$LAB_ID" type veth peer name "egs$LAB_ID" || return 1
+	ip link set "es$LAB_ID" netns "$LAB_S"
+	ip link set "egs$LAB_ID" netns "$LAB_G"
+	ip -n "$LAB_C" addr add $LAB_C4/24 dev "ec$LAB_ID"
+	ip -n "$LAB_C" addr add $LAB_C6/64 dev "ec$LAB_ID" nodad
+	ip -n "$LAB_G" addr add 10.231.1.1/24 dev "egc$LAB_ID"
+	ip -n "$LAB_G" addr add fd00:e3b:1::1/64 dev "egc$LAB_ID" nodad
+	ip -n "$LAB_G" addr add 10.231.2.1/24 dev "egs$LAB_ID"
+	ip -n "$LAB_G" addr add fd00:e3b:2::1/64 dev "egs$LAB_ID" nodad
+	ip -n "$LAB_S" addr add $LAB_S4/24 dev "es$LAB_ID"
+	ip -n "$LAB_S" addr add $LAB_S6/64 dev "es$LAB_ID" nodad
+	ip -n "$LAB_C" link set "ec$LAB_ID" up
+	ip -n "$LAB_G" link set "egc$LAB_ID" up
+	ip -n "$LAB_G" link set "egs$LAB_ID" up
+	ip -n "$LAB_S" link set "es$LAB_ID" up
+	ip -n "$LAB_C" route add default via 10.231.1.1
+	ip -n "$LAB_C" -6 route add default via fd00:e3b:1::1
+	ip -n "$LAB_S" route add default via 10.231.2.1
+	ip -n "$LAB_S" -6 route add default via fd00:e3b:2::1
+	lab_g sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+	lab_s dnsmasq --no-resolv --no-hosts --bind-interfaces --listen-address=$LAB_S4 \
+		--listen-address=$LAB_S6 --address=/#/$LAB_S4 --address=/#/$LAB_S6 \
+		--pid-file="$LAB_DIR/dnsmasq.pid" --log-facility="$LAB_DIR/dnsmasq.log" || return 1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$LAB_DIR/key.pem" \
+		-out "$LAB_DIR/cert.pem" -days 1 -subj /CN=lab 2>/dev/null || return 1
+	mkdir -p "$LAB_DIR/www"
+	echo "hello from the lab server" >"$LAB_DIR/www/index.html"
+	if [ "$bulk" -gt 0 ]; then
+		head -c $((bulk * 1024 * 1024)) /dev/urandom >"$LAB_DIR/www/bulk.bin"
+	fi
+	cat >"$LAB_DIR/nginx.conf" <<CONF
+daemon off;
+pid $LAB_DIR/nginx.pid;
+error_log $LAB_DIR/nginx.err;
+worker_processes 1;
+events { worker_connections 256; }
+http {
+	access_log off;
+	sendfile on;
+	server {
+		listen $LAB_S4:80;
+		listen [$LAB_S6]:80;
+		listen $LAB_S4:443 ssl;
+		listen [$LAB_S6]:443 ssl;
+		ssl_certificate $LAB_DIR/cert.pem;
+		ssl_certificate_key $LAB_DIR/key.pem;
+		root $LAB_DIR/www;
+	}
+}
+CONF
+	lab_s nginx -c "$LAB_DIR/nginx.conf" &
+	LAB_PIDS+=($!)
+	local i
+	for i in $(seq 50); do
+		lab_c curl -s -o /dev/null --max-time 1 "http://$LAB_S4/" && return 0
+		sleep 0.1
+	done
+	echo "lab: nginx did not come up" >&2
+	return 1
+}
+
+# lab_daemon_start EMBARGOD LOG ARGS...: start embargod in the foreground on the gateway and
+# wait until it has bound its queue. Sets LAB_DAEMON_PID.
+lab_daemon_start() {
+	local bin=$1 log=$2 i
+	shift 2
+	# Not through lab_g: "ip netns exec" must exec the daemon itself so that $! is its pid.
+	ip netns exec "$LAB_G" "$bin" -f -p - "$@" 2>"$log" &
+	LAB_DAEMON_PID=$!
+	LAB_PIDS+=($LAB_DAEMON_PID)
+	for i in $(seq 100); do
+		grep -q "startup: embargod" "$log" 2>/dev/null && return 0
+		kill -0 $LAB_DAEMON_PID 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# lab_daemon_stop: SIGTERM and wait; the daemon's exit status is returned.
+lab_daemon_stop() {
+	local rc=0
+	kill -TERM "$LAB_DAEMON_PID" 2>/dev/null
+	wait "$LAB_DAEMON_PID" 2>/dev/null || rc=$?
+	return $rc
+}
+
+# Milliseconds since the epoch.
+lab_now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
