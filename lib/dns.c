@@ -33,7 +33,7 @@
  */
 static enum parse_result read_name(const uint8_t *msg, size_t len, size_t *pos,
 				   const uint8_t **labels, uint8_t *lens, size_t *nlabels,
-				   bool *forward)
+				   bool *forward, bool *jumped_out)
 {
 	size_t p = *pos;
 	size_t end_after = 0; /* where the name ends in place (after the first pointer) */
@@ -90,17 +90,18 @@ static enum parse_result read_name(const uint8_t *msg, size_t len, size_t *pos,
 		p += (size_t)b + 1;
 	}
 	*pos = jumped ? end_after : p;
+	*jumped_out = jumped;
 	return PARSE_OK;
 }
 
 /* A name as a struct name; `*ok` false when it is valid DNS but not a normalisable name. */
 static enum parse_result read_name_normalised(const uint8_t *msg, size_t len, size_t *pos,
-					      struct name *n, bool *ok, bool *forward)
+					      struct name *n, bool *ok, bool *forward, bool *jumped)
 {
 	const uint8_t *labels[NAME_LABELS_MAX];
 	uint8_t lens[NAME_LABELS_MAX];
 	size_t nlabels;
-	enum parse_result r = read_name(msg, len, pos, labels, lens, &nlabels, forward);
+	enum parse_result r = read_name(msg, len, pos, labels, lens, &nlabels, forward, jumped);
 	if (r != PARSE_OK) {
 		return r;
 	}
@@ -134,14 +135,17 @@ enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *
 
 	size_t pos = DNS_HEADER_LEN;
 	bool forward = false;
+	out->question_pointer = false;
 	for (unsigned i = 0; i < out->qdcount; i++) {
+		bool jumped = false;
 		struct dns_question scratch;
 		struct dns_question *q = i < DNS_QUESTIONS_MAX ? &out->q[i] : &scratch;
-		enum parse_result res =
-			read_name_normalised(buf, len, &pos, &q->name, &q->name_ok, &forward);
+		enum parse_result res = read_name_normalised(buf, len, &pos, &q->name, &q->name_ok,
+							     &forward, &jumped);
 		if (res != PARSE_OK || len - pos < 4) {
 			return PARSE_MALFORMED;
 		}
+		out->question_pointer |= jumped;
 		q->qtype = get16(buf + pos);
 		q->qclass = get16(buf + pos + 2);
 		pos += 4;
@@ -177,9 +181,9 @@ enum parse_result dns_tcp_next(const uint8_t *buf, size_t len, struct span *msg,
 /* Skip one resource record at `*pos`: name, type, class, ttl, rdlength, rdata. */
 static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, struct dns_rr *rr)
 {
-	bool forward = false;
+	bool forward = false, jumped = false;
 	enum parse_result res =
-		read_name_normalised(buf, len, pos, &rr->owner, &rr->owner_ok, &forward);
+		read_name_normalised(buf, len, pos, &rr->owner, &rr->owner_ok, &forward, &jumped);
 	if (res != PARSE_OK || len - *pos < 10) {
 		return PARSE_MALFORMED;
 	}
@@ -210,7 +214,7 @@ static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, st
 		/* The target is read within the whole message (it may be compressed) but must
 		 * end exactly at the end of the rdata. */
 		res = read_name_normalised(buf, rdata_off + rdlen, &p, &rr->data.cname,
-					   &rr->cname_ok, &forward);
+					   &rr->cname_ok, &forward, &jumped);
 		if (res != PARSE_OK || p != rdata_off + rdlen) {
 			return PARSE_MALFORMED;
 		}
@@ -272,8 +276,8 @@ static void put32(uint8_t *p, uint32_t v)
 int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
 		    const struct dns_reply_opts *opts, uint8_t *out, size_t size)
 {
-	if (msg->is_response || msg->qdcount == 0 || msg->questions_end > query_len ||
-	    msg->questions_end < DNS_HEADER_LEN) {
+	if (msg->is_response || msg->qdcount == 0 || msg->question_pointer ||
+	    msg->questions_end > query_len || msg->questions_end < DNS_HEADER_LEN) {
 		return -EINVAL;
 	}
 	size_t qlen = msg->questions_end - DNS_HEADER_LEN;

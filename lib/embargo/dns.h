@@ -45,7 +45,9 @@ struct dns_msg {
 	uint16_t qdcount, ancount, nscount, arcount;
 	uint8_t nquestions; /* questions parsed into q[] (<= DNS_QUESTIONS_MAX, <= qdcount) */
 	struct dns_question q[DNS_QUESTIONS_MAX];
-	size_t questions_end; /* offset just past the last question of the message (all qdcount) */
+	size_t questions_end;  /* offset just past the last question of the message (all qdcount) */
+	bool question_pointer; /* a question name uses a compression pointer (no real client
+				  sends one; such a query is not answered by dns_reply_build) */
 };
 
 /*
@@ -108,7 +110,9 @@ struct dns_reply_opts {
  * Build, in `out` (`size` bytes), the reply to the query `query` (parsed into `msg`): same ID,
  * QR and RA set, RD copied, the question section copied verbatim, the rcode and records the
  * options ask for; an EDNS OPT record of the query is answered with a minimal OPT. Returns
- * the reply length, or -EINVAL (not a query / no question) or -ENOSPC (out too small).
+ * the reply length, or -EINVAL (not a query, no question, or a question name that uses a
+ * compression pointer, which could read differently behind the reply's header) or -ENOSPC
+ * (out too small).
  */
 int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
 		    const struct dns_reply_opts *opts, uint8_t *out, size_t size);
