@@ -169,6 +169,48 @@ for fam in ipv4 ipv6; do
 done
 split_case ipv4 "$LAB_S4" tls 3
 
+# ---- QUIC (HTTP/3 client and server from ngtcp2) ----
+quic_case() { # family prefix: gtlsclient takes its SNI from the host name it connects to,
+	# resolved through the client namespace's /etc/netns hosts file
+	local fam=$1 prefix=$2 name dir t0 t1 body
+	if ! command -v gtlsclient >/dev/null || ! command -v gtlsserver >/dev/null; then
+		result FAIL "quic $fam" "gtlsclient/gtlsserver missing (package ngtcp2-client/-server)"
+		return
+	fi
+	for name in "$prefix$allowed" "$prefix$blocked"; do
+		dir="$LAB_DIR/quic-$name"
+		mkdir -p "$dir"
+		t0=$(lab_now_ms)
+		lab_c timeout 10 gtlsclient -q --exit-on-first-stream-close --handshake-timeout=3s \
+			--download="$dir" "$name" 443 "https://$name/index.html" >/dev/null 2>&1
+		t1=$(lab_now_ms)
+		body=$({ sha256sum <"$dir/index.html"; } 2>/dev/null | cut -d" " -f1)
+		if [ "$name" = "$prefix$allowed" ]; then
+			if [ "$body" = "$body_sha" ]; then
+				result ok "quic $fam allowed" "full body over HTTP/3 in $((t1 - t0)) ms"
+			else
+				result FAIL "quic $fam allowed" "no body"
+			fi
+		elif [ -z "$body" ] && grep -q "alert: action=reject proto=quic name=$name" "$log"; then
+			result ok "quic $fam blocked" "no handshake (client gave up after $((t1 - t0)) ms)"
+		else
+			result FAIL "quic $fam blocked" "body '${body:-none}'"
+		fi
+	done
+}
+mkdir -p "/etc/netns/$LAB_C"
+printf '%s %s %s\n%s v6.%s v6.%s\n' "$LAB_S4" "$allowed" "$blocked" "$LAB_S6" "$allowed" \
+	"$blocked" >"/etc/netns/$LAB_C/hosts"
+lab_s gtlsserver -q -d "$LAB_DIR/www" "$LAB_S4" 443 "$LAB_DIR/key.pem" "$LAB_DIR/cert.pem" \
+	>/dev/null 2>&1 &
+LAB_PIDS+=($!)
+lab_s gtlsserver -q -d "$LAB_DIR/www" "$LAB_S6" 443 "$LAB_DIR/key.pem" "$LAB_DIR/cert.pem" \
+	>/dev/null 2>&1 &
+LAB_PIDS+=($!)
+sleep 0.3
+quic_case ipv4 ""
+quic_case ipv6 "v6."
+
 # ---- reload ----
 printf 'kaspersky.com\nexample.org\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"

@@ -19,6 +19,7 @@ LAB_S=emb-s-$LAB_ID
 LAB_DIR=
 LAB_PIDS=()
 
+
 lab_c() { ip netns exec "$LAB_C" "$@"; }
 lab_g() { ip netns exec "$LAB_G" "$@"; }
 lab_s() { ip netns exec "$LAB_S" "$@"; }
@@ -50,6 +51,8 @@ lab_down() {
 	done
 	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
 	LAB_DIR=
+	# A hosts file a test gave the client namespace (ip netns exec bind-mounts it).
+	rm -rf "/etc/netns/$LAB_C"
 }
 
 # lab_up [bulk_mib]: namespaces, addresses, routes, servers. Returns non-zero on failure.
