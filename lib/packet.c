@@ -303,6 +303,25 @@ static enum parse_result ethernet_payload(struct rd *r, const uint8_t *frame, st
 	return PARSE_OK;
 }
 
+/* Linux cooked captures (SLL, SLL2): the header has been read up to the payload; a 6-byte link
+ * address is the sender's MAC. */
+static enum parse_result cooked_payload(const struct rd *r, const uint8_t *frame, size_t alen,
+					const uint8_t *addr, uint16_t proto, struct pkt_link *out)
+{
+	if (!rd_ok(r)) {
+		return PARSE_MALFORMED;
+	}
+	if (alen == 6) {
+		memcpy(out->src_mac, addr, 6);
+		out->has_mac = true;
+	}
+	if (!ethertype_is_ip(proto)) {
+		return PARSE_NOT_MINE;
+	}
+	out->ip_offset = rd_offset(r, frame);
+	return PARSE_OK;
+}
+
 enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
 				 struct pkt_link *out)
 {
@@ -347,18 +366,7 @@ enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
 		uint16_t alen = rd_u16be(&r);
 		const uint8_t *addr = rd_ptr(&r, 8);
 		uint16_t proto = rd_u16be(&r);
-		if (!rd_ok(&r)) {
-			return PARSE_MALFORMED;
-		}
-		if (alen == 6) {
-			memcpy(out->src_mac, addr, 6);
-			out->has_mac = true;
-		}
-		if (!ethertype_is_ip(proto)) {
-			return PARSE_NOT_MINE;
-		}
-		out->ip_offset = rd_offset(&r, frame);
-		return PARSE_OK;
+		return cooked_payload(&r, frame, alen, addr, proto, out);
 	}
 	case PKT_LINK_LINUX_SLL2: {
 		/* protocol (2), reserved (2), ifindex (4), ARPHRD (2), packet type (1),
@@ -368,18 +376,7 @@ enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
 		rd_skip(&r, 1);
 		uint8_t alen = rd_u8(&r);
 		const uint8_t *addr = rd_ptr(&r, 8);
-		if (!rd_ok(&r)) {
-			return PARSE_MALFORMED;
-		}
-		if (alen == 6) {
-			memcpy(out->src_mac, addr, 6);
-			out->has_mac = true;
-		}
-		if (!ethertype_is_ip(proto)) {
-			return PARSE_NOT_MINE;
-		}
-		out->ip_offset = rd_offset(&r, frame);
-		return PARSE_OK;
+		return cooked_payload(&r, frame, alen, addr, proto, out);
 	}
 	default:
 		return PARSE_NOT_MINE;
