@@ -287,7 +287,7 @@ int daemon_run(const struct embargod_opts *o)
 
 	struct policy *p = load_policy(o, err, sizeof(err));
 	if (p == NULL) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "embargod: %s\n", err);
 		return 3;
 	}
 	p->generation = d.generation = 1;

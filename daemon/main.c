@@ -30,6 +30,7 @@ enum long_only {
 	OPT_COPY_RANGE,
 	OPT_QUEUE_MAXLEN,
 	OPT_LOG_FACILITY,
+	OPT_NAMELESS,
 	OPT_VERSION,
 };
 
@@ -52,6 +53,7 @@ static const struct option long_options[] = {
 	{"copy-range", required_argument, NULL, OPT_COPY_RANGE},
 	{"queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN},
 	{"log-facility", required_argument, NULL, OPT_LOG_FACILITY},
+	{"nameless", required_argument, NULL, OPT_NAMELESS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -96,6 +98,11 @@ static void usage(FILE *out)
 		"      --copy-range BYTES packet bytes copied to the daemon (default 4096)\n"
 		"      --queue-maxlen N   kernel queue length in packets (default 4096)\n"
 		"      --log-facility F   syslog facility: daemon (default), local0 .. local7\n"
+		"      --nameless ACTION  for connections decided without a name (no SNI, not TLS "
+		"or\n"
+		"                         HTTP, malformed, or past the inspection bound of 512\n"
+		"                         packets, 20 KiB or 10 s): allow (default), alert, drop,\n"
+		"                         reject\n"
 		"\n"
 		"  -h, --help             this text\n"
 		"      --version          version and features\n"
@@ -202,6 +209,7 @@ static void opts_default(struct embargod_opts *o)
 	o->copy_range = 4096;
 	o->queue_maxlen = 4096;
 	o->log_facility = LOG_DAEMON;
+	o->nameless_action = ACTION_ALLOW;
 }
 
 static int bad(const char *what, const char *value)
@@ -305,6 +313,22 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			}
 			break;
 		}
+		case OPT_NAMELESS: {
+			static const char *const names[] = {"allow", "alert", "drop", "reject"};
+			static const int actions[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_DROP,
+						      ACTION_REJECT};
+			bool found = false;
+			for (size_t i = 0; i < 4; i++) {
+				if (strcmp(optarg, names[i]) == 0) {
+					o->nameless_action = actions[i];
+					found = true;
+				}
+			}
+			if (!found) {
+				return bad("action for nameless connections", optarg);
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -338,11 +362,17 @@ struct policy *load_policy(const struct embargod_opts *o, char *err, size_t err_
 		p = policy_new_empty();
 		if (p == NULL) {
 			snprintf(err, err_size, "out of memory");
+		} else {
+			p->nameless_action = (enum action)o->nameless_action;
 		}
 		return p;
 	}
 	int rc = policy_load_domain_lists(o->blocklists, o->nblocklists, &p, err, err_size);
-	return rc == 0 ? p : NULL;
+	if (rc != 0) {
+		return NULL;
+	}
+	p->nameless_action = (enum action)o->nameless_action;
+	return p;
 }
 
 static int check_config(const struct embargod_opts *o)
@@ -350,7 +380,7 @@ static int check_config(const struct embargod_opts *o)
 	char err[512];
 	struct policy *p = load_policy(o, err, sizeof(err));
 	if (p == NULL) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "embargod: %s\n", err);
 		return EXIT_CONFIG;
 	}
 	printf("%zu rules from %u file(s)\n", domainset_count(p->ds), o->nblocklists);
@@ -378,7 +408,7 @@ int main(int argc, char **argv)
 			char err[512];
 			p = load_policy(&o, err, sizeof(err));
 			if (p == NULL) {
-				fprintf(stderr, "%s\n", err);
+				fprintf(stderr, "embargod: %s\n", err);
 				return EXIT_CONFIG;
 			}
 		}

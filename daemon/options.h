@@ -33,6 +33,7 @@ struct embargod_opts {
 	uint32_t copy_range;					 /* --copy-range BYTES */
 	uint32_t queue_maxlen;					 /* --queue-maxlen PACKETS */
 	int log_facility;					 /* --log-facility */
+	int nameless_action; /* --nameless: enum action for flows decided without a name */
 };
 
 #endif

@@ -69,7 +69,9 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	d->action = ACTION_NONE;
 	d->rule = NULL;
 	d->name_index = 0;
-	if (r->state == INSPECT_NAMELESS) {
+	/* A message that breaks its protocol's rules carries no name the policy can trust: it
+	 * is handled like a nameless one. */
+	if (r->state == INSPECT_NAMELESS || r->state == INSPECT_MALFORMED) {
 		d->action = p != NULL ? p->nameless_action : ACTION_NONE;
 		return;
 	}

@@ -44,7 +44,8 @@ struct policy_decision {
 
 /*
  * Decide for an inspected packet: looks up every name, keeps the most severe action (ties: the
- * first name). Non-NAMED results give ACTION_NONE, except NAMELESS which gives the policy's
+ * first name). Non-NAMED results give ACTION_NONE, except NAMELESS and MALFORMED, which give the
+ * policy's
  * nameless_action. Reads only the fields of `r` (state, nnames, names[]); `d` is always filled.
  */
 void policy_decide(const struct policy *p, const struct inspect_result *r,

@@ -168,6 +168,13 @@ for fam in ipv4 ipv6; do
 	split_case $fam "$server" http 8
 done
 split_case ipv4 "$LAB_S4" tls 3
+# A TLS client without SNI (curl sends none for an address): nameless, allowed by default.
+out=$(lab_c curl -sk --max-time 3 -o /dev/null -w '%{http_code}' "https://$LAB_S4/")
+if [ "$out" = 200 ]; then
+	result ok "https without SNI, default policy" "allowed ($out)"
+else
+	result FAIL "https without SNI, default policy" "$out"
+fi
 
 # ---- QUIC (HTTP/3 client and server from ngtcp2) ----
 quic_case() { # family prefix: gtlsclient takes its SNI from the host name it connects to,
@@ -255,6 +262,27 @@ if [ "$out" = 200 ]; then
 else
 	result FAIL "daemon stopped: traffic bypasses the queue" "https $blocked -> $out"
 fi
+
+# ---- --nameless reject: connections without a name are refused ----
+printf 'kaspersky.com\n' >"$list"
+if ! lab_daemon_start "$embargod" "$LAB_DIR/embargod2.log" -u nobody --nameless reject -b "$list"; then
+	result FAIL "daemon restart with --nameless reject" "$(cat "$LAB_DIR/embargod2.log")"
+fi
+out=$(lab_c curl -sk --max-time 3 -o /dev/null -w '%{http_code}' "https://$LAB_S4/")
+rc=$?
+if [ "$out" = 000 ] && [ $rc -ne 28 ]; then
+	result ok "https without SNI, --nameless reject" "reset (curl exit $rc)"
+else
+	result FAIL "https without SNI, --nameless reject" "$out (curl exit $rc)"
+fi
+out=$(lab_c curl -sk --max-time 3 -o /dev/null -w '%{http_code}' --resolve "$allowed:443:$LAB_S4" \
+	"https://$allowed/")
+if [ "$out" = 200 ]; then
+	result ok "named allowed traffic, --nameless reject" "$out"
+else
+	result FAIL "named allowed traffic, --nameless reject" "$out"
+fi
+lab_daemon_stop
 lab_g "$top/conf/embargo-firewall" down
 
 echo "$passed passed, $failed failed"

@@ -173,7 +173,7 @@ static void test_decide(void **state)
 	assert_int_equal(d.name_index, INSPECT_NAMES_MAX - 1);
 	free(r);
 
-	/* Nameless flows get the policy's nameless action; other states nothing, even with
+	/* Nameless and malformed flows get the policy's nameless action; other states nothing, even with
 	 * listed names left in names[]. */
 	static const char *const listed[] = {"a.reject.example"};
 	p->nameless_action = ACTION_DROP;
@@ -185,7 +185,9 @@ static void test_decide(void **state)
 		r = result_with(states[i], listed, 1);
 		policy_decide(p, r, &d);
 		assert_int_equal(d.action,
-				 states[i] == INSPECT_NAMELESS ? ACTION_DROP : ACTION_NONE);
+				 states[i] == INSPECT_NAMELESS || states[i] == INSPECT_MALFORMED
+					 ? ACTION_DROP
+					 : ACTION_NONE);
 		assert_null(d.rule);
 		free(r);
 	}
