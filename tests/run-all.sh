@@ -80,6 +80,7 @@ check "clang -Werror build compiles" \
 	bash -c "rm -rf '$top/build-clang' && CC=clang meson setup '$top/build-clang' -Dwerror=true >/dev/null && ninja -C '$top/build-clang'"
 check "clang-format on tracked C files" \
 	bash -c "git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror"
+check "systemd unit verifies, exposure below 2.0" "$top/tests/check-systemd-unit.sh" "$build"
 check "no plain assert( in lib/ and daemon/" \
 	bash -c "! grep -nE '(^|[^_a-z])assert\\(' lib/*.c lib/embargo/*.h daemon/*.c daemon/*.h 2>/dev/null"
 
