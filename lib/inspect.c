@@ -54,6 +54,10 @@ struct flow {
 	uint32_t hash_next; /* next flow in the same hash bucket */
 	uint32_t lru_prev, lru_next;
 	struct stream_buf sb; /* valid while buffer != NO_INDEX */
+	/* The other copy of the stream, once a segment overlapped held bytes with different
+	 * content (a decoy): the held copy stays in sb, the newer one is kept here. */
+	uint32_t alt_buffer;	  /* index into the buffer pool, NO_INDEX when none */
+	struct stream_buf alt_sb; /* valid while alt_buffer != NO_INDEX */
 };
 
 struct inspector {
@@ -66,8 +70,9 @@ struct inspector {
 	uint8_t *buffers;	     /* max_buffers * buffer_bytes */
 	uint32_t *free_buffers;	     /* stack of free buffer indices */
 	uint32_t nfree_buffers;
-	uint8_t *tls_scratch;	/* TLS_HELLO_MAX, for hellos that span records */
-	struct quic_flow *quic; /* QUIC state of the flow holding buffer i, at index i */
+	uint8_t *tls_scratch;		  /* TLS_HELLO_MAX, for hellos that span records */
+	struct quic_flow *quic;		  /* QUIC state of the flow holding buffer i, at index i */
+	struct inspect_result alt_result; /* what the other copy of a stream holds */
 	struct inspect_stats stats;
 };
 
@@ -118,6 +123,7 @@ struct inspector *inspector_new(const struct inspect_limits *lim)
 	for (uint32_t i = 0; i < in->lim.max_flows; i++) {
 		in->flows[i].hash_next = i + 1 < in->lim.max_flows ? i + 1 : NO_INDEX;
 		in->flows[i].buffer = NO_INDEX;
+		in->flows[i].alt_buffer = NO_INDEX;
 	}
 	in->free_head = 0;
 	in->lru_head = in->lru_tail = NO_INDEX;
@@ -199,13 +205,35 @@ static void lru_push_front(struct inspector *in, uint32_t i)
 	}
 }
 
-static void buffer_release(struct inspector *in, struct flow *f)
+static void pool_put(struct inspector *in, uint32_t *index)
 {
-	if (f->buffer != NO_INDEX) {
-		in->free_buffers[in->nfree_buffers++] = f->buffer;
-		f->buffer = NO_INDEX;
+	if (*index != NO_INDEX) {
+		in->free_buffers[in->nfree_buffers++] = *index;
+		*index = NO_INDEX;
 		in->stats.buffers_active--;
 	}
+}
+
+/* A buffer from the pool, NO_INDEX when it is exhausted. */
+static uint32_t pool_get(struct inspector *in)
+{
+	if (in->nfree_buffers == 0) {
+		in->stats.buffers_exhausted++;
+		return NO_INDEX;
+	}
+	in->stats.buffers_active++;
+	return in->free_buffers[--in->nfree_buffers];
+}
+
+static uint8_t *pool_data(struct inspector *in, uint32_t index)
+{
+	return in->buffers + (size_t)index * in->lim.buffer_bytes;
+}
+
+static void buffer_release(struct inspector *in, struct flow *f)
+{
+	pool_put(in, &f->buffer);
+	pool_put(in, &f->alt_buffer);
 }
 
 /* Give `f` an empty reassembly buffer; false when the pool is exhausted. */
@@ -214,14 +242,11 @@ static bool buffer_take(struct inspector *in, struct flow *f)
 	if (f->buffer != NO_INDEX) {
 		return true;
 	}
-	if (in->nfree_buffers == 0) {
-		in->stats.buffers_exhausted++;
+	f->buffer = pool_get(in);
+	if (f->buffer == NO_INDEX) {
 		return false;
 	}
-	f->buffer = in->free_buffers[--in->nfree_buffers];
-	stream_init(&f->sb, in->buffers + (size_t)f->buffer * in->lim.buffer_bytes,
-		    in->lim.buffer_bytes);
-	in->stats.buffers_active++;
+	stream_init(&f->sb, pool_data(in, f->buffer), in->lim.buffer_bytes);
 	return true;
 }
 
@@ -267,6 +292,7 @@ static struct flow *flow_create(struct inspector *in, const struct flow_key *k, 
 	f->key = *k;
 	f->state = FLOW_UNDECIDED;
 	f->buffer = NO_INDEX;
+	f->alt_buffer = NO_INDEX;
 	f->first_ms = f->last_ms = now_ms;
 	uint32_t *head = &in->buckets[key_hash(k) & (in->nbuckets - 1)];
 	f->hash_next = *head;
@@ -513,6 +539,77 @@ static void dns_slide(struct inspector *in, struct flow *f)
 	}
 }
 
+/*
+ * A segment overlapped bytes already held with different content: a decoy and the real thing
+ * for the same part of the stream, and which one the server keeps depends on its TCP stack.
+ * From then on the flow keeps both copies: the held one in sb, and in alt_sb the same stream
+ * with this segment's bytes in place. Returns false when no buffer is left for the copy.
+ */
+static bool start_other_copy(struct inspector *in, struct flow *f, uint32_t rel,
+			     const struct pkt *p)
+{
+	f->alt_buffer = pool_get(in);
+	if (f->alt_buffer == NO_INDEX) {
+		return false;
+	}
+	uint8_t *data = pool_data(in, f->alt_buffer);
+	memcpy(data, f->sb.data, f->sb.cap);
+	f->alt_sb = f->sb;
+	f->alt_sb.data = data;
+	size_t n = p->payload_len;
+	if (n > f->sb.cap - rel) {
+		n = f->sb.cap - rel;
+	}
+	memcpy(data + rel, p->payload, n);
+	return true;
+}
+
+/* Parse the other copy of the stream and fold its names and state into `out`: names of both
+ * copies are reported, and the flow stays pending while either copy is incomplete. */
+static void parse_other_copy(struct inspector *in, struct flow *f, struct inspect_result *out)
+{
+	struct inspect_result *alt = &in->alt_result;
+	alt->nnames = 0;
+	alt->names_dropped = 0;
+	stream_parse(in, f, f->alt_sb.data, stream_contiguous(&f->alt_sb), alt);
+	for (unsigned i = 0; i < alt->nnames; i++) {
+		result_add_name(out, &alt->names[i], 0);
+	}
+	if (alt->state == INSPECT_PENDING) {
+		out->nnames = 0;
+		result_set(out, INSPECT_PENDING, "overlap-conflict");
+	} else if (out->state == INSPECT_PENDING) {
+		/* keep waiting for the held copy */
+	} else if (out->nnames > 0) {
+		result_set(out, INSPECT_NAMED, "overlap-conflict");
+	}
+}
+
+/*
+ * The flow reached a bound (packets, time, bytes) undecided. Normally that makes it nameless;
+ * but when it holds two copies of its stream and one of them is complete, its names are
+ * reported, so that a copy kept incomplete on purpose cannot hide the name of the other.
+ */
+static void result_bound(struct inspector *in, struct flow *f, struct inspect_result *out,
+			 const char *why)
+{
+	out->nnames = 0;
+	if (f->alt_buffer != NO_INDEX) {
+		struct inspect_result *alt = &in->alt_result;
+		stream_parse(in, f, f->sb.data, stream_contiguous(&f->sb), out);
+		alt->nnames = 0;
+		stream_parse(in, f, f->alt_sb.data, stream_contiguous(&f->alt_sb), alt);
+		for (unsigned i = 0; i < alt->nnames; i++) {
+			result_add_name(out, &alt->names[i], 0);
+		}
+		if (out->nnames > 0) {
+			result_set(out, INSPECT_NAMED, why);
+			return;
+		}
+	}
+	result_set(out, INSPECT_NAMELESS, why);
+}
+
 static bool is_dns_port(const struct pkt *p)
 {
 	return p->dport == DNS_PORT;
@@ -615,11 +712,11 @@ static void inspect_tcp(struct inspector *in, const struct pkt *p, uint64_t now_
 	}
 	bool dns = f->proto == INSPECT_PROTO_DNS_TCP;
 	if (f->proto != INSPECT_PROTO_DNS_TCP && f->packets > in->lim.flow_packets) {
-		result_set(out, INSPECT_NAMELESS, "bound-packets");
+		result_bound(in, f, out, "bound-packets");
 		return;
 	}
 	if (!dns && now_ms - f->first_ms > in->lim.flow_timeout_ms) {
-		result_set(out, INSPECT_NAMELESS, "bound-time");
+		result_bound(in, f, out, "bound-time");
 		return;
 	}
 	/* Fast path: the whole message usually arrives in the first segment; parse it in place. */
@@ -639,9 +736,15 @@ static void inspect_tcp(struct inspector *in, const struct pkt *p, uint64_t now_
 		result_set(out, INSPECT_NAMELESS, "bound-buffers");
 		return;
 	}
+	bool had_conflict = f->sb.conflict;
 	size_t added = stream_put(&f->sb, rel, p->payload, p->payload_len);
+	if (f->alt_buffer != NO_INDEX) {
+		stream_put(&f->alt_sb, rel, p->payload, p->payload_len);
+	} else if (f->sb.conflict && !had_conflict && !dns) {
+		start_other_copy(in, f, rel, p);
+	}
 	if (f->sb.overflow) {
-		result_set(out, INSPECT_NAMELESS, "bound-bytes");
+		result_bound(in, f, out, "bound-bytes");
 		return;
 	}
 	if (added == 0 && !f->sb.conflict) {
@@ -654,6 +757,9 @@ static void inspect_tcp(struct inspector *in, const struct pkt *p, uint64_t now_
 		dns_slide(in, f);
 	} else if (have > 0) {
 		stream_parse(in, f, f->sb.data, have, out);
+		if (f->alt_buffer != NO_INDEX) {
+			parse_other_copy(in, f, out);
+		}
 	} else {
 		result_set(out, INSPECT_PENDING, "gap");
 	}

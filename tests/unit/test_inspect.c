@@ -159,6 +159,58 @@ static void test_tls_retransmission_and_no_sni(void **state)
 	assert_string_equal(r->reason, "no-sni");
 }
 
+/* Two copies of the same bytes: a decoy name, then the real one over the same sequence range.
+ * Both names are reported once the hello is complete. */
+static void test_overlapping_decoy(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t real[600], decoy[600];
+	/* Padding after the name keeps the last piece clear of it. */
+	size_t n = hb_client_hello("upd.kaspersky.com", 40, real, sizeof(real));
+	assert_int_equal(hb_client_hello("www.example.co.uk", 40, decoy, sizeof(decoy)), n);
+	struct pb_opts o = pb_default(6, 443);
+	syn(fx, &o);
+	uint32_t base = o.seq;
+	assert_int_equal(send_pkt(fx, &o, decoy, n - 10)->state, INSPECT_PENDING);
+	assert_int_equal(send_pkt(fx, &o, real, n - 10)->state, INSPECT_PENDING);
+	o.seq = base + (uint32_t)(n - 10);
+	struct inspect_result *r = send_pkt(fx, &o, real + n - 10, 10);
+	assert_int_equal(r->state, INSPECT_NAMED);
+	assert_int_equal(r->nnames, 2);
+	assert_string_equal(r->names[0].text, "www.example.co.uk");
+	assert_string_equal(r->names[1].text, "upd.kaspersky.com");
+}
+
+/* The real hello first, then a copy made never to complete: the flow waits for it only until
+ * its bound, and then reports the complete copy's name instead of calling the flow nameless. */
+static void test_overlap_kept_incomplete(void **state)
+{
+	struct inspect_limits lim;
+	inspect_limits_default(&lim);
+	lim.flow_packets = 4;
+	struct fixture fx = {.in = inspector_new(&lim), .now_ms = 1};
+	uint8_t real[600], junk[600];
+	size_t n = hb_client_hello("upd.kaspersky.com", 0, real, sizeof(real));
+	memcpy(junk, real, n);
+	junk[7] = 0x30; /* the hello claims 12 KiB: that copy never completes */
+	struct pb_opts o = pb_default(6, 443);
+	syn(&fx, &o);
+	uint32_t base = o.seq;
+	assert_int_equal(send_pkt(&fx, &o, real, 20)->state, INSPECT_PENDING);
+	assert_int_equal(send_pkt(&fx, &o, junk, 20)->state, INSPECT_PENDING);
+	o.seq = base + 20;
+	struct inspect_result *r = send_pkt(&fx, &o, real + 20, n - 20);
+	assert_int_equal(r->state, INSPECT_PENDING); /* the other copy is not complete */
+	/* Retransmissions count towards the bound like any packet with payload. */
+	o.seq = base;
+	assert_int_equal(send_pkt(&fx, &o, real, 20)->state, INSPECT_PENDING);
+	r = send_pkt(&fx, &o, real, 20);
+	assert_int_equal(r->state, INSPECT_NAMED);
+	assert_string_equal(r->reason, "bound-packets");
+	assert_string_equal(r->names[0].text, "upd.kaspersky.com");
+	inspector_free(fx.in);
+}
+
 static void test_http_split(void **state)
 {
 	struct fixture *fx = *state;
@@ -342,6 +394,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tls_one_byte_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_retransmission_and_no_sni, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_overlapping_decoy, setup, teardown),
+		cmocka_unit_test(test_overlap_kept_incomplete),
 		cmocka_unit_test_setup_teardown(test_http_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_tcp_protocol, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_udp, setup, teardown),
