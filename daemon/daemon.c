@@ -356,6 +356,11 @@ int daemon_run(const struct embargod_opts *o)
 		o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
 		: o->dns_answer == DNS_REPLY_REFUSED ? "refused"
 						     : "sinkhole");
+	if (!EMBARGO_HAVE_QUIC) {
+		log_msg(LOG_WARNING, "startup",
+			"built without libcrypto: QUIC Initials are not inspected (UDP 443 passes "
+			"unless the firewall blocks it)");
+	}
 	report_ready(&d);
 	event_base_dispatch(d.base);
 	status = 0;
