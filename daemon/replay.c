@@ -82,6 +82,12 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 	if (r->nnames > 1) {
 		printf(" names=%u", r->nnames + r->names_dropped);
 	}
+	if (r->quic_version != 0) {
+		printf(" version=0x%08" PRIx32, r->quic_version);
+	}
+	if (r->has_ech) {
+		printf(" ech=yes");
+	}
 	printf(" action=%s", action_str(d->action));
 	if (d->rule != NULL && o->policy != NULL) {
 		const struct policy *p = o->policy;
