@@ -15,11 +15,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "embargo_config.h"
 #include "embargo/policy.h"
-#include "daemon.h"
+#include "alert.h"
+#include "daemon_priv.h"
 #include "log.h"
 #include "worker.h"
 
@@ -31,16 +33,6 @@
 #define RELOAD_QUIESCE_MS 3000
 /* Kernel socket buffer for each queue: a burst of full-size packets fits. */
 #define QUEUE_RCVBUF_BYTES (8u * 1024 * 1024)
-
-struct daemon {
-	const struct embargod_opts *o;
-	struct worker_shared shared;
-	struct worker workers[DAEMON_QUEUES_MAX];
-	unsigned nworkers;
-	struct event_base *base;
-	uint32_t generation;
-	int ready_fd; /* write end of the pipe the parent waits on (daemon mode), else -1 */
-};
 
 static void notify(const char *state)
 {
@@ -169,21 +161,104 @@ static bool wait_quiescent(struct daemon *d, uint32_t gen)
 	return false;
 }
 
-static void reload(struct daemon *d)
+uint64_t daemon_monotonic_ms(void)
 {
-	char err[512];
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Entries of (vendor, category) in `p`, or -1 when it has no such group. */
+static int64_t group_entries(const struct policy *p, const char *vendor, const char *category,
+			     bool *enabled)
+{
+	for (uint32_t i = 0; i < p->ngroups; i++) {
+		const struct policy_group *g = &p->groups[i];
+		if (strcmp(p->vendors[g->vendor_id], vendor) == 0 &&
+		    strcmp(p->categories[g->category_id], category) == 0) {
+			*enabled = g->enabled;
+			return g->entries + g->exceptions;
+		}
+	}
+	return -1;
+}
+
+/* One line saying what a reload changed, per (vendor, category): added, removed, resized,
+ * switched on or off. */
+static void log_reload_diff(const struct policy *old, const struct policy *fresh)
+{
+	char line[900];
+	size_t used = 0;
+	unsigned changes = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct policy *a = pass == 0 ? fresh : old, *b = pass == 0 ? old : fresh;
+		for (uint32_t i = 0; i < a->ngroups; i++) {
+			const struct policy_group *g = &a->groups[i];
+			const char *v = a->vendors[g->vendor_id],
+				   *c = a->categories[g->category_id];
+			bool b_on = false;
+			int64_t b_n = group_entries(b, v, c, &b_on);
+			int64_t a_n = (int64_t)g->entries + g->exceptions;
+			char what[160] = "";
+			if (b_n < 0) {
+				snprintf(what, sizeof(what), "%s/%s %s (%" PRId64 " entries)", v, c,
+					 pass == 0 ? "added" : "removed", a_n);
+			} else if (pass == 0 && (b_n != a_n || b_on != g->enabled)) {
+				snprintf(what, sizeof(what), "%s/%s %" PRId64 "%s -> %" PRId64 "%s",
+					 v, c, b_n, b_on ? "" : " (off)", a_n,
+					 g->enabled ? "" : " (off)");
+			}
+			if (what[0] == '\0') {
+				continue;
+			}
+			changes++;
+			if (used < sizeof(line) - 200) {
+				int n = snprintf(line + used, sizeof(line) - used, "%s%s",
+						 changes > 1 ? "; " : "", what);
+				used += n > 0 ? (size_t)n : 0;
+			}
+		}
+	}
+	if (changes == 0) {
+		log_msg(LOG_INFO, "reload", "no rule changed");
+	} else {
+		log_msg(LOG_INFO, "reload", "%u change(s): %s%s", changes, line,
+			used >= sizeof(line) - 200 ? "; ..." : "");
+	}
+}
+
+int daemon_reload(struct daemon *d)
+{
+	char err[1024];
+	struct config_settings s;
 	notify("RELOADING=1");
-	struct policy *fresh = load_policy(d->o, err, sizeof(err));
+	struct policy *fresh = load_policy(d->o, &s, err, sizeof(err));
+	d->last_reload = time(NULL);
 	if (fresh == NULL) {
-		log_msg(LOG_ERR, "reload", "keeping the running blocklist: %s", err);
+		d->reload_failures++;
+		snprintf(d->last_reload_error, sizeof(d->last_reload_error), "%s", err);
+		log_msg(LOG_ERR, "reload", "refused, generation %" PRIu32 " stays in force: %s",
+			d->generation, err);
 		notify("READY=1");
-		return;
+		return -1;
+	}
+	d->reloads++;
+	d->last_reload_error[0] = '\0';
+	/* Alert settings follow the file unless the command line fixed them. */
+	if (d->o->config_path != NULL) {
+		const struct embargod_opts *o = d->o;
+		uint32_t window = (s.set & CFG_LOG_WINDOW) ? s.log_window_s : o->log_window_s;
+		uint32_t rate = (s.set & CFG_LOG_RATE) ? s.log_rate : o->log_rate;
+		alert_configure(window, rate);
 	}
 	fresh->generation = ++d->generation;
 	struct policy *old = atomic_exchange(&d->shared.policy, fresh);
 	atomic_store(&d->shared.generation, d->generation);
-	log_msg(LOG_INFO, "reload", "blocklist generation %" PRIu32 ": %zu rules (was %zu)",
-		d->generation, domainset_count(fresh->ds), domainset_count(old->ds));
+	log_msg(LOG_INFO, "reload",
+		"generation %" PRIu32 " in force: %zu rules, %u vendor(s) (was %zu rules)",
+		d->generation, domainset_count(fresh->ds), fresh->nvendors,
+		domainset_count(old->ds));
+	log_reload_diff(old, fresh);
 	if (wait_quiescent(d, d->generation)) {
 		policy_free(old);
 	} else {
@@ -191,6 +266,7 @@ static void reload(struct daemon *d)
 		log_msg(LOG_WARNING, "reload", "old blocklist kept in memory: a worker is busy");
 	}
 	notify("READY=1");
+	return 0;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -198,7 +274,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(d);
+		daemon_reload(d);
 		return;
 	}
 	log_msg(LOG_INFO, "shutdown", "signal %d: stopping", (int)sig);
@@ -206,32 +282,52 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+void daemon_totals(const struct daemon *d, struct worker_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		const struct worker_stats *s = &d->workers[i].stats;
+		t->received += s->received;
+		t->accepted += s->accepted;
+		t->dropped += s->dropped;
+		t->marked_block += s->marked_block;
+		t->named += s->named;
+		t->nameless += s->nameless;
+		t->malformed += s->malformed;
+		t->pending += s->pending;
+		t->ignored += s->ignored;
+		t->decided += s->decided;
+		t->blocked += s->blocked;
+		t->alerted += s->alerted;
+		t->dns_forged += s->dns_forged;
+		t->dns_forge_failed += s->dns_forge_failed;
+		t->enobufs += s->enobufs;
+		t->recv_errors += s->recv_errors;
+		t->send_errors += s->send_errors;
+		for (unsigned k = 0; k <= INSPECT_PROTO_GQUIC; k++) {
+			t->by_proto[k] += s->by_proto[k];
+		}
+	}
+}
+
 static void log_totals(const struct daemon *d)
 {
 	struct worker_stats t;
-	memset(&t, 0, sizeof(t));
-	for (unsigned i = 0; i < d->nworkers; i++) {
-		const struct worker_stats *s = &d->workers[i].stats;
-		t.received += s->received;
-		t.accepted += s->accepted;
-		t.dropped += s->dropped;
-		t.marked_block += s->marked_block;
-		t.named += s->named;
-		t.blocked += s->blocked;
-		t.alerted += s->alerted;
-		t.dns_forged += s->dns_forged;
-		t.dns_forge_failed += s->dns_forge_failed;
-		t.enobufs += s->enobufs;
-		t.send_errors += s->send_errors;
-	}
+	struct alert_totals a;
+	daemon_totals(d, &t);
+	alert_get_totals(&a);
+	uint64_t up = (daemon_monotonic_ms() - d->started_ms) / 1000;
 	log_msg(LOG_INFO, "shutdown",
-		"totals: received=%" PRIu64 " verdicts=%" PRIu64 " accepted=%" PRIu64
-		" dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64 " blocked=%" PRIu64
-		" alerted=%" PRIu64 " dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64
-		" enobufs=%" PRIu64 " send_errors=%" PRIu64,
-		t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
+		"totals after %" PRIu64 " s: received=%" PRIu64 " verdicts=%" PRIu64
+		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
+		" blocked=%" PRIu64 " alerted=%" PRIu64 " dns_forged=%" PRIu64
+		" dns_forge_failed=%" PRIu64 " queue_overflows=%" PRIu64 " send_errors=%" PRIu64
+		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
+		" reloads=%" PRIu64 " reloads_refused=%" PRIu64,
+		up, t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
 		t.marked_block, t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed,
-		t.enobufs, t.send_errors);
+		t.enobufs, t.send_errors, a.logged, a.repeats, a.rate_limited, d->reloads,
+		d->reload_failures);
 }
 
 static int open_queues(struct daemon *d)
@@ -241,6 +337,12 @@ static int open_queues(struct daemon *d)
 	char err[256];
 
 	inspect_limits_default(&lim);
+	if (o->flow_packets > 0) {
+		lim.flow_packets = o->flow_packets;
+	}
+	if (o->flow_timeout_s > 0) {
+		lim.flow_timeout_ms = o->flow_timeout_s * 1000;
+	}
 	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
@@ -272,6 +374,40 @@ static void close_all(struct daemon *d)
 	d->nworkers = 0;
 	inject_close(&d->shared.inject);
 	policy_free(atomic_load(&d->shared.policy));
+	if (d->ctl_fd != -1) {
+		close(d->ctl_fd);
+		d->ctl_fd = -1;
+	}
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	alert_flush(daemon_monotonic_ms());
+}
+
+static void log_startup(const struct daemon *d, const struct policy *p)
+{
+	const struct embargod_opts *o = d->o;
+	unsigned off = 0;
+	for (uint32_t i = 0; i < p->ngroups; i++) {
+		off += !p->groups[i].enabled;
+	}
+	log_msg(LOG_INFO, "startup",
+		"embargod %s: %s, generation %" PRIu32 ": %zu rules, %u vendor(s), %u "
+		"vendor/category group(s) off; queues %u-%u, fail-%s, dns answer %s, nameless %s, "
+		"clients %s%s, alerts: window %u s, cap %u/s, control socket %s",
+		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
+		p->generation, domainset_count(p->ds), p->nvendors, off, o->queue_first,
+		o->queue_last, o->fail_closed ? "closed" : "open",
+		o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
+		: o->dns_answer == DNS_REPLY_REFUSED ? "refused"
+						     : "sinkhole",
+		action_str(p->nameless_action), p->nenforce > 0 ? "listed subnets" : "all",
+		p->nexempt > 0 ? " minus exempt" : "", o->log_window_s, o->log_rate,
+		o->control_socket != NULL ? o->control_socket : "none");
 }
 
 int daemon_run(const struct embargod_opts *o)
@@ -283,9 +419,12 @@ int daemon_run(const struct embargod_opts *o)
 	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.ready_fd = -1;
+	d.ctl_fd = -1;
+	d.started = time(NULL);
+	d.started_ms = daemon_monotonic_ms();
 	log_open(o->log_facility, o->foreground);
 
-	struct policy *p = load_policy(o, err, sizeof(err));
+	struct policy *p = load_policy(o, NULL, err, sizeof(err));
 	if (p == NULL) {
 		fprintf(stderr, "embargod: %s\n", err);
 		return 3;
@@ -308,6 +447,18 @@ int daemon_run(const struct embargod_opts *o)
 		close_all(&d);
 		return 1;
 	}
+	if (alert_configure(o->log_window_s, o->log_rate) != 0) {
+		log_msg(LOG_ERR, "startup", "out of memory");
+		close_all(&d);
+		return 1;
+	}
+	if (o->control_socket != NULL) {
+		d.ctl_fd = control_open(o->control_socket, o->control_group);
+		if (d.ctl_fd == -1) {
+			close_all(&d);
+			return 1;
+		}
+	}
 	if (inject_open(&d.shared.inject) != 0) {
 		log_msg(LOG_WARNING, "startup",
 			"no raw socket (%s): blocked DNS queries are dropped "
@@ -327,6 +478,7 @@ int daemon_run(const struct embargod_opts *o)
 	}
 	d.base = event_base_new();
 	struct event *sig[3] = {NULL, NULL, NULL};
+	struct event *flush = NULL;
 	const int signums[3] = {SIGHUP, SIGTERM, SIGINT};
 	if (d.base == NULL) {
 		log_msg(LOG_ERR, "startup", "cannot create event loop");
@@ -340,6 +492,20 @@ int daemon_run(const struct embargod_opts *o)
 			goto out_events;
 		}
 	}
+	flush = event_new(d.base, -1, EV_PERSIST, on_flush, &d);
+	struct timeval second = {1, 0};
+	if (flush == NULL || event_add(flush, &second) != 0) {
+		log_msg(LOG_ERR, "startup", "cannot register the alert timer");
+		goto out_events;
+	}
+	if (d.ctl_fd != -1) {
+		d.ctl_event =
+			event_new(d.base, d.ctl_fd, EV_READ | EV_PERSIST, control_on_accept, &d);
+		if (d.ctl_event == NULL || event_add(d.ctl_event, NULL) != 0) {
+			log_msg(LOG_ERR, "startup", "cannot register the control socket");
+			goto out_events;
+		}
+	}
 	for (unsigned i = 0; i < d.nworkers; i++) {
 		atomic_init(&d.workers[i].seen_generation, 1);
 		if (worker_start(&d.workers[i]) != 0) {
@@ -349,13 +515,7 @@ int daemon_run(const struct embargod_opts *o)
 			goto out_join;
 		}
 	}
-	log_msg(LOG_INFO, "startup",
-		"embargod %s: queues %u-%u, %zu rules from %u file(s), fail-%s, dns answer %s",
-		EMBARGO_VERSION, o->queue_first, o->queue_last, domainset_count(p->ds),
-		o->nblocklists, o->fail_closed ? "closed" : "open",
-		o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
-		: o->dns_answer == DNS_REPLY_REFUSED ? "refused"
-						     : "sinkhole");
+	log_startup(&d, p);
 	if (!EMBARGO_HAVE_QUIC) {
 		log_msg(LOG_WARNING, "startup",
 			"built without libcrypto: QUIC Initials are not inspected (UDP 443 passes "
@@ -371,6 +531,14 @@ out_join:
 	}
 	log_totals(&d);
 out_events:
+	if (flush != NULL) {
+		event_free(flush);
+	}
+	if (d.ctl_event != NULL) {
+		event_free(d.ctl_event);
+		d.ctl_event = NULL;
+	}
+	alert_flush(UINT64_MAX / 2);
 	for (unsigned i = 0; i < 3; i++) {
 		if (sig[i] != NULL) {
 			event_free(sig[i]);
@@ -379,8 +547,12 @@ out_events:
 	event_base_free(d.base);
 out:
 	close_all(&d);
+	alert_shutdown();
 	if (o->pid_file != NULL && status == 0) {
 		unlink(o->pid_file);
+	}
+	if (o->control_socket != NULL && status == 0) {
+		unlink(o->control_socket);
 	}
 	return status;
 }

@@ -16,6 +16,7 @@ struct policy;
 int daemon_run(const struct embargod_opts *o);
 
 /* Load the blocklist named by the options (main.c). NULL with a message in `err` on failure. */
-struct policy *load_policy(const struct embargod_opts *o, char *err, size_t err_size);
+struct policy *load_policy(const struct embargod_opts *o, struct config_settings *s, char *err,
+			   size_t err_size);
 
 #endif

@@ -2,6 +2,8 @@
 /* embargod: command line, then either the offline replay or the NFQUEUE daemon. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,7 @@ static const struct option long_options[] = {
 	{"queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN},
 	{"log-facility", required_argument, NULL, OPT_LOG_FACILITY},
 	{"nameless", required_argument, NULL, OPT_NAMELESS},
+	{"control-socket", required_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -67,9 +70,16 @@ static void usage(FILE *out)
 		"       embargod --replay FILE [OPTIONS]   show what it would do with a capture\n"
 		"       embargod --check-config [OPTIONS]  load the blocklist, print counts, exit\n"
 		"\n"
-		"Blocklist:\n"
-		"  -b, --blocklist FILE   domain list: one name per line, '#' comments; each name\n"
-		"                         blocks itself and every name below it (repeatable)\n"
+		"Configuration:\n"
+		"  -c, --config FILE      embargod.conf: settings, vendor files (blocklist.d/),\n"
+		"                         categories, client scope (default %s/embargod.conf\n"
+		"                         when neither -c nor -b is given and it exists)\n"
+		"  -b, --blocklist FILE   instead of -c: a plain domain list, one name per line,\n"
+		"                         '#' comments; each name blocks itself and every name\n"
+		"                         below it (repeatable)\n"
+		"      --check-config     load everything, print rules per vendor and category,\n"
+		"                         exit 0; on error print file:line:column: message\n"
+		"Settings given as options override those in the configuration file.\n"
 		"\n"
 		"Replay:\n"
 		"      --replay FILE      read a pcap/pcapng capture ('-' = stdin) and print one "
@@ -83,6 +93,8 @@ static void usage(FILE *out)
 		"0)\n"
 		"  -f, --foreground       stay in the foreground, log to stderr too\n"
 		"  -p, --pid-file FILE    (default %s/embargod.pid; '-' for none)\n"
+		"  -S, --control-socket PATH  unix socket for embargoctl ('-' for none; default\n"
+		"                         none without a configuration file)\n"
 		"  -u, --user USER        drop to USER after opening sockets, keeping only\n"
 		"                         CAP_NET_ADMIN and CAP_NET_RAW\n"
 		"      --fail-closed      drop packets when the queue overflows (default: accept)\n"
@@ -107,10 +119,12 @@ static void usage(FILE *out)
 		"  -h, --help             this text\n"
 		"      --version          version and features\n"
 		"\n"
-		"Signals: SIGHUP reloads the blocklist (the old one stays if the new one has an\n"
-		"error); SIGTERM and SIGINT stop after every queued packet has had its verdict.\n"
-		"Exit status: 0 ok, 1 runtime failure, 2 bad command line, 3 blocklist error.\n",
-		EMBARGO_RUNSTATEDIR);
+		"Signals: SIGHUP reloads the configuration and blocklists (the old ones stay if\n"
+		"the new ones have an error); SIGTERM and SIGINT stop after every queued packet\n"
+		"has had its verdict.\n"
+		"Exit status: 0 ok, 1 runtime failure, 2 bad command line, 3 configuration "
+		"error.\n",
+		EMBARGO_SYSCONFDIR, EMBARGO_RUNSTATEDIR);
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -223,7 +237,7 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 {
 	int c;
 	opts_default(o);
-	while ((c = getopt_long(argc, argv, "b:c:Qfq:p:u:h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:c:Qfq:p:u:S:h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (o->nblocklists >= OPT_BLOCKLISTS_MAX) {
@@ -253,17 +267,26 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			if (parse_queue_range(optarg, o) != 0) {
 				return bad("queue range", optarg);
 			}
+			o->cli_set |= CFG_QUEUE;
 			break;
 		case 'p':
 			o->pid_file = strcmp(optarg, "-") == 0 ? NULL : optarg;
+			o->cli_set |= CFG_PID_FILE;
 			break;
 		case 'u':
 			o->user = optarg;
+			o->cli_set |= CFG_USER;
+			break;
+		case 'S':
+			o->control_socket = strcmp(optarg, "-") == 0 ? NULL : optarg;
+			o->cli_set |= CFG_CONTROL_SOCKET;
 			break;
 		case OPT_FAIL_CLOSED:
 			o->fail_closed = true;
+			o->cli_set |= CFG_FAIL;
 			break;
 		case OPT_DNS_ANSWER:
+			o->cli_set |= CFG_DNS_ANSWER;
 			if (strcmp(optarg, "nxdomain") == 0) {
 				o->dns_answer = DNS_REPLY_NXDOMAIN;
 			} else if (strcmp(optarg, "refused") == 0) {
@@ -275,11 +298,13 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			}
 			break;
 		case OPT_SINKHOLE_V4:
+			o->cli_set |= CFG_SINKHOLE_V4;
 			if (inet_pton(AF_INET, optarg, o->sinkhole_v4) != 1) {
 				return bad("IPv4 address", optarg);
 			}
 			break;
 		case OPT_SINKHOLE_V6:
+			o->cli_set |= CFG_SINKHOLE_V6;
 			if (inet_pton(AF_INET6, optarg, o->sinkhole_v6) != 1) {
 				return bad("IPv6 address", optarg);
 			}
@@ -302,6 +327,7 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			break;
 		case OPT_LOG_FACILITY: {
 			bool found = false;
+			o->cli_set |= CFG_LOG_FACILITY;
 			for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
 				if (strcmp(optarg, facilities[i].name) == 0) {
 					o->log_facility = facilities[i].facility;
@@ -314,6 +340,7 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			break;
 		}
 		case OPT_NAMELESS: {
+			o->cli_set |= CFG_NAMELESS;
 			static const char *const names[] = {"allow", "alert", "drop", "reject"};
 			static const int actions[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_DROP,
 						      ACTION_REJECT};
@@ -346,47 +373,182 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 	if (optind < argc) {
 		return bad("argument", argv[optind]);
 	}
-	if (o->config_path != NULL) {
-		fprintf(stderr, "embargod: -c: the configuration file format is not supported by "
-				"this build; use -b FILE for domain lists\n");
+	if (o->config_path != NULL && o->nblocklists > 0) {
+		fprintf(stderr,
+			"embargod: -c and -b exclude each other: import plain lists from the "
+			"configuration (import plain FILE)\n");
 		return EXIT_USAGE;
+	}
+	if (o->config_path == NULL && o->nblocklists == 0 && !o->names_only &&
+	    access(EMBARGO_SYSCONFDIR "/embargod.conf", R_OK) == 0) {
+		o->config_path = EMBARGO_SYSCONFDIR "/embargod.conf";
 	}
 	return 0;
 }
 
-/* Load the blocklist the options name; NULL with a message on stderr when it fails. */
-struct policy *load_policy(const struct embargod_opts *o, char *err, size_t err_size)
+/* Take the configuration's daemon settings where the command line gave none. */
+static void apply_settings(struct embargod_opts *o, const struct config_settings *s)
+{
+	uint32_t use = s->set & ~o->cli_set;
+	if (use & CFG_QUEUE) {
+		o->queue_first = s->queue_first;
+		o->queue_last = s->queue_last;
+	}
+	if (use & CFG_FAIL) {
+		o->fail_closed = s->fail_closed;
+	}
+	if (use & CFG_USER) {
+		o->user = s->user;
+	}
+	if (use & CFG_PID_FILE) {
+		o->pid_file = s->pid_file;
+	}
+	if (use & CFG_CONTROL_SOCKET) {
+		o->control_socket = s->control_socket;
+	}
+	if (use & CFG_CONTROL_GROUP) {
+		o->control_group = s->control_group;
+	}
+	if (use & CFG_LOG_FACILITY) {
+		o->log_facility = s->log_facility;
+	}
+	if (use & CFG_LOG_RATE) {
+		o->log_rate = s->log_rate;
+	}
+	if (use & CFG_LOG_WINDOW) {
+		o->log_window_s = s->log_window_s;
+	}
+	if (use & CFG_DNS_ANSWER) {
+		o->dns_answer = (enum dns_reply_kind)s->dns_answer;
+	}
+	if (use & CFG_SINKHOLE_V4) {
+		memcpy(o->sinkhole_v4, s->sinkhole_v4, 4);
+	}
+	if (use & CFG_SINKHOLE_V6) {
+		memcpy(o->sinkhole_v6, s->sinkhole_v6, 16);
+	}
+	if (use & CFG_NAMELESS) {
+		o->nameless_action = (int)s->nameless_action;
+	}
+	if (use & CFG_FLOW_PACKETS) {
+		o->flow_packets = s->flow_packets;
+	}
+	if (use & CFG_FLOW_TIMEOUT) {
+		o->flow_timeout_s = s->flow_timeout_s;
+	}
+}
+
+struct policy *load_policy(const struct embargod_opts *o, struct config_settings *s, char *err,
+			   size_t err_size)
 {
 	struct policy *p = NULL;
-	if (o->nblocklists == 0) {
+	struct config_settings unused;
+	if (s == NULL) {
+		s = &unused;
+	}
+	memset(s, 0, sizeof(*s));
+	if (o->config_path != NULL) {
+		if (config_load(o->config_path, 0, s, &p, err, err_size) != 0) {
+			return NULL;
+		}
+	} else if (o->nblocklists == 0) {
 		p = policy_new_empty();
 		if (p == NULL) {
 			snprintf(err, err_size, "out of memory");
-		} else {
-			p->nameless_action = (enum action)o->nameless_action;
+			return NULL;
 		}
-		return p;
-	}
-	int rc = policy_load_domain_lists(o->blocklists, o->nblocklists, &p, err, err_size);
-	if (rc != 0) {
+	} else if (policy_load_domain_lists(o->blocklists, o->nblocklists, &p, err, err_size) !=
+		   0) {
 		return NULL;
 	}
-	p->nameless_action = (enum action)o->nameless_action;
+	/* The command line's --nameless wins; else the configuration's; else the default. */
+	if ((o->cli_set & CFG_NAMELESS) != 0 || (s->set & CFG_NAMELESS) == 0) {
+		p->nameless_action = (enum action)o->nameless_action;
+	}
 	return p;
 }
 
-static int check_config(const struct embargod_opts *o)
+static const char *group_action_str(const struct policy_group *g)
 {
-	char err[512];
-	struct policy *p = load_policy(o, err, sizeof(err));
+	return g->action == ACTION_NONE ? "default" : action_str(g->action);
+}
+
+static int check_config(struct embargod_opts *o)
+{
+	char err[1024];
+	struct config_settings s;
+	struct policy *p = load_policy(o, &s, err, sizeof(err));
 	if (p == NULL) {
 		fprintf(stderr, "embargod: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	printf("%zu rules from %u file(s)\n", domainset_count(p->ds), o->nblocklists);
-	for (uint16_t i = 0; i < p->nfiles; i++) {
-		printf("  %s\n", p->files[i]);
+	apply_settings(o, &s);
+	if (o->config_path == NULL) {
+		printf("%zu rules from %u file(s)\n", domainset_count(p->ds), o->nblocklists);
+		for (uint16_t i = 0; i < p->nfiles; i++) {
+			printf("  %s\n", p->files[i]);
+		}
+		policy_free(p);
+		return 0;
 	}
+	uint64_t entries = 0, exceptions = 0, off = 0;
+	for (uint32_t i = 0; i < p->ngroups; i++) {
+		entries += p->groups[i].entries;
+		exceptions += p->groups[i].exceptions;
+		off += p->groups[i].enabled ? 0 : p->groups[i].entries;
+	}
+	printf("%s: ok\n", o->config_path);
+	printf("%u files, %u vendors, %" PRIu64 " entries and %" PRIu64
+	       " exceptions; %zu rules in force (%" PRIu64 " entries in categories switched off)\n",
+	       p->nfiles, p->nvendors, entries, exceptions, domainset_count(p->ds), off);
+	for (uint16_t v = 0; v < p->nvendors; v++) {
+		printf("vendor %s", p->vendors[v]);
+		if (p->vendor_titles[v] != NULL) {
+			printf(" (%s)", p->vendor_titles[v]);
+		}
+		printf("\n");
+		if (p->vendor_reasons[v] != NULL) {
+			printf("  reason: %s\n", p->vendor_reasons[v]);
+		}
+		for (uint32_t i = 0; i < p->ngroups; i++) {
+			const struct policy_group *g = &p->groups[i];
+			if (g->vendor_id != v) {
+				continue;
+			}
+			printf("  %-14s %6" PRIu32 " entries %4" PRIu32 " exceptions  %-8s %s",
+			       p->categories[g->category_id], g->entries, g->exceptions,
+			       group_action_str(g), g->enabled ? "on" : "off");
+			if (g->skipped > 0) {
+				printf("  (%" PRIu32 " imported lines skipped)", g->skipped);
+			}
+			printf("\n");
+		}
+	}
+	char a4[INET6_ADDRSTRLEN];
+	printf("clients: %s", p->nenforce > 0 ? "enforced on" : "all enforced");
+	for (uint32_t i = 0; i < p->nenforce; i++) {
+		inet_ntop(p->enforce[i].family == 4 ? AF_INET : AF_INET6, p->enforce[i].addr, a4,
+			  sizeof(a4));
+		printf(" %s/%u", a4, p->enforce[i].plen);
+	}
+	if (p->nexempt > 0) {
+		printf("; exempt");
+	}
+	for (uint32_t i = 0; i < p->nexempt; i++) {
+		inet_ntop(p->exempt[i].family == 4 ? AF_INET : AF_INET6, p->exempt[i].addr, a4,
+			  sizeof(a4));
+		printf(" %s/%u", a4, p->exempt[i].plen);
+	}
+	printf("\n");
+	printf("daemon: queue %u-%u, fail %s, user %s, dns answer %s, nameless %s, control "
+	       "socket %s\n",
+	       o->queue_first, o->queue_last, o->fail_closed ? "closed" : "open",
+	       o->user != NULL ? o->user : "(unchanged)",
+	       o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
+	       : o->dns_answer == DNS_REPLY_REFUSED ? "refused"
+						    : "sinkhole",
+	       action_str(p->nameless_action),
+	       o->control_socket != NULL ? o->control_socket : "(none)");
 	policy_free(p);
 	return 0;
 }
@@ -401,12 +563,25 @@ int main(int argc, char **argv)
 	if (o.check_config) {
 		return check_config(&o);
 	}
+	static struct config_settings settings;
+	if (o.config_path != NULL && o.replay_path == NULL) {
+		/* Settings first (queues, user, sockets); the daemon compiles the policy itself. */
+		char err[1024];
+		struct policy *p = load_policy(&o, &settings, err, sizeof(err));
+		if (p == NULL) {
+			fprintf(stderr, "embargod: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		policy_free(p);
+		apply_settings(&o, &settings);
+		o.config = &settings;
+	}
 	if (o.replay_path != NULL) {
 #if EMBARGO_HAVE_PCAP
 		struct policy *p = NULL;
-		if (o.nblocklists > 0) {
-			char err[512];
-			p = load_policy(&o, err, sizeof(err));
+		if (o.nblocklists > 0 || o.config_path != NULL) {
+			char err[1024];
+			p = load_policy(&o, NULL, err, sizeof(err));
 			if (p == NULL) {
 				fprintf(stderr, "embargod: %s\n", err);
 				return EXIT_CONFIG;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "embargo/config.h"
 #include "embargo/dns.h"
 
 #define OPT_BLOCKLISTS_MAX 64
@@ -33,7 +34,16 @@ struct embargod_opts {
 	uint32_t copy_range;					 /* --copy-range BYTES */
 	uint32_t queue_maxlen;					 /* --queue-maxlen PACKETS */
 	int log_facility;					 /* --log-facility */
-	int nameless_action; /* --nameless: enum action for flows decided without a name */
+	int nameless_action;	    /* --nameless: enum action for flows decided without a name */
+	const char *control_socket; /* -S: embargoctl's socket, NULL for none */
+	const char *control_group;  /* group that may use it (with root) */
+	uint32_t log_rate;	    /* alert lines per second at most, 0 = no cap */
+	uint32_t log_window_s;	    /* repeats of one (client, name) within it are summarised */
+	uint32_t flow_packets;	    /* 0: the inspector's default */
+	uint32_t flow_timeout_s;    /* 0: the inspector's default */
+	uint32_t cli_set;	    /* enum config_set bits the command line gave */
+	/* Settings read from config_path, kept so that strings stay valid. */
+	struct config_settings *config;
 };
 
 #endif

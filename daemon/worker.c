@@ -119,13 +119,17 @@ static enum flow_verdict flow_verdict_of(enum action a)
 	}
 }
 
-/* Blocked DNS over UDP: answer the client at once and drop the query. */
+/* Blocked DNS over UDP: answer the client at once and drop the query (the canary name is
+ * always answered NXDOMAIN). */
 static void block_dns_udp(struct worker *w, const struct nfqueue_packet *p,
-			  const struct inspect_result *r, enum action a)
+			  const struct inspect_result *r, enum action a, bool canary)
 {
 	if (a == ACTION_REJECT) {
+		/* The DoH canary must read NXDOMAIN whatever answer kind blocks get. */
+		struct dns_reply_opts nx = w->shared->dns_reply;
+		nx.kind = DNS_REPLY_NXDOMAIN;
 		int rc = inject_dns_reply(&w->shared->inject, &r->pkt, r->dns_msg.ptr,
-					  r->dns_msg.len, &w->shared->dns_reply);
+					  r->dns_msg.len, canary ? &nx : &w->shared->dns_reply);
 		if (rc == 0) {
 			w->stats.dns_forged++;
 		} else {
@@ -171,11 +175,14 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	} else if (d.action == ACTION_ALERT) {
 		w->stats.alerted++;
 	}
-	alert_decision(ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len);
+	alert_decision(ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len,
+		       ctx->now_ms);
 
 	if (r.proto == INSPECT_PROTO_DNS) {
 		if (blocked) {
-			block_dns_udp(w, p, &r, d.action);
+			bool canary = ctx->policy->has_canary && d.rule != NULL &&
+				      d.rule->category_id == ctx->policy->canary_category;
+			block_dns_udp(w, p, &r, d.action, canary);
 		} else {
 			accept_plain(w, p);
 		}

@@ -10,9 +10,7 @@
 #include <unistd.h>
 
 #include "embargo/policy.h"
-
-/* Bytes of an offending value quoted in an error message; longer values end in "...". */
-#define POLICY_ERR_VALUE_MAX 64
+#include "policy_internal.h"
 
 /* First read size when the file size is unknown (pipes, /proc), in bytes. */
 #define POLICY_READ_CHUNK 65536
@@ -37,8 +35,45 @@ const char *action_str(enum action a)
 	return "?";
 }
 
-enum action policy_lookup(const struct policy *p, const struct name *n,
-			  const struct rule_meta **rule)
+bool policy_prefix_match(const struct policy_prefix *pf, uint8_t family, const uint8_t *addr)
+{
+	if (pf->family != family) {
+		return false;
+	}
+	unsigned full = pf->plen / 8u, rest = pf->plen % 8u;
+	if (memcmp(pf->addr, addr, full) != 0) {
+		return false;
+	}
+	if (rest == 0) {
+		return true;
+	}
+	uint8_t mask = (uint8_t)(0xffu << (8u - rest));
+	return (pf->addr[full] & mask) == (addr[full] & mask);
+}
+
+bool policy_client_enforced(const struct policy *p, uint8_t family, const uint8_t *addr)
+{
+	if (p == NULL) {
+		return true;
+	}
+	for (uint32_t i = 0; i < p->nexempt; i++) {
+		if (policy_prefix_match(&p->exempt[i], family, addr)) {
+			return false;
+		}
+	}
+	if (p->nenforce == 0) {
+		return true;
+	}
+	for (uint32_t i = 0; i < p->nenforce; i++) {
+		if (policy_prefix_match(&p->enforce[i], family, addr)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+enum action policy_lookup_proto(const struct policy *p, const struct name *n,
+				enum inspect_proto proto, const struct rule_meta **rule)
 {
 	const struct rule_meta *m = NULL;
 	if (p != NULL && p->ds != NULL) {
@@ -53,6 +88,13 @@ enum action policy_lookup(const struct policy *p, const struct name *n,
 	if (m->kind == DS_ALLOW) {
 		return ACTION_ALLOW;
 	}
+	if (m->action == ACTION_NONE && (unsigned)proto <= INSPECT_PROTO_GQUIC) {
+		enum action a = p->proto_action[proto];
+		if (a == ACTION_ALERT || a == ACTION_DROP) {
+			return a;
+		}
+		return ACTION_REJECT;
+	}
 	switch (m->action) {
 	case ACTION_ALERT:
 	case ACTION_DROP:
@@ -63,6 +105,12 @@ enum action policy_lookup(const struct policy *p, const struct name *n,
 	}
 }
 
+enum action policy_lookup(const struct policy *p, const struct name *n,
+			  const struct rule_meta **rule)
+{
+	return policy_lookup_proto(p, n, INSPECT_PROTO_NONE, rule);
+}
+
 void policy_decide(const struct policy *p, const struct inspect_result *r,
 		   struct policy_decision *d)
 {
@@ -71,6 +119,13 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	d->name_index = 0;
 	/* A message that breaks its protocol's rules carries no name the policy can trust: it
 	 * is handled like a nameless one. */
+	if (r->state != INSPECT_NAMED && r->state != INSPECT_NAMELESS &&
+	    r->state != INSPECT_MALFORMED) {
+		return;
+	}
+	if (!policy_client_enforced(p, r->pkt.ip_version, r->pkt.src)) {
+		return;
+	}
 	if (r->state == INSPECT_NAMELESS || r->state == INSPECT_MALFORMED) {
 		d->action = p != NULL ? p->nameless_action : ACTION_NONE;
 		return;
@@ -81,7 +136,7 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	const unsigned nnames = r->nnames < INSPECT_NAMES_MAX ? r->nnames : INSPECT_NAMES_MAX;
 	for (unsigned i = 0; i < nnames; i++) {
 		const struct rule_meta *rule;
-		enum action a = policy_lookup(p, &r->names[i], &rule);
+		enum action a = policy_lookup_proto(p, &r->names[i], r->proto, &rule);
 		if (a > d->action) {
 			d->action = a;
 			d->rule = rule;
@@ -126,6 +181,11 @@ void policy_free(struct policy *p)
 	policy_free_strings(p->files, p->nfiles);
 	policy_free_strings(p->vendors, p->nvendors);
 	policy_free_strings(p->categories, p->ncategories);
+	policy_free_strings(p->vendor_titles, p->vendor_titles != NULL ? p->nvendors : 0);
+	policy_free_strings(p->vendor_reasons, p->vendor_reasons != NULL ? p->nvendors : 0);
+	free(p->groups);
+	free(p->exempt);
+	free(p->enforce);
 	free(p);
 }
 
@@ -156,7 +216,7 @@ static void list_error(const struct list_load *ld, const char *fmt, ...)
 /* `len` bytes of `v` made printable for a message: '"', '\\' and bytes outside 0x20..0x7e as
  * \xHH, cut after POLICY_ERR_VALUE_MAX input bytes with "...". `out` holds at least
  * POLICY_ERR_VALUE_MAX * 4 + 4 bytes. */
-static void list_quote(char *out, const char *v, size_t len)
+void policy_quote(char *out, const char *v, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t w = 0;
@@ -179,7 +239,7 @@ static void list_quote(char *out, const char *v, size_t len)
 }
 
 /* Read a whole file. Returns 0 with a malloc'd buffer, or -errno (-EFBIG past the limit). */
-static int list_read(const char *path, char **buf, size_t *len)
+int policy_read_file(const char *path, char **buf, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
@@ -295,7 +355,7 @@ static int list_line(struct list_load *ld, const char *line, size_t len, uint32_
 	}
 	if (!ok) {
 		char quoted[POLICY_ERR_VALUE_MAX * 4 + 4];
-		list_quote(quoted, line, len);
+		policy_quote(quoted, line, len);
 		list_error(ld, "%s:%u: invalid name \"%s\"", ld->p->files[file_id], lineno, quoted);
 		return -EINVAL;
 	}
@@ -359,7 +419,7 @@ static int list_load_file(struct list_load *ld, const char *path)
 	}
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = list_read(path, &buf, &len);
+	int rc = policy_read_file(path, &buf, &len);
 	if (rc == -EFBIG) {
 		list_error(ld, "%s: file too large (more than %u bytes)", path,
 			   POLICY_LIST_BYTES_MAX);

@@ -33,7 +33,47 @@ struct policy {
 	uint16_t nfiles, nvendors, ncategories;
 	enum action nameless_action; /* for flows that reach their bound with no name */
 	uint32_t generation;	     /* caller's counter, for status output */
+
+	/* From a configuration (all zero/NULL for plain lists): */
+	char **vendor_titles;	     /* vendor_id -> full name, or NULL */
+	char **vendor_reasons;	     /* vendor_id -> why it is listed, or NULL */
+	struct policy_group *groups; /* one per (vendor, category) that has entries */
+	uint32_t ngroups;
+	/* Clients: when nenforce > 0 only sources inside `enforce` are enforced; sources
+	 * inside `exempt` never are. Others pass as if no rule applied. */
+	struct policy_prefix *exempt, *enforce;
+	uint32_t nexempt, nenforce;
+	/* Action for a block rule whose action code is ACTION_NONE ("the protocol's default"),
+	 * by protocol; ACTION_NONE here means ACTION_REJECT. */
+	enum action proto_action[INSPECT_PROTO_GQUIC + 1];
+	/* The built-in DNS-over-HTTPS canary rule's category, when has_canary: blocked DNS
+	 * queries for it are always answered NXDOMAIN, as browsers expect. */
+	bool has_canary;
+	uint16_t canary_category;
 };
+
+/* An address prefix (client scope). */
+struct policy_prefix {
+	uint8_t family; /* 4 or 6 */
+	uint8_t plen;
+	uint8_t addr[16];
+};
+
+/* Rules of one vendor in one category, for summaries (check-config, reload diff). */
+struct policy_group {
+	uint16_t vendor_id, category_id;
+	uint32_t entries;    /* block entries */
+	uint32_t exceptions; /* allow entries */
+	uint32_t skipped;    /* imported lines that were not rules (comments, other syntax) */
+	enum action action;  /* ACTION_NONE: the protocol's default */
+	bool enabled;	     /* false: switched off, its entries are not in the set */
+};
+
+/* True when `addr` (4 or 16 bytes by `family`) lies inside `pf`. */
+bool policy_prefix_match(const struct policy_prefix *pf, uint8_t family, const uint8_t *addr);
+
+/* True when the policy enforces on packets from this client (see exempt/enforce). */
+bool policy_client_enforced(const struct policy *p, uint8_t family, const uint8_t *addr);
 
 /* The decision for one inspected packet. */
 struct policy_decision {
@@ -46,7 +86,9 @@ struct policy_decision {
  * Decide for an inspected packet: looks up every name, keeps the most severe action (ties: the
  * first name). Non-NAMED results give ACTION_NONE, except NAMELESS and MALFORMED, which give the
  * policy's
- * nameless_action. Reads only the fields of `r` (state, nnames, names[]); `d` is always filled.
+ * nameless_action. A client outside the policy's scope (policy_client_enforced) gets
+ * ACTION_NONE. Reads only the fields of `r` (pkt, proto, state, nnames, names[]); `d` is always
+ * filled.
  */
 void policy_decide(const struct policy *p, const struct inspect_result *r,
 		   struct policy_decision *d);
@@ -59,6 +101,11 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
  */
 enum action policy_lookup(const struct policy *p, const struct name *n,
 			  const struct rule_meta **rule);
+
+/* policy_lookup for a name seen in protocol `proto`: a block rule that names no action gets
+ * the policy's default for that protocol. */
+enum action policy_lookup_proto(const struct policy *p, const struct name *n,
+				enum inspect_proto proto, const struct rule_meta **rule);
 
 /* Largest plain domain list read, in bytes: about ten million names. A bigger file is refused
  * rather than read into memory. */

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control socket: embargoctl's status, stats, reload, test NAME and clients. */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "daemon_priv.h"
+#include "embargo/ctlproto.h"
+#include "embargo/policy.h"
+#include "embargo_config.h"
+#include "log.h"
+
+/* A slow client cannot hold the daemon's main loop longer than this. */
+#define CONTROL_IO_TIMEOUT_MS 2000
+
+/* A growing reply buffer. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p != NULL ? b->p + b->len : NULL,
+				  b->p != NULL ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if (b->p != NULL && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (b->cap != 0 ? b->cap : 4096) * 2 + (size_t)n;
+		char *np = realloc(b->p, ncap);
+		if (np == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+/* A JSON string value, quoted. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	char small[512];
+	size_t need = ctl_json_escape(small, sizeof(small), s);
+	if (need < sizeof(small)) {
+		sb_printf(b, "\"%s\"", small);
+		return;
+	}
+	char *big = malloc(need + 1);
+	if (big == NULL) {
+		b->failed = true;
+		return;
+	}
+	ctl_json_escape(big, need + 1, s);
+	sb_printf(b, "\"%s\"", big);
+	free(big);
+}
+
+static void fmt_time(char *out, size_t size, time_t t)
+{
+	struct tm tm;
+	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, size, "-");
+		return;
+	}
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const struct policy *current(const struct daemon *d)
+{
+	return atomic_load(&((struct daemon *)d)->shared.policy);
+}
+
+static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
+{
+	const struct embargod_opts *o = d->o;
+	const struct policy *p = current(d);
+	uint64_t up = (daemon_monotonic_ms() - d->started_ms) / 1000;
+	char since[32], last[32];
+	fmt_time(since, sizeof(since), d->started);
+	fmt_time(last, sizeof(last), d->last_reload);
+	const char *cfg = o->config_path != NULL ? o->config_path : "(domain lists given with -b)";
+	if (json) {
+		sb_printf(b,
+			  "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%" PRIu64
+			  ",\"started\":\"%s\","
+			  "\"config\":",
+			  EMBARGO_VERSION, (long)getpid(), up, since);
+		sb_json_str(b, cfg);
+		sb_printf(b,
+			  ",\"generation\":%" PRIu32 ",\"reloads\":%" PRIu64
+			  ",\"reload_failures\":%" PRIu64
+			  ",\"last_reload\":\"%s\",\"last_reload_error\":",
+			  p->generation, d->reloads, d->reload_failures, last);
+		sb_json_str(b, d->last_reload_error);
+		sb_printf(b,
+			  ",\"queues\":[%u,%u],\"workers\":%u,\"fail_open\":%s,\"rules\":%zu,"
+			  "\"vendors\":%u,\"categories\":%u}\n",
+			  o->queue_first, o->queue_last, d->nworkers,
+			  o->fail_closed ? "false" : "true", domainset_count(p->ds), p->nvendors,
+			  p->ncategories);
+		return;
+	}
+	sb_printf(b,
+		  "embargod %s, pid %ld, up %" PRIu64 "d %02" PRIu64 "h%02" PRIu64 "m%02" PRIu64
+		  "s (since %s)\n",
+		  EMBARGO_VERSION, (long)getpid(), up / 86400, up / 3600 % 24, up / 60 % 60,
+		  up % 60, since);
+	sb_printf(b, "config:      %s, generation %" PRIu32 "\n", cfg, p->generation);
+	sb_printf(b, "reloads:     %" PRIu64 " done, %" PRIu64 " refused%s%s%s\n", d->reloads,
+		  d->reload_failures, d->reload_failures > 0 ? " (last: " : "",
+		  d->reload_failures > 0 ? d->last_reload_error : "",
+		  d->reload_failures > 0 ? ")" : "");
+	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", o->queue_first, o->queue_last,
+		  d->nworkers, o->fail_closed ? "closed" : "open");
+	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
+}
+
+static const char *const proto_names[] = {"none", "dns", "dns_tcp", "tls", "http", "quic", "gquic"};
+
+static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
+{
+	struct worker_stats t;
+	struct alert_totals a;
+	daemon_totals(d, &t);
+	alert_get_totals(&a);
+	uint64_t verdicts = t.accepted + t.dropped + t.marked_block;
+	const struct {
+		const char *k;
+		uint64_t v;
+	} rows[] = {
+		{"received", t.received},
+		{"verdicts", verdicts},
+		{"accepted", t.accepted},
+		{"dropped", t.dropped},
+		{"marked_block", t.marked_block},
+		{"named", t.named},
+		{"nameless", t.nameless},
+		{"malformed", t.malformed},
+		{"pending", t.pending},
+		{"ignored", t.ignored},
+		{"decided", t.decided},
+		{"blocked", t.blocked},
+		{"alerted", t.alerted},
+		{"dns_forged", t.dns_forged},
+		{"dns_forge_failed", t.dns_forge_failed},
+		{"queue_overflows", t.enobufs},
+		{"recv_errors", t.recv_errors},
+		{"send_errors", t.send_errors},
+		{"alert_attempts", a.attempts},
+		{"alert_lines", a.logged},
+		{"alert_repeats", a.repeats},
+		{"alert_summaries", a.summaries},
+		{"alert_rate_limited", a.rate_limited},
+	};
+	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	if (json) {
+		sb_printf(b, "{");
+		for (size_t i = 0; i < nrows; i++) {
+			sb_printf(b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",", rows[i].k, rows[i].v);
+		}
+		sb_printf(b, ",\"by_proto\":{");
+		for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
+			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",", proto_names[i],
+				  t.by_proto[i]);
+		}
+		sb_printf(b, "},\"queues\":{");
+		for (unsigned i = 0; i < d->nworkers; i++) {
+			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", d->workers[i].queue,
+				  d->workers[i].stats.received);
+		}
+		sb_printf(b, "}}\n");
+		return;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		sb_printf(b, "%-20s %" PRIu64 "\n", rows[i].k, rows[i].v);
+	}
+	sb_printf(b, "%-20s", "by protocol");
+	for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
+		sb_printf(b, " %s=%" PRIu64, proto_names[i], t.by_proto[i]);
+	}
+	sb_printf(b, "\n%-20s", "by queue");
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, d->workers[i].stats.received);
+	}
+	sb_printf(b, "\n");
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s != NULL ? s : dflt;
+}
+
+static void cmd_test(const struct daemon *d, const struct name *n, bool json, struct sbuf *b)
+{
+	const struct policy *p = current(d);
+	const struct rule_meta *m = NULL;
+	char name[NAME_TEXT_MAX * 4 + 8];
+	name_escape(n, name, sizeof(name));
+	policy_lookup(p, n, &m);
+	const char *verdict = m == NULL ? "pass" : m->kind == DS_ALLOW ? "pass" : "block";
+	const char *why = m == NULL ? "no rule" : m->kind == DS_ALLOW ? "exception" : "listed";
+	const char *file = m != NULL && m->file_id < p->nfiles ? p->files[m->file_id] : "-";
+	const char *vendor =
+		m != NULL && m->vendor_id < p->nvendors ? p->vendors[m->vendor_id] : "-";
+	const char *category =
+		m != NULL && m->category_id < p->ncategories ? p->categories[m->category_id] : "-";
+	const char *reason = m != NULL && m->vendor_id < p->nvendors && p->vendor_reasons != NULL
+				     ? str_or(p->vendor_reasons[m->vendor_id], "")
+				     : "";
+	static const enum inspect_proto protos[] = {INSPECT_PROTO_DNS, INSPECT_PROTO_TLS,
+						    INSPECT_PROTO_HTTP, INSPECT_PROTO_QUIC};
+	static const char *const pnames[] = {"dns", "tls", "http", "quic"};
+	if (json) {
+		sb_printf(b, "{\"name\":");
+		sb_json_str(b, name);
+		sb_printf(b, ",\"verdict\":\"%s\",\"why\":\"%s\",\"rule\":", verdict, why);
+		if (m == NULL) {
+			sb_printf(b, "null");
+		} else {
+			sb_printf(b, "{\"file\":");
+			sb_json_str(b, file);
+			sb_printf(b, ",\"line\":%" PRIu32 ",\"vendor\":", m->line);
+			sb_json_str(b, vendor);
+			sb_printf(b, ",\"category\":");
+			sb_json_str(b, category);
+			sb_printf(b, ",\"reason\":");
+			sb_json_str(b, reason);
+			sb_printf(b, "}");
+		}
+		sb_printf(b, ",\"actions\":{");
+		for (size_t i = 0; i < 4; i++) {
+			sb_printf(b, "%s\"%s\":\"%s\"", i == 0 ? "" : ",", pnames[i],
+				  action_str(policy_lookup_proto(p, n, protos[i], NULL)));
+		}
+		sb_printf(b, "}}\n");
+		return;
+	}
+	if (m == NULL) {
+		sb_printf(b, "%s: pass (no rule applies)\n", name);
+		return;
+	}
+	sb_printf(b, "%s: %s (%s)\n", name, verdict, why);
+	sb_printf(b, "  rule:     %s:%" PRIu32 "\n", file, m->line);
+	sb_printf(b, "  vendor:   %s%s%s%s\n", vendor,
+		  p->vendor_titles != NULL && p->vendor_titles[m->vendor_id] != NULL ? " (" : "",
+		  p->vendor_titles != NULL ? str_or(p->vendor_titles[m->vendor_id], "") : "",
+		  p->vendor_titles != NULL && p->vendor_titles[m->vendor_id] != NULL ? ")" : "");
+	sb_printf(b, "  category: %s\n", category);
+	if (reason[0] != '\0') {
+		sb_printf(b, "  reason:   %s\n", reason);
+	}
+	sb_printf(b, "  action:  ");
+	for (size_t i = 0; i < 4; i++) {
+		sb_printf(b, " %s=%s", pnames[i],
+			  action_str(policy_lookup_proto(p, n, protos[i], NULL)));
+	}
+	sb_printf(b, "\n");
+}
+
+static void cmd_clients(bool json, struct sbuf *b)
+{
+	struct alert_client *c = calloc(ALERT_CLIENTS_MAX, sizeof(*c));
+	if (c == NULL) {
+		b->failed = true;
+		return;
+	}
+	size_t n = alert_get_clients(c, ALERT_CLIENTS_MAX);
+	if (json) {
+		sb_printf(b, "[");
+	} else if (n == 0) {
+		sb_printf(b, "no client has attempted a listed name\n");
+	} else {
+		sb_printf(b, "%-39s %-17s %8s %8s %-20s %-20s %s\n", "CLIENT", "MAC", "ATTEMPTS",
+			  "BLOCKED", "FIRST", "LAST", "LAST NAME (VENDOR/CATEGORY)");
+	}
+	for (size_t i = 0; i < n; i++) {
+		char first[32], last[32];
+		fmt_time(first, sizeof(first), c[i].first);
+		fmt_time(last, sizeof(last), c[i].last);
+		if (json) {
+			sb_printf(b, "%s{\"client\":", i == 0 ? "" : ",");
+			sb_json_str(b, c[i].addr);
+			sb_printf(b, ",\"mac\":");
+			sb_json_str(b, c[i].mac);
+			sb_printf(b,
+				  ",\"attempts\":%" PRIu64 ",\"blocked\":%" PRIu64
+				  ",\"first\":\"%s\",\"last\":\"%s\",\"last_name\":",
+				  c[i].attempts, c[i].blocked, first, last);
+			sb_json_str(b, c[i].last_name);
+			sb_printf(b, ",\"last_vendor\":");
+			sb_json_str(b, c[i].last_vendor);
+			sb_printf(b, ",\"last_category\":");
+			sb_json_str(b, c[i].last_category);
+			sb_printf(b, ",\"last_action\":\"%s\"}", c[i].last_action);
+		} else {
+			sb_printf(b,
+				  "%-39s %-17s %8" PRIu64 " %8" PRIu64 " %-20s %-20s %s (%s/%s)\n",
+				  c[i].addr, c[i].mac[0] != '\0' ? c[i].mac : "-", c[i].attempts,
+				  c[i].blocked, first, last, c[i].last_name, c[i].last_vendor,
+				  c[i].last_category);
+		}
+	}
+	if (json) {
+		sb_printf(b, "]\n");
+	}
+	free(c);
+}
+
+static void cmd_reload(struct daemon *d, bool json, struct sbuf *b, bool *ok)
+{
+	if (daemon_reload(d) != 0) {
+		*ok = false;
+		return;
+	}
+	const struct policy *p = current(d);
+	if (json) {
+		sb_printf(b, "{\"generation\":%" PRIu32 ",\"rules\":%zu}\n", p->generation,
+			  domainset_count(p->ds));
+	} else {
+		sb_printf(b, "reloaded: generation %" PRIu32 ", %zu rules\n", p->generation,
+			  domainset_count(p->ds));
+	}
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = {CONTROL_IO_TIMEOUT_MS / 1000, (CONTROL_IO_TIMEOUT_MS % 1000) * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR) {
+				continue;
+			}
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+void control_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)what;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd == -1) {
+		return;
+	}
+	set_timeouts(fd);
+	uint8_t buf[CTL_REQUEST_MAX];
+	size_t len = 0;
+	struct ctl_request req;
+	const char *why = "";
+	int rc = 1;
+	while (rc == 1) {
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+		if (n <= 0) {
+			why = n == 0 ? "request not terminated by a newline" : "read timeout";
+			rc = -EINVAL;
+			break;
+		}
+		len += (size_t)n;
+		rc = ctl_parse_request(buf, len, &req, &why);
+	}
+	struct sbuf b = {NULL, 0, 0, false};
+	bool ok = rc == 0;
+	if (ok) {
+		switch (req.cmd) {
+		case CTL_STATUS:
+			cmd_status(d, req.json, &b);
+			break;
+		case CTL_STATS:
+			cmd_stats(d, req.json, &b);
+			break;
+		case CTL_RELOAD:
+			cmd_reload(d, req.json, &b, &ok);
+			why = d->last_reload_error;
+			break;
+		case CTL_CLIENTS:
+			cmd_clients(req.json, &b);
+			break;
+		case CTL_TEST:
+			cmd_test(d, &req.name, req.json, &b);
+			break;
+		}
+	}
+	if (ok && b.failed) {
+		ok = false;
+		why = "out of memory";
+	}
+	char head[1200];
+	int hn = ok ? snprintf(head, sizeof(head), "ok\n")
+		    : snprintf(head, sizeof(head), "error: %s\n", why);
+	write_all(fd, head, (size_t)hn < sizeof(head) ? (size_t)hn : sizeof(head) - 1);
+	if (ok) {
+		write_all(fd, b.p, b.len);
+	}
+	free(b.p);
+	close(fd);
+}
+
+int control_open(const char *path, const char *group)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_msg(LOG_ERR, "startup", "control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	gid_t gid = (gid_t)-1;
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
+		if (gr == NULL) {
+			log_msg(LOG_ERR, "startup", "control socket: unknown group '%s'", group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	char dir[sizeof(sa.sun_path)];
+	strcpy(dir, path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755); /* the runtime directory may not exist yet */
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		log_msg(LOG_ERR, "startup", "control socket: %s", strerror(errno));
+		return -1;
+	}
+	unlink(path); /* a stale socket of an earlier run */
+	mode_t old = umask(0117);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc == -1 || chmod(path, 0660) == -1 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) || listen(fd, 8) == -1) {
+		log_msg(LOG_ERR, "startup", "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The running daemon's state, shared by daemon.c (lifecycle) and control.c (embargoctl). */
+#ifndef EMBARGOD_DAEMON_PRIV_H
+#define EMBARGOD_DAEMON_PRIV_H
+
+#include <event2/event.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "worker.h"
+
+struct daemon {
+	const struct embargod_opts *o;
+	struct worker_shared shared;
+	struct worker workers[DAEMON_QUEUES_MAX];
+	unsigned nworkers;
+	struct event_base *base;
+	uint32_t generation;
+	int ready_fd;	     /* write end of the pipe the parent waits on (daemon mode), else -1 */
+	time_t started;	     /* wall clock, for status */
+	uint64_t started_ms; /* CLOCK_MONOTONIC */
+	uint64_t reloads, reload_failures;
+	time_t last_reload;
+	char last_reload_error[1024]; /* "" when the last reload worked */
+	int ctl_fd;		      /* control socket, -1 when none */
+	struct event *ctl_event;
+};
+
+/* Reload the configuration: 0, or -1 with the reason in d->last_reload_error. */
+int daemon_reload(struct daemon *d);
+
+/* Sum of every worker's counters. */
+void daemon_totals(const struct daemon *d, struct worker_stats *t);
+
+uint64_t daemon_monotonic_ms(void);
+
+/* Open the control socket at `path` (mode 0660, group `group` when not NULL). Returns the
+ * listening descriptor or -1 with a message logged. */
+int control_open(const char *path, const char *group);
+
+/* Serve one connection on the listening socket (event callback; `arg` is the daemon). */
+void control_on_accept(evutil_socket_t fd, short what, void *arg);
+
+#endif

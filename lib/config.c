@@ -1,0 +1,1671 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The configuration compiler: embargod.conf, the vendor files it includes and the lists they
+ * import, read into daemon settings and compiled into one policy.
+ *
+ * Parsing runs in two phases. The first reads every file, checks every statement and collects
+ * entries (with their vendor, category and source line) and switches; the second decides each
+ * (vendor, category) group's action and whether it is on, and builds the domainset. Switches
+ * such as "category doh off" may therefore come before or after the vendor files they affect.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "embargo/config.h"
+#include "embargo/dns.h"
+#include "policy_internal.h"
+
+#define STMT_ARGS_MAX	64
+#define STMT_ARENA	8192
+#define CONFIG_IDS_MAX	UINT16_MAX /* vendors, categories, files: ids are 16-bit */
+#define CANARY_NAME	"use-application-dns.net"
+#define BUILTIN_FILE	"(built-in)"
+#define VENDOR_BUILTIN	"embargo"
+#define CATEGORY_CANARY "doh-canary"
+#define CATEGORY_OTHER	"other"
+
+/* One statement: its words (NUL-terminated, in `arena`), where each starts, and how it ended. */
+enum stmt_end {
+	END_STMT,  /* ';' or end of line */
+	END_OPEN,  /* '{': a block follows */
+	END_CLOSE, /* a lone '}' (no words) */
+	END_EOF,   /* end of the file */
+};
+
+struct stmt {
+	unsigned nargs;
+	char *arg[STMT_ARGS_MAX];
+	uint32_t line[STMT_ARGS_MAX], col[STMT_ARGS_MAX];
+	enum stmt_end end;
+	uint32_t end_line, end_col;
+	size_t used;
+	char arena[STMT_ARENA];
+};
+
+/* One file being read. */
+struct src {
+	const char *name; /* as messages show it */
+	const char *buf;
+	size_t len, pos;
+	uint32_t line;
+	size_t line_start;
+	char dir[PATH_MAX]; /* for relative includes and imports */
+	char real[PATH_MAX];
+	struct src *parent;
+};
+
+struct entry {
+	uint32_t text_off; /* in ctx.pool */
+	uint16_t text_len;
+	uint8_t match; /* enum ds_match */
+	uint8_t kind;  /* enum ds_kind */
+	uint32_t line;
+	uint16_t file_id;
+	uint32_t group;
+};
+
+struct vendor_def {
+	char *id, *title, *reason;
+	enum action action; /* ACTION_NONE: not given */
+	uint16_t file_id;
+	uint32_t line;
+};
+
+struct category_def {
+	char *name;
+	bool enabled;
+	enum action override; /* ACTION_NONE: none */
+};
+
+struct group_def {
+	uint16_t vendor, category;
+	enum action action; /* from the category block; ACTION_NONE: not given */
+	uint32_t entries, exceptions, skipped;
+};
+
+struct ctx {
+	unsigned flags;
+	struct config_settings *s;
+	char *err;
+	size_t err_size;
+	bool canary;
+	enum action proto_action[INSPECT_PROTO_GQUIC + 1];
+	char **files;
+	size_t nfiles, files_cap;
+	struct vendor_def *vendors;
+	size_t nvendors, vendors_cap;
+	struct category_def *cats;
+	size_t ncats, cats_cap;
+	struct group_def *groups;
+	size_t ngroups, groups_cap;
+	struct entry *entries;
+	size_t nentries, entries_cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	struct policy_prefix *exempt, *enforce;
+	size_t nexempt, exempt_cap, nenforce, enforce_cap;
+	unsigned depth;
+};
+
+/* Scope a statement is read in. */
+struct scope {
+	enum {
+		LV_TOP,
+		LV_VENDOR,
+		LV_CATEGORY
+	} level;
+	uint16_t vendor;
+	uint32_t group; /* LV_CATEGORY */
+};
+
+/* ---- messages ---- */
+
+static int ctx_fail(struct ctx *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctx_fail(struct ctx *c, int rc, const char *fmt, ...)
+{
+	if (c->err != NULL && c->err_size > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->err_size, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int at(struct ctx *c, const struct src *f, uint32_t line, uint32_t col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* "file:line:column: message"; returns -EINVAL. */
+static int at(struct ctx *c, const struct src *f, uint32_t line, uint32_t col, const char *fmt, ...)
+{
+	if (c->err != NULL && c->err_size > 0) {
+		int n = snprintf(c->err, c->err_size, "%s:%u:%u: ", f->name, line, col);
+		if (n > 0 && (size_t)n < c->err_size) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(c->err + n, c->err_size - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -EINVAL;
+}
+
+static int oom(struct ctx *c)
+{
+	return ctx_fail(c, -ENOMEM, "out of memory");
+}
+
+/* Argument i of a statement, quoted for a message. */
+static const char *q(const struct stmt *st, unsigned i, char *buf)
+{
+	policy_quote(buf, st->arg[i], strlen(st->arg[i]));
+	return buf;
+}
+
+/* ---- growable arrays ---- */
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap) {
+		return 0;
+	}
+	size_t n = *cap != 0 ? *cap * 2 : 16;
+	while (n < need) {
+		n *= 2;
+	}
+	void *p = realloc(*v, n * elem);
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* ---- lexer ---- */
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+static bool is_delim(char ch)
+{
+	return is_blank(ch) || ch == '\n' || ch == '#' || ch == ';' || ch == '{' || ch == '}' ||
+	       ch == '"' || (uint8_t)ch < 0x20 || ch == 0x7f;
+}
+
+static uint32_t col_of(const struct src *f, size_t pos)
+{
+	return (uint32_t)(pos - f->line_start + 1);
+}
+
+static int arena_add(struct ctx *c, struct src *f, struct stmt *st, uint32_t col)
+{
+	if (st->nargs == STMT_ARGS_MAX) {
+		return at(c, f, f->line, col, "too many words in one statement (at most %u)",
+			  STMT_ARGS_MAX);
+	}
+	st->arg[st->nargs] = st->arena + st->used;
+	st->line[st->nargs] = f->line;
+	st->col[st->nargs] = col;
+	return 0;
+}
+
+/* Read one statement from `f` into `st`. Returns 0 or -EINVAL with a message. */
+static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
+{
+	st->nargs = 0;
+	st->used = 0;
+	for (;;) {
+		while (f->pos < f->len && is_blank(f->buf[f->pos])) {
+			f->pos++;
+		}
+		st->end_line = f->line;
+		st->end_col = col_of(f, f->pos);
+		if (f->pos >= f->len) {
+			st->end = END_EOF;
+			return 0;
+		}
+		char ch = f->buf[f->pos];
+		if (ch == '#') {
+			while (f->pos < f->len && f->buf[f->pos] != '\n') {
+				f->pos++;
+			}
+			continue;
+		}
+		if (ch == '\n') {
+			f->pos++;
+			f->line++;
+			f->line_start = f->pos;
+			if (st->nargs > 0) {
+				st->end = END_STMT;
+				return 0;
+			}
+			continue;
+		}
+		if (ch == ';') {
+			f->pos++;
+			st->end = END_STMT;
+			return 0;
+		}
+		if (ch == '{') {
+			f->pos++;
+			st->end = END_OPEN;
+			return 0;
+		}
+		if (ch == '}') {
+			if (st->nargs == 0) {
+				f->pos++;
+			}
+			st->end = st->nargs == 0 ? END_CLOSE : END_STMT;
+			return 0;
+		}
+		uint32_t col = col_of(f, f->pos);
+		if ((uint8_t)ch < 0x20 || ch == 0x7f) {
+			return at(c, f, f->line, col, "unexpected control character 0x%02x",
+				  (unsigned)(uint8_t)ch);
+		}
+		int rc = arena_add(c, f, st, col);
+		if (rc != 0) {
+			return rc;
+		}
+		if (ch == '"') {
+			f->pos++;
+			for (;;) {
+				if (f->pos >= f->len || f->buf[f->pos] == '\n') {
+					return at(c, f, f->line, col, "unterminated string");
+				}
+				char v = f->buf[f->pos];
+				if (v == '"') {
+					f->pos++;
+					break;
+				}
+				if (v == '\\') {
+					char e = f->pos + 1 < f->len ? f->buf[f->pos + 1] : '\0';
+					if (e != '"' && e != '\\') {
+						return at(
+							c, f, f->line, col_of(f, f->pos),
+							"unknown escape in a string (only \\\" and "
+							"\\\\)");
+					}
+					v = e;
+					f->pos++;
+				} else if ((uint8_t)v < 0x20 || v == 0x7f) {
+					return at(c, f, f->line, col_of(f, f->pos),
+						  "control character 0x%02x in a string",
+						  (unsigned)(uint8_t)v);
+				}
+				if (st->used + 2 > STMT_ARENA) {
+					return at(c, f, f->line, col, "statement too long");
+				}
+				st->arena[st->used++] = v;
+				f->pos++;
+			}
+		} else {
+			while (f->pos < f->len && !is_delim(f->buf[f->pos])) {
+				if (st->used + 2 > STMT_ARENA) {
+					return at(c, f, f->line, col, "statement too long");
+				}
+				st->arena[st->used++] = f->buf[f->pos++];
+			}
+		}
+		st->arena[st->used++] = '\0';
+		st->nargs++;
+	}
+}
+
+/* ---- tables ---- */
+
+static int add_file(struct ctx *c, const char *path, uint16_t *id)
+{
+	if (c->nfiles >= CONFIG_FILES_MAX) {
+		return ctx_fail(c, -EINVAL, "%s: too many files (at most %u)", path,
+				CONFIG_FILES_MAX);
+	}
+	if (grow((void **)&c->files, &c->files_cap, c->nfiles + 1, sizeof(char *)) != 0) {
+		return oom(c);
+	}
+	c->files[c->nfiles] = strdup(path);
+	if (c->files[c->nfiles] == NULL) {
+		return oom(c);
+	}
+	*id = (uint16_t)c->nfiles++;
+	return 0;
+}
+
+static int find_category(struct ctx *c, const char *name, uint16_t *id)
+{
+	for (size_t i = 0; i < c->ncats; i++) {
+		if (strcmp(c->cats[i].name, name) == 0) {
+			*id = (uint16_t)i;
+			return 0;
+		}
+	}
+	if (c->ncats >= CONFIG_IDS_MAX ||
+	    grow((void **)&c->cats, &c->cats_cap, c->ncats + 1, sizeof(*c->cats)) != 0) {
+		return oom(c);
+	}
+	struct category_def *d = &c->cats[c->ncats];
+	memset(d, 0, sizeof(*d));
+	d->enabled = true;
+	d->name = strdup(name);
+	if (d->name == NULL) {
+		return oom(c);
+	}
+	*id = (uint16_t)c->ncats++;
+	return 0;
+}
+
+static int find_group(struct ctx *c, uint16_t vendor, uint16_t category, uint32_t *id)
+{
+	for (size_t i = 0; i < c->ngroups; i++) {
+		if (c->groups[i].vendor == vendor && c->groups[i].category == category) {
+			*id = (uint32_t)i;
+			return 0;
+		}
+	}
+	if (grow((void **)&c->groups, &c->groups_cap, c->ngroups + 1, sizeof(*c->groups)) != 0) {
+		return oom(c);
+	}
+	struct group_def *g = &c->groups[c->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->vendor = vendor;
+	g->category = category;
+	*id = (uint32_t)c->ngroups++;
+	return 0;
+}
+
+/* Identifiers (vendor ids, category names): letters, digits, '-', '_', '.', 1..63 bytes. */
+static bool valid_ident(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= CONFIG_IDENT_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- entries ---- */
+
+/*
+ * Check one entry and add it. `text` is the entry as written: "name" (exact), "*.name" (name
+ * and below), a label glob, or with `suffix_default` a bare name meaning name and below.
+ * Column `col` points at the entry; messages point at the offending byte.
+ */
+static int add_entry(struct ctx *c, struct src *f, const char *text, size_t len, uint32_t line,
+		     uint32_t col, uint16_t file_id, uint32_t group, enum ds_kind kind,
+		     bool suffix_default)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	enum ds_match match = suffix_default ? DS_SUFFIX : DS_EXACT;
+	size_t skip = 0;
+	if (len >= 2 && text[0] == '*' && text[1] == '.') {
+		skip = 2;
+		match = DS_SUFFIX;
+	} else if (suffix_default && len >= 1 && text[0] == '.') {
+		skip = 1;
+	}
+	const char *n = text + skip;
+	size_t nlen = len - skip;
+	if (nlen > 0 && n[nlen - 1] == '.') {
+		nlen--; /* a trailing dot (the root) changes nothing */
+	}
+	if (nlen == 0) {
+		policy_quote(qb, text, len);
+		return at(c, f, line, col, "invalid name \"%s\": empty", qb);
+	}
+	size_t label_start = 0;
+	bool label_star = false, any_star = false;
+	size_t fixed_labels = 0; /* labels right of the last one holding '*' */
+	for (size_t i = 0; i <= nlen; i++) {
+		char ch = i < nlen ? n[i] : '.';
+		if (ch == '.') {
+			size_t ll = i - label_start;
+			if (ll == 0) {
+				policy_quote(qb, text, len);
+				return at(c, f, line, col + (uint32_t)(skip + i),
+					  "invalid name \"%s\": empty label", qb);
+			}
+			if (ll > 63) {
+				policy_quote(qb, text, len);
+				return at(c, f, line, col + (uint32_t)(skip + label_start),
+					  "invalid name \"%s\": label longer than 63 bytes", qb);
+			}
+			fixed_labels = label_star ? 0 : fixed_labels + 1;
+			label_star = false;
+			label_start = i + 1;
+			continue;
+		}
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+		if (ch == '*') {
+			label_star = any_star = true;
+			ok = true;
+		}
+		if (!ok) {
+			policy_quote(qb, text, len);
+			char shown[8];
+			policy_quote(shown, &n[i], 1);
+			return at(c, f, line, col + (uint32_t)(skip + i),
+				  "invalid name \"%s\": '%s' is not allowed in a name", qb, shown);
+		}
+	}
+	if (nlen > NAME_TEXT_MAX) {
+		policy_quote(qb, text, len);
+		return at(c, f, line, col, "invalid name \"%s\": longer than %u bytes", qb,
+			  NAME_TEXT_MAX);
+	}
+	if (any_star) {
+		if (match == DS_SUFFIX || fixed_labels < 2) {
+			policy_quote(qb, text, len);
+			return at(c, f, line, col,
+				  "invalid pattern \"%s\": a '*' inside a name needs at least two "
+				  "fixed labels to its right (\"*.\" is allowed only in front)",
+				  qb);
+		}
+		match = DS_GLOB;
+	}
+	if (c->nentries >= DOMAINSET_RULES_MAX ||
+	    grow((void **)&c->entries, &c->entries_cap, c->nentries + 1, sizeof(*c->entries)) !=
+		    0 ||
+	    grow((void **)&c->pool, &c->pool_cap, c->pool_len + nlen, 1) != 0) {
+		return oom(c);
+	}
+	if (c->pool_len + nlen > UINT32_MAX) {
+		return ctx_fail(c, -E2BIG, "%s: too many names", f->name);
+	}
+	memcpy(c->pool + c->pool_len, n, nlen);
+	struct entry *e = &c->entries[c->nentries++];
+	e->text_off = (uint32_t)c->pool_len;
+	e->text_len = (uint16_t)nlen;
+	e->match = (uint8_t)match;
+	e->kind = (uint8_t)kind;
+	e->line = line;
+	e->file_id = file_id;
+	e->group = group;
+	c->pool_len += nlen;
+	if (kind == DS_ALLOW) {
+		c->groups[group].exceptions++;
+	} else {
+		c->groups[group].entries++;
+	}
+	return 0;
+}
+
+/* ---- imports ---- */
+
+enum import_format {
+	IMPORT_PLAIN,
+	IMPORT_HOSTS,
+	IMPORT_ABP
+};
+
+/* Hosts-file names that describe the machine itself, not a blocked host. */
+static bool hosts_local_name(const char *s, size_t n)
+{
+	static const char *const local[] = {
+		"localhost",	 "localhost.localdomain", "local",	  "broadcasthost",
+		"ip6-localhost", "ip6-loopback",	  "ip6-localnet", "ip6-mcastprefix",
+		"ip6-allnodes",	 "ip6-allrouters",	  "ip6-allhosts", "0.0.0.0"};
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		if (strlen(local[i]) == n && memcmp(local[i], s, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int import_line(struct ctx *c, struct src *f, enum import_format fmt, const char *l,
+		       size_t len, uint32_t lineno, uint16_t file_id, uint32_t group)
+{
+	size_t a = 0;
+	while (a < len && is_blank(l[a])) {
+		a++;
+	}
+	while (len > a && is_blank(l[len - 1])) {
+		len--;
+	}
+	if (a == len) {
+		return 0;
+	}
+	if (fmt == IMPORT_ABP) {
+		/* "||name^" (name and below), "@@||name^" (an exception); '!' and '[' lines are
+		 * comments; anything else (cosmetic, path or regex rules) is not a name rule. */
+		if (l[a] == '!' || l[a] == '[' || l[a] == '#') {
+			return 0;
+		}
+		enum ds_kind kind = DS_BLOCK;
+		size_t p = a;
+		if (len - p >= 2 && l[p] == '@' && l[p + 1] == '@') {
+			kind = DS_ALLOW;
+			p += 2;
+		}
+		const char *caret = memchr(l + p, '^', len - p);
+		bool rule = len - p > 2 && l[p] == '|' && l[p + 1] == '|' && caret != NULL &&
+			    (caret == l + len - 1 || (caret == l + len - 2 && l[len - 1] == '|'));
+		if (!rule) {
+			c->groups[group].skipped++;
+			return 0;
+		}
+		p += 2;
+		return add_entry(c, f, l + p, (size_t)(caret - (l + p)), lineno,
+				 col_of(f, (size_t)(l + p - f->buf)), file_id, group, kind, true);
+	}
+	const char *hash = memchr(l + a, '#', len - a);
+	if (hash != NULL) {
+		len = (size_t)(hash - l);
+		while (len > a && is_blank(l[len - 1])) {
+			len--;
+		}
+		if (len == a) {
+			return 0;
+		}
+	}
+	if (fmt == IMPORT_PLAIN) {
+		for (size_t i = a; i < len; i++) {
+			if (is_blank(l[i])) {
+				return at(c, f, lineno, col_of(f, (size_t)(l + i - f->buf)),
+					  "one name per line expected");
+			}
+		}
+		return add_entry(c, f, l + a, len - a, lineno, col_of(f, (size_t)(l + a - f->buf)),
+				 file_id, group, DS_BLOCK, true);
+	}
+	/* hosts: ADDRESS NAME [NAME ...]; each name exactly. */
+	size_t e = a;
+	while (e < len && !is_blank(l[e])) {
+		e++;
+	}
+	char addr[64];
+	uint8_t bin[16];
+	if (e - a >= sizeof(addr)) {
+		return at(c, f, lineno, col_of(f, (size_t)(l + a - f->buf)),
+			  "expected an IP address first on a hosts line");
+	}
+	memcpy(addr, l + a, e - a);
+	addr[e - a] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
+		return at(c, f, lineno, col_of(f, (size_t)(l + a - f->buf)),
+			  "expected an IP address first on a hosts line");
+	}
+	for (size_t p = e; p < len;) {
+		while (p < len && is_blank(l[p])) {
+			p++;
+		}
+		size_t s0 = p;
+		while (p < len && !is_blank(l[p])) {
+			p++;
+		}
+		if (p == s0 || hosts_local_name(l + s0, p - s0)) {
+			continue;
+		}
+		int rc = add_entry(c, f, l + s0, p - s0, lineno,
+				   col_of(f, (size_t)(l + s0 - f->buf)), file_id, group, DS_BLOCK,
+				   false);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void path_join(char *out, size_t size, const char *dir, const char *rel)
+{
+	if (rel[0] == '/' || dir[0] == '\0') {
+		snprintf(out, size, "%s", rel);
+	} else {
+		snprintf(out, size, "%s/%s", dir, rel);
+	}
+}
+
+static void set_dir(struct src *f, const char *path)
+{
+	size_t n = strnlen(path, sizeof(f->dir) - 1);
+	memcpy(f->dir, path, n);
+	f->dir[n] = '\0';
+	char *slash = strrchr(f->dir, '/');
+	if (slash == NULL) {
+		f->dir[0] = '\0';
+	} else if (slash == f->dir) {
+		f->dir[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+}
+
+static int do_import(struct ctx *c, struct src *f, const struct stmt *st, uint32_t group)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs != 3) {
+		return at(c, f, st->line[0], st->col[0], "usage: import plain|hosts|abp FILE");
+	}
+	enum import_format fmt;
+	if (strcmp(st->arg[1], "plain") == 0) {
+		fmt = IMPORT_PLAIN;
+	} else if (strcmp(st->arg[1], "hosts") == 0) {
+		fmt = IMPORT_HOSTS;
+	} else if (strcmp(st->arg[1], "abp") == 0 || strcmp(st->arg[1], "adblock") == 0) {
+		fmt = IMPORT_ABP;
+	} else {
+		return at(c, f, st->line[1], st->col[1],
+			  "unknown list format \"%s\" (plain, hosts or abp)", q(st, 1, qb));
+	}
+	if ((c->flags & CONFIG_NO_FILES) != 0) {
+		return at(c, f, st->line[0], st->col[0], "import is not allowed here");
+	}
+	char path[PATH_MAX + 256];
+	path_join(path, sizeof(path), f->dir, st->arg[2]);
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = policy_read_file(path, &buf, &len);
+	if (rc != 0) {
+		return at(c, f, st->line[2], st->col[2], "cannot read \"%s\": %s", q(st, 2, qb),
+			  rc == -EFBIG ? "file too large" : strerror(-rc));
+	}
+	uint16_t file_id;
+	rc = add_file(c, path, &file_id);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	struct src in = {.name = c->files[file_id], .buf = buf, .len = len, .line = 1};
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		in.pos = in.line_start = 3;
+	}
+	while (rc == 0 && in.pos < in.len) {
+		const char *eol = memchr(in.buf + in.pos, '\n', in.len - in.pos);
+		size_t end = eol != NULL ? (size_t)(eol - in.buf) : in.len;
+		rc = import_line(c, &in, fmt, in.buf + in.pos, end - in.pos, in.line, file_id,
+				 group);
+		in.pos = end + 1;
+		in.line_start = in.pos;
+		in.line++;
+	}
+	free(buf);
+	return rc;
+}
+
+/* ---- values ---- */
+
+static int parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	if (s[0] < '0' || s[0] > '9') {
+		return -EINVAL;
+	}
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max) {
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int config_action_from_str(const char *s)
+{
+	static const struct {
+		const char *name;
+		enum action a;
+	} t[] = {{"reject", ACTION_REJECT},
+		 {"drop", ACTION_DROP},
+		 {"alert", ACTION_ALERT},
+		 {"alert-only", ACTION_ALERT},
+		 {"allow", ACTION_ALLOW}};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(s, t[i].name) == 0) {
+			return (int)t[i].a;
+		}
+	}
+	return -1;
+}
+
+/* A block action: reject, drop or alert. */
+static int block_action(struct ctx *c, struct src *f, const struct stmt *st, unsigned i,
+			enum action *out)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	int a = config_action_from_str(st->arg[i]);
+	if (a != ACTION_REJECT && a != ACTION_DROP && a != ACTION_ALERT) {
+		return at(c, f, st->line[i], st->col[i],
+			  "unknown action \"%s\" (reject, drop or alert)", q(st, i, qb));
+	}
+	*out = (enum action)a;
+	return 0;
+}
+
+static int parse_prefix(const char *s, struct policy_prefix *pf)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	if (strlen(s) >= sizeof(buf)) {
+		return -EINVAL;
+	}
+	strcpy(buf, s);
+	char *slash = strchr(buf, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	memset(pf, 0, sizeof(*pf));
+	uint32_t max;
+	if (inet_pton(AF_INET, buf, pf->addr) == 1) {
+		pf->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, pf->addr) == 1) {
+		pf->family = 6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	uint32_t plen = max;
+	if (slash != NULL && parse_uint(slash + 1, max, &plen) != 0) {
+		return -EINVAL;
+	}
+	pf->plen = (uint8_t)plen;
+	/* Host bits are cleared so that "192.168.1.7/24" means the /24 it lies in. */
+	for (uint32_t bit = plen; bit < max; bit++) {
+		pf->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+	}
+	return 0;
+}
+
+static int add_prefixes(struct ctx *c, struct src *f, const struct stmt *st,
+			struct policy_prefix **v, size_t *n, size_t *cap)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs < 2) {
+		return at(c, f, st->line[0], st->col[0], "%s: give at least one address or prefix",
+			  st->arg[0]);
+	}
+	for (unsigned i = 1; i < st->nargs; i++) {
+		if (grow((void **)v, cap, *n + 1, sizeof(**v)) != 0) {
+			return oom(c);
+		}
+		if (parse_prefix(st->arg[i], &(*v)[*n]) != 0) {
+			return at(c, f, st->line[i], st->col[i], "invalid address or prefix \"%s\"",
+				  q(st, i, qb));
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static int copy_str(struct ctx *c, struct src *f, const struct stmt *st, char *out, size_t size)
+{
+	if (st->nargs != 2) {
+		return at(c, f, st->line[0], st->col[0], "%s takes one value", st->arg[0]);
+	}
+	if (strlen(st->arg[1]) >= size || st->arg[1][0] == '\0') {
+		return at(c, f, st->line[1], st->col[1], "%s: value empty or too long", st->arg[0]);
+	}
+	strcpy(out, st->arg[1]);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+	{"local7", LOG_LOCAL7},
+};
+
+/* One-word choice: index of st->arg[1] in `words`, or an error listing them. */
+static int choose(struct ctx *c, struct src *f, const struct stmt *st, const char *const *words,
+		  size_t n, unsigned *out)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4], list[256] = "";
+	if (st->nargs == 2) {
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(st->arg[1], words[i]) == 0) {
+				*out = (unsigned)i;
+				return 0;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s",
+			 i == 0	      ? ""
+			 : i + 1 == n ? " or "
+				      : ", ",
+			 words[i]);
+	}
+	if (st->nargs != 2) {
+		return at(c, f, st->line[0], st->col[0], "%s takes one value: %s", st->arg[0],
+			  list);
+	}
+	return at(c, f, st->line[1], st->col[1], "%s: unknown value \"%s\" (%s)", st->arg[0],
+		  q(st, 1, qb), list);
+}
+
+/* Daemon settings. Returns 1 when `st` is not a setting, else 0 or an error. */
+static int setting(struct ctx *c, struct src *f, const struct stmt *st)
+{
+	struct config_settings *s = c->s;
+	const char *k = st->arg[0];
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	unsigned idx;
+	uint32_t v;
+	int rc;
+
+	if (strcmp(k, "queue") == 0) {
+		uint32_t a, b;
+		char buf[32];
+		if (st->nargs != 2 || strlen(st->arg[1]) >= sizeof(buf)) {
+			return at(c, f, st->line[0], st->col[0], "queue takes one value: N or A-B");
+		}
+		strcpy(buf, st->arg[1]);
+		char *dash = strchr(buf, '-');
+		if (dash != NULL) {
+			*dash = '\0';
+		}
+		if (parse_uint(buf, 65535, &a) != 0 ||
+		    (dash != NULL ? parse_uint(dash + 1, 65535, &b) : (b = a, 0)) != 0 || b < a ||
+		    b - a >= 64) {
+			return at(c, f, st->line[1], st->col[1],
+				  "invalid queue range \"%s\" (N or A-B, 0..65535, at most 64 "
+				  "queues)",
+				  q(st, 1, qb));
+		}
+		s->queue_first = (uint16_t)a;
+		s->queue_last = (uint16_t)b;
+		s->set |= CFG_QUEUE;
+		return 0;
+	}
+	if (strcmp(k, "fail") == 0) {
+		static const char *const w[] = {"open", "closed"};
+		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
+			return rc;
+		}
+		s->fail_closed = idx == 1;
+		s->set |= CFG_FAIL;
+		return 0;
+	}
+	if (strcmp(k, "user") == 0) {
+		s->set |= CFG_USER;
+		return copy_str(c, f, st, s->user, sizeof(s->user));
+	}
+	if (strcmp(k, "pid-file") == 0) {
+		s->set |= CFG_PID_FILE;
+		return copy_str(c, f, st, s->pid_file, sizeof(s->pid_file));
+	}
+	if (strcmp(k, "control-socket") == 0) {
+		s->set |= CFG_CONTROL_SOCKET;
+		return copy_str(c, f, st, s->control_socket, sizeof(s->control_socket));
+	}
+	if (strcmp(k, "control-group") == 0) {
+		s->set |= CFG_CONTROL_GROUP;
+		return copy_str(c, f, st, s->control_group, sizeof(s->control_group));
+	}
+	if (strcmp(k, "log-facility") == 0) {
+		const char *w[sizeof(facilities) / sizeof(facilities[0])];
+		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+			w[i] = facilities[i].name;
+		}
+		if ((rc = choose(c, f, st, w, sizeof(w) / sizeof(w[0]), &idx)) != 0) {
+			return rc;
+		}
+		s->log_facility = facilities[idx].facility;
+		s->set |= CFG_LOG_FACILITY;
+		return 0;
+	}
+	if (strcmp(k, "log-rate") == 0 || strcmp(k, "log-window") == 0) {
+		bool rate = k[4] == 'r';
+		if (st->nargs != 2 || parse_uint(st->arg[1], rate ? 100000 : 86400, &v) != 0) {
+			return at(c, f, st->line[st->nargs > 1 ? 1 : 0],
+				  st->col[st->nargs > 1 ? 1 : 0], "%s takes a number (%s)", k,
+				  rate ? "lines per second, 0..100000, 0 = no cap"
+				       : "seconds, 0..86400, 0 = log every attempt");
+		}
+		if (rate) {
+			s->log_rate = v;
+			s->set |= CFG_LOG_RATE;
+		} else {
+			s->log_window_s = v;
+			s->set |= CFG_LOG_WINDOW;
+		}
+		return 0;
+	}
+	if (strcmp(k, "dns-answer") == 0) {
+		static const char *const w[] = {"nxdomain", "refused", "sinkhole"};
+		static const int kinds[] = {DNS_REPLY_NXDOMAIN, DNS_REPLY_REFUSED,
+					    DNS_REPLY_SINKHOLE};
+		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
+			return rc;
+		}
+		s->dns_answer = kinds[idx];
+		s->set |= CFG_DNS_ANSWER;
+		return 0;
+	}
+	if (strcmp(k, "sinkhole-v4") == 0 || strcmp(k, "sinkhole-v6") == 0) {
+		bool v6 = k[10] == '6';
+		if (st->nargs != 2 || inet_pton(v6 ? AF_INET6 : AF_INET, st->arg[1],
+						v6 ? s->sinkhole_v6 : s->sinkhole_v4) != 1) {
+			return at(c, f, st->line[st->nargs > 1 ? 1 : 0],
+				  st->col[st->nargs > 1 ? 1 : 0], "%s takes one IPv%c address", k,
+				  v6 ? '6' : '4');
+		}
+		s->set |= v6 ? CFG_SINKHOLE_V6 : CFG_SINKHOLE_V4;
+		return 0;
+	}
+	if (strcmp(k, "nameless") == 0) {
+		static const char *const w[] = {"allow", "alert", "drop", "reject"};
+		static const enum action a[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_DROP,
+						ACTION_REJECT};
+		if ((rc = choose(c, f, st, w, 4, &idx)) != 0) {
+			return rc;
+		}
+		s->nameless_action = a[idx];
+		s->set |= CFG_NAMELESS;
+		return 0;
+	}
+	if (strcmp(k, "flow-limit") == 0) {
+		if (st->nargs < 3 || st->nargs % 2 != 1) {
+			return at(c, f, st->line[0], st->col[0],
+				  "usage: flow-limit [packets N] [timeout SECONDS]");
+		}
+		for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
+			bool pk = strcmp(st->arg[i], "packets") == 0;
+			if (!pk && strcmp(st->arg[i], "timeout") != 0) {
+				return at(c, f, st->line[i], st->col[i],
+					  "flow-limit: unknown limit \"%s\" (packets or timeout)",
+					  q(st, i, qb));
+			}
+			if (parse_uint(st->arg[i + 1], pk ? 4096 : 3600, &v) != 0 || v == 0) {
+				return at(c, f, st->line[i + 1], st->col[i + 1],
+					  "flow-limit %s: expected a number 1..%u", st->arg[i],
+					  pk ? 4096 : 3600);
+			}
+			if (pk) {
+				s->flow_packets = v;
+				s->set |= CFG_FLOW_PACKETS;
+			} else {
+				s->flow_timeout_s = v;
+				s->set |= CFG_FLOW_TIMEOUT;
+			}
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- statements ---- */
+
+static int parse_file(struct ctx *c, struct src *f);
+
+static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs != 2) {
+		return at(c, f, st->line[0], st->col[0], "usage: include FILE-OR-PATTERN");
+	}
+	if ((c->flags & CONFIG_NO_FILES) != 0) {
+		return at(c, f, st->line[0], st->col[0], "include is not allowed here");
+	}
+	if (c->depth >= CONFIG_INCLUDE_DEPTH) {
+		return at(c, f, st->line[0], st->col[0], "includes nested deeper than %u",
+			  CONFIG_INCLUDE_DEPTH);
+	}
+	char pattern[PATH_MAX + 256];
+	path_join(pattern, sizeof(pattern), f->dir, st->arg[1]);
+	bool wild = strpbrk(st->arg[1], "*?[") != NULL;
+	glob_t g;
+	memset(&g, 0, sizeof(g));
+	if (wild) {
+		int grc = glob(pattern, GLOB_ERR, NULL, &g);
+		if (grc == GLOB_NOMATCH) {
+			return 0; /* an empty drop-in directory is fine */
+		}
+		if (grc != 0) {
+			globfree(&g);
+			return at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
+				  q(st, 1, qb),
+				  grc == GLOB_NOSPACE ? "out of memory" : "read error");
+		}
+	}
+	size_t n = wild ? g.gl_pathc : 1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *path = wild ? g.gl_pathv[i] : pattern;
+		struct src in = {.line = 1, .parent = f};
+		if (realpath(path, in.real) == NULL) {
+			rc = at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+				strerror(errno));
+			break;
+		}
+		for (const struct src *a = f; a != NULL; a = a->parent) {
+			if (strcmp(a->real, in.real) == 0) {
+				rc = at(c, f, st->line[1], st->col[1],
+					"include loop: \"%s\" is already being read", path);
+			}
+		}
+		if (rc != 0) {
+			break;
+		}
+		char *buf = NULL;
+		size_t len = 0;
+		int r = policy_read_file(path, &buf, &len);
+		if (r != 0) {
+			rc = at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+				r == -EFBIG ? "file too large" : strerror(-r));
+			break;
+		}
+		uint16_t file_id;
+		rc = add_file(c, path, &file_id);
+		if (rc == 0) {
+			in.name = c->files[file_id];
+			in.buf = buf;
+			in.len = len;
+			set_dir(&in, path);
+			c->depth++;
+			rc = parse_file(c, &in);
+			c->depth--;
+		}
+		free(buf);
+	}
+	if (wild) {
+		globfree(&g);
+	}
+	return rc;
+}
+
+static uint16_t file_id_of(const struct ctx *c, const struct src *f)
+{
+	for (size_t i = c->nfiles; i > 0; i--) {
+		if (c->files[i - 1] == f->name) {
+			return (uint16_t)(i - 1);
+		}
+	}
+	return 0;
+}
+
+static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t open_line,
+		       uint32_t open_col);
+
+/* `vendor ID {` */
+static int do_vendor(struct ctx *c, struct src *f, const struct stmt *st)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs != 2 || st->end != END_OPEN) {
+		return at(c, f, st->line[0], st->col[0], "usage: vendor ID { ... }");
+	}
+	if (!valid_ident(st->arg[1])) {
+		return at(c, f, st->line[1], st->col[1],
+			  "invalid vendor id \"%s\" (letters, digits, '-', '_', '.'; at most 63)",
+			  q(st, 1, qb));
+	}
+	for (size_t i = 0; i < c->nvendors; i++) {
+		if (strcmp(c->vendors[i].id, st->arg[1]) == 0) {
+			return at(c, f, st->line[1], st->col[1],
+				  "vendor \"%s\" is already defined at %s:%u", st->arg[1],
+				  c->files[c->vendors[i].file_id], c->vendors[i].line);
+		}
+	}
+	if (c->nvendors >= CONFIG_IDS_MAX || grow((void **)&c->vendors, &c->vendors_cap,
+						  c->nvendors + 1, sizeof(*c->vendors)) != 0) {
+		return oom(c);
+	}
+	struct vendor_def *v = &c->vendors[c->nvendors];
+	memset(v, 0, sizeof(*v));
+	v->id = strdup(st->arg[1]);
+	if (v->id == NULL) {
+		return oom(c);
+	}
+	v->file_id = file_id_of(c, f);
+	v->line = st->line[0];
+	struct scope sc = {.level = LV_VENDOR, .vendor = (uint16_t)c->nvendors++};
+	return parse_block(c, f, &sc, st->line[0], st->col[0]);
+}
+
+static int do_category_block(struct ctx *c, struct src *f, const struct stmt *st,
+			     const struct scope *outer)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs != 2) {
+		return at(c, f, st->line[0], st->col[0], "usage: category NAME { ... }");
+	}
+	if (!valid_ident(st->arg[1])) {
+		return at(c, f, st->line[1], st->col[1],
+			  "invalid category name \"%s\" (letters, digits, '-', '_', '.')",
+			  q(st, 1, qb));
+	}
+	uint16_t cat;
+	uint32_t group;
+	int rc = find_category(c, st->arg[1], &cat);
+	if (rc == 0) {
+		rc = find_group(c, outer->vendor, cat, &group);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	struct scope sc = {.level = LV_CATEGORY, .vendor = outer->vendor, .group = group};
+	return parse_block(c, f, &sc, st->line[0], st->col[0]);
+}
+
+/* Top-level `category NAME on|off` or `category NAME action ACTION`. */
+static int do_category_switch(struct ctx *c, struct src *f, const struct stmt *st)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->end == END_OPEN) {
+		return at(c, f, st->line[0], st->col[0],
+			  "a category block belongs inside a vendor block");
+	}
+	if (st->nargs < 3 || !valid_ident(st->arg[1])) {
+		return at(c, f, st->line[0], st->col[0],
+			  "usage: category NAME on|off, or category NAME action ACTION");
+	}
+	uint16_t cat;
+	int rc = find_category(c, st->arg[1], &cat);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st->nargs == 3 && (strcmp(st->arg[2], "on") == 0 || strcmp(st->arg[2], "off") == 0)) {
+		c->cats[cat].enabled = st->arg[2][1] == 'n';
+		return 0;
+	}
+	if (st->nargs == 4 && strcmp(st->arg[2], "action") == 0) {
+		return block_action(c, f, st, 3, &c->cats[cat].override);
+	}
+	return at(c, f, st->line[2], st->col[2],
+		  "category %s: expected on, off or action ACTION, not \"%s\"", st->arg[1],
+		  q(st, 2, qb));
+}
+
+static int do_default_action(struct ctx *c, struct src *f, const struct stmt *st)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs != 3) {
+		return at(c, f, st->line[0], st->col[0],
+			  "usage: default-action dns|tls|http|quic|all ACTION");
+	}
+	enum action a = ACTION_NONE;
+	int rc = block_action(c, f, st, 2, &a);
+	if (rc != 0) {
+		return rc;
+	}
+	const char *p = st->arg[1];
+	bool all = strcmp(p, "all") == 0;
+	bool any = false;
+	if (all || strcmp(p, "dns") == 0) {
+		c->proto_action[INSPECT_PROTO_DNS] = c->proto_action[INSPECT_PROTO_DNS_TCP] = a;
+		any = true;
+	}
+	if (all || strcmp(p, "tls") == 0) {
+		c->proto_action[INSPECT_PROTO_TLS] = a;
+		any = true;
+	}
+	if (all || strcmp(p, "http") == 0) {
+		c->proto_action[INSPECT_PROTO_HTTP] = a;
+		any = true;
+	}
+	if (all || strcmp(p, "quic") == 0) {
+		c->proto_action[INSPECT_PROTO_QUIC] = c->proto_action[INSPECT_PROTO_GQUIC] = a;
+		any = true;
+	}
+	if (!any) {
+		return at(c, f, st->line[1], st->col[1],
+			  "unknown protocol \"%s\" (dns, tls, http, quic or all)", q(st, 1, qb));
+	}
+	return 0;
+}
+
+/* Entries on one line, or `allow ENTRY...`, in a vendor or category scope. */
+static int do_entries(struct ctx *c, struct src *f, const struct stmt *st, struct scope *sc,
+		      unsigned first, enum ds_kind kind)
+{
+	uint32_t group = sc->group;
+	if (sc->level == LV_VENDOR) {
+		uint16_t cat;
+		int rc = find_category(c, CATEGORY_OTHER, &cat);
+		if (rc == 0) {
+			rc = find_group(c, sc->vendor, cat, &group);
+		}
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	if (first == st->nargs) {
+		return at(c, f, st->line[0], st->col[0], "allow: give at least one name");
+	}
+	uint16_t file_id = file_id_of(c, f);
+	for (unsigned i = first; i < st->nargs; i++) {
+		int rc = add_entry(c, f, st->arg[i], strlen(st->arg[i]), st->line[i], st->col[i],
+				   file_id, group, kind, false);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int one_statement(struct ctx *c, struct src *f, struct stmt *st, struct scope *sc)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	const char *k = st->arg[0];
+	bool open = st->end == END_OPEN;
+	bool is_vendor_kw = strcmp(k, "vendor") == 0;
+	bool is_cat_kw = strcmp(k, "category") == 0;
+	if (open && !is_vendor_kw && !is_cat_kw) {
+		return at(c, f, st->end_line, st->end_col, "'%s' does not take a block", k);
+	}
+	if (sc->level == LV_TOP) {
+		if (is_vendor_kw) {
+			return do_vendor(c, f, st);
+		}
+		if (is_cat_kw) {
+			return do_category_switch(c, f, st);
+		}
+		if (strcmp(k, "include") == 0) {
+			return do_include(c, f, st);
+		}
+		if (strcmp(k, "default-action") == 0) {
+			return do_default_action(c, f, st);
+		}
+		if (strcmp(k, "exempt") == 0) {
+			return add_prefixes(c, f, st, &c->exempt, &c->nexempt, &c->exempt_cap);
+		}
+		if (strcmp(k, "enforce-on") == 0) {
+			return add_prefixes(c, f, st, &c->enforce, &c->nenforce, &c->enforce_cap);
+		}
+		if (strcmp(k, "doh-canary") == 0) {
+			static const char *const w[] = {"on", "off"};
+			unsigned idx;
+			int rc = choose(c, f, st, w, 2, &idx);
+			c->canary = idx == 0;
+			return rc;
+		}
+		int rc = setting(c, f, st);
+		if (rc <= 0) {
+			return rc;
+		}
+		if (strchr(k, '.') != NULL || strcmp(k, "allow") == 0 || strcmp(k, "import") == 0 ||
+		    strcmp(k, "action") == 0) {
+			return at(c, f, st->line[0], st->col[0],
+				  "\"%s\" belongs inside a vendor block", q(st, 0, qb));
+		}
+		return at(c, f, st->line[0], st->col[0], "unknown keyword \"%s\"", q(st, 0, qb));
+	}
+	/* Inside a vendor or a category. */
+	if (strchr(k, '.') != NULL || strchr(k, '*') != NULL) {
+		return do_entries(c, f, st, sc, 0, DS_BLOCK);
+	}
+	if (strcmp(k, "allow") == 0) {
+		return do_entries(c, f, st, sc, 1, DS_ALLOW);
+	}
+	if (strcmp(k, "action") == 0) {
+		if (st->nargs != 2) {
+			return at(c, f, st->line[0], st->col[0], "usage: action reject|drop|alert");
+		}
+		enum action *dst = sc->level == LV_VENDOR ? &c->vendors[sc->vendor].action
+							  : &c->groups[sc->group].action;
+		return block_action(c, f, st, 1, dst);
+	}
+	if (strcmp(k, "import") == 0) {
+		uint32_t group = sc->group;
+		if (sc->level == LV_VENDOR) {
+			uint16_t cat;
+			int rc = find_category(c, CATEGORY_OTHER, &cat);
+			if (rc == 0) {
+				rc = find_group(c, sc->vendor, cat, &group);
+			}
+			if (rc != 0) {
+				return rc;
+			}
+		}
+		return do_import(c, f, st, group);
+	}
+	if (sc->level == LV_VENDOR) {
+		struct vendor_def *v = &c->vendors[sc->vendor];
+		if (is_cat_kw) {
+			if (!open) {
+				return at(c, f, st->line[0], st->col[0],
+					  "usage: category NAME { ... } (switches such as "
+					  "\"category NAME off\" belong in embargod.conf)");
+			}
+			return do_category_block(c, f, st, sc);
+		}
+		if (strcmp(k, "name") == 0 || strcmp(k, "reason") == 0) {
+			char **dst = k[0] == 'n' ? &v->title : &v->reason;
+			if (st->nargs != 2) {
+				return at(c, f, st->line[0], st->col[0],
+					  "%s takes one value (quote it: %s \"...\")", k, k);
+			}
+			free(*dst);
+			*dst = strdup(st->arg[1]);
+			return *dst != NULL ? 0 : oom(c);
+		}
+	}
+	if (is_vendor_kw || is_cat_kw || strcmp(k, "include") == 0) {
+		return at(c, f, st->line[0], st->col[0], "\"%s\" is not allowed inside a %s block",
+			  k, sc->level == LV_VENDOR ? "vendor" : "category");
+	}
+	return at(c, f, st->line[0], st->col[0],
+		  "unknown keyword \"%s\" in a %s block (a name needs at least one dot)",
+		  q(st, 0, qb), sc->level == LV_VENDOR ? "vendor" : "category");
+}
+
+/* Statements until the block's '}' (or the end of the file at top level). */
+static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t open_line,
+		       uint32_t open_col)
+{
+	struct stmt *st = malloc(sizeof(*st));
+	if (st == NULL) {
+		return oom(c);
+	}
+	int rc = 0;
+	for (;;) {
+		rc = read_stmt(c, f, st);
+		if (rc != 0) {
+			break;
+		}
+		if (st->nargs == 0) {
+			if (st->end == END_CLOSE) {
+				if (sc->level == LV_TOP) {
+					rc = at(c, f, st->end_line, st->end_col,
+						"'}' without a block to close");
+				}
+				break;
+			}
+			if (st->end == END_EOF) {
+				if (sc->level != LV_TOP) {
+					rc = at(c, f, open_line, open_col,
+						"block is not closed: '}' missing before the end "
+						"of the file");
+				}
+				break;
+			}
+			if (st->end == END_OPEN) {
+				rc = at(c, f, st->end_line, st->end_col, "'{' without a statement");
+				break;
+			}
+			continue;
+		}
+		rc = one_statement(c, f, st, sc);
+		if (rc != 0) {
+			break;
+		}
+		if (st->end == END_EOF) {
+			if (sc->level != LV_TOP) {
+				rc = at(c, f, open_line, open_col,
+					"block is not closed: '}' missing before the end of the "
+					"file");
+			}
+			break;
+		}
+	}
+	free(st);
+	return rc;
+}
+
+static int parse_file(struct ctx *c, struct src *f)
+{
+	if (f->len >= 3 && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0) {
+		f->pos = f->line_start = 3;
+	}
+	struct scope sc = {.level = LV_TOP};
+	return parse_block(c, f, &sc, 1, 1);
+}
+
+/* ---- compile ---- */
+
+static char **dup_table(size_t n)
+{
+	return calloc(n > 0 ? n : 1, sizeof(char *));
+}
+
+static int compile(struct ctx *c, struct policy **out)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	struct domainset_builder *b = domainset_builder_new();
+	if (p == NULL || b == NULL) {
+		free(p);
+		domainset_builder_free(b);
+		return oom(c);
+	}
+	int rc = -ENOMEM;
+	/* Hand the tables over. */
+	p->files = c->files;
+	p->nfiles = (uint16_t)c->nfiles;
+	c->files = NULL;
+	c->nfiles = 0;
+	p->vendors = dup_table(c->nvendors);
+	p->vendor_titles = dup_table(c->nvendors);
+	p->vendor_reasons = dup_table(c->nvendors);
+	p->categories = dup_table(c->ncats);
+	p->groups = calloc(c->ngroups > 0 ? c->ngroups : 1, sizeof(*p->groups));
+	if (p->vendors == NULL || p->vendor_titles == NULL || p->vendor_reasons == NULL ||
+	    p->categories == NULL || p->groups == NULL) {
+		goto fail;
+	}
+	for (size_t i = 0; i < c->nvendors; i++) {
+		p->vendors[i] = c->vendors[i].id;
+		p->vendor_titles[i] = c->vendors[i].title;
+		p->vendor_reasons[i] = c->vendors[i].reason;
+		c->vendors[i].id = c->vendors[i].title = c->vendors[i].reason = NULL;
+	}
+	p->nvendors = (uint16_t)c->nvendors;
+	for (size_t i = 0; i < c->ncats; i++) {
+		p->categories[i] = c->cats[i].name;
+		c->cats[i].name = NULL;
+	}
+	p->ncategories = (uint16_t)c->ncats;
+	for (size_t i = 0; i < c->ngroups; i++) {
+		const struct group_def *g = &c->groups[i];
+		const struct category_def *cat = &c->cats[g->category];
+		struct policy_group *pg = &p->groups[i];
+		pg->vendor_id = g->vendor;
+		pg->category_id = g->category;
+		pg->entries = g->entries;
+		pg->exceptions = g->exceptions;
+		pg->skipped = g->skipped;
+		pg->enabled = cat->enabled;
+		pg->action = cat->override != ACTION_NONE ? cat->override
+			     : g->action != ACTION_NONE	  ? g->action
+							  : c->vendors[g->vendor].action;
+	}
+	p->ngroups = (uint32_t)c->ngroups;
+	for (size_t i = 0; i < c->nentries; i++) {
+		const struct entry *e = &c->entries[i];
+		const struct policy_group *pg = &p->groups[e->group];
+		if (!pg->enabled) {
+			continue;
+		}
+		struct name n;
+		if (name_from_text(&n, c->pool + e->text_off, e->text_len) != 0) {
+			rc = ctx_fail(c, -EINVAL, "%s:%u: invalid name", p->files[e->file_id],
+				      e->line);
+			goto fail;
+		}
+		struct rule_meta m = {
+			.line = e->line,
+			.file_id = e->file_id,
+			.vendor_id = pg->vendor_id,
+			.category_id = pg->category_id,
+			.action = (uint8_t)pg->action,
+			.kind = e->kind,
+		};
+		int r = domainset_builder_add(b, &n, (enum ds_match)e->match, &m);
+		if (r != 0) {
+			rc = r == -ENOMEM ? oom(c)
+					  : ctx_fail(c, r, "%s:%u: rule not accepted",
+						     p->files[e->file_id], e->line);
+			goto fail;
+		}
+	}
+	p->ds = domainset_build(b);
+	b = NULL;
+	if (p->ds == NULL) {
+		goto fail;
+	}
+	p->exempt = c->exempt;
+	p->nexempt = (uint32_t)c->nexempt;
+	p->enforce = c->enforce;
+	p->nenforce = (uint32_t)c->nenforce;
+	c->exempt = c->enforce = NULL;
+	memcpy(p->proto_action, c->proto_action, sizeof(p->proto_action));
+	p->nameless_action = (c->s->set & CFG_NAMELESS) != 0 ? c->s->nameless_action : ACTION_NONE;
+	*out = p;
+	return 0;
+fail:
+	if (rc == -ENOMEM) {
+		oom(c);
+	}
+	domainset_builder_free(b);
+	policy_free(p);
+	return rc;
+}
+
+/* The built-in canary rule: browsers that find use-application-dns.net missing keep their
+ * DNS on the network's resolver (where the gateway sees it) instead of switching to DoH. */
+static int add_canary(struct ctx *c)
+{
+	uint16_t vendor = (uint16_t)c->nvendors, cat, file_id;
+	uint32_t group;
+	if (grow((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1, sizeof(*c->vendors)) !=
+	    0) {
+		return oom(c);
+	}
+	struct vendor_def *v = &c->vendors[c->nvendors];
+	memset(v, 0, sizeof(*v));
+	v->id = strdup(VENDOR_BUILTIN);
+	v->reason = strdup("browsers' DNS-over-HTTPS canary (keeps DNS visible to the gateway)");
+	if (v->id == NULL || v->reason == NULL) {
+		return oom(c);
+	}
+	v->action = ACTION_REJECT;
+	c->nvendors++;
+	int rc = find_category(c, CATEGORY_CANARY, &cat);
+	if (rc == 0) {
+		rc = find_group(c, vendor, cat, &group);
+	}
+	if (rc == 0) {
+		rc = add_file(c, BUILTIN_FILE, &file_id);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	struct src f = {.name = BUILTIN_FILE};
+	return add_entry(c, &f, CANARY_NAME, strlen(CANARY_NAME), 0, 1, file_id, group, DS_BLOCK,
+			 false);
+}
+
+static void ctx_free(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		free(c->files[i]);
+	}
+	free(c->files);
+	for (size_t i = 0; i < c->nvendors; i++) {
+		free(c->vendors[i].id);
+		free(c->vendors[i].title);
+		free(c->vendors[i].reason);
+	}
+	free(c->vendors);
+	for (size_t i = 0; i < c->ncats; i++) {
+		free(c->cats[i].name);
+	}
+	free(c->cats);
+	free(c->groups);
+	free(c->entries);
+	free(c->pool);
+	free(c->exempt);
+	free(c->enforce);
+}
+
+static int load(struct ctx *c, struct src *f, struct policy **out)
+{
+	uint16_t file_id;
+	int rc = add_file(c, f->name, &file_id);
+	if (rc == 0) {
+		f->name = c->files[file_id];
+		rc = parse_file(c, f);
+	}
+	if (rc == 0 && c->canary) {
+		rc = add_canary(c);
+	}
+	struct policy *p = NULL;
+	if (rc == 0) {
+		rc = compile(c, &p);
+	}
+	if (rc == 0) {
+		/* Look the canary's category up in the compiled tables. */
+		for (uint16_t i = 0; c->canary && i < p->ncategories; i++) {
+			if (strcmp(p->categories[i], CATEGORY_CANARY) == 0) {
+				p->has_canary = true;
+				p->canary_category = i;
+			}
+		}
+		*out = p;
+	}
+	ctx_free(c);
+	return rc;
+}
+
+static void ctx_init(struct ctx *c, unsigned flags, struct config_settings *s, char *err,
+		     size_t err_size)
+{
+	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	c->flags = flags;
+	c->s = s;
+	c->err = err;
+	c->err_size = err_size;
+	c->canary = true;
+	if (err != NULL && err_size > 0) {
+		err[0] = '\0';
+	}
+}
+
+int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
+		       struct config_settings *s, struct policy **out, char *err, size_t err_size)
+{
+	struct ctx c;
+	ctx_init(&c, flags, s, err, err_size);
+	struct src f = {.name = name, .buf = buf, .len = len, .line = 1};
+	if (len > POLICY_LIST_BYTES_MAX) {
+		return ctx_fail(&c, -EFBIG, "%s: file too large", name);
+	}
+	return load(&c, &f, out);
+}
+
+int config_load(const char *path, unsigned flags, struct config_settings *s, struct policy **out,
+		char *err, size_t err_size)
+{
+	struct ctx c;
+	ctx_init(&c, flags, s, err, err_size);
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = policy_read_file(path, &buf, &len);
+	if (rc != 0) {
+		return ctx_fail(&c, rc, "%s: %s", path,
+				rc == -EFBIG ? "file too large" : strerror(-rc));
+	}
+	struct src f = {.name = path, .buf = buf, .len = len, .line = 1};
+	set_dir(&f, path);
+	if (realpath(path, f.real) == NULL) {
+		f.real[0] = '\0';
+	}
+	rc = load(&c, &f, out);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config: embargod.conf and the vendor files it includes (blocklist.d/) compiled into daemon
+ * settings and a policy. The grammar is documented in README.md and conf/embargod.conf.
+ */
+#ifndef EMBARGO_CONFIG_H
+#define EMBARGO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embargo/policy.h"
+
+/* Which settings a configuration gave (struct config_settings.set bits). */
+enum config_set {
+	CFG_QUEUE = 1u << 0,
+	CFG_FAIL = 1u << 1,
+	CFG_USER = 1u << 2,
+	CFG_PID_FILE = 1u << 3,
+	CFG_CONTROL_SOCKET = 1u << 4,
+	CFG_CONTROL_GROUP = 1u << 5,
+	CFG_LOG_FACILITY = 1u << 6,
+	CFG_LOG_RATE = 1u << 7,
+	CFG_LOG_WINDOW = 1u << 8,
+	CFG_DNS_ANSWER = 1u << 9,
+	CFG_SINKHOLE_V4 = 1u << 10,
+	CFG_SINKHOLE_V6 = 1u << 11,
+	CFG_NAMELESS = 1u << 12,
+	CFG_FLOW_PACKETS = 1u << 13,
+	CFG_FLOW_TIMEOUT = 1u << 14,
+};
+
+#define CONFIG_PATH_MAX	 256
+#define CONFIG_IDENT_MAX 64
+
+/* Daemon settings; only those whose bit is in `set` were given. Strings are NUL-terminated. */
+struct config_settings {
+	uint32_t set;
+	uint16_t queue_first, queue_last;
+	bool fail_closed;
+	char user[CONFIG_IDENT_MAX];
+	char pid_file[CONFIG_PATH_MAX];
+	char control_socket[CONFIG_PATH_MAX];
+	char control_group[CONFIG_IDENT_MAX];
+	int log_facility;      /* LOG_DAEMON, LOG_LOCAL0, ... */
+	uint32_t log_rate;     /* alert lines per second at most, 0 = no cap */
+	uint32_t log_window_s; /* repeats of one (client, name) within it are summarised */
+	int dns_answer;	       /* enum dns_reply_kind */
+	uint8_t sinkhole_v4[4];
+	uint8_t sinkhole_v6[16];
+	enum action nameless_action;
+	uint32_t flow_packets;	 /* client packets with payload inspected per flow */
+	uint32_t flow_timeout_s; /* idle seconds before an undecided flow is forgotten */
+};
+
+/* Options of config_load. */
+enum config_flags {
+	/* Refuse `include` and `import` (for parsing untrusted text, e.g. when fuzzing). */
+	CONFIG_NO_FILES = 1u << 0,
+};
+
+/* Include depth and the number of files one configuration may read. */
+#define CONFIG_INCLUDE_DEPTH 16
+#define CONFIG_FILES_MAX     1024
+
+/*
+ * Load the configuration at `path` (and everything it includes and imports). On success
+ * returns 0, fills `*s` and sets `*out` to a new policy. On failure returns a negative errno
+ * value, leaves `*out` untouched and writes one line to `err`, "file:line:column: message"
+ * for a syntax or value error, "file: message" for a file that cannot be read.
+ */
+int config_load(const char *path, unsigned flags, struct config_settings *s, struct policy **out,
+		char *err, size_t err_size);
+
+/* The same for text already in memory; `name` is the file name messages use, and includes
+ * and imports are resolved relative to the current directory. */
+int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
+		       struct config_settings *s, struct policy **out, char *err, size_t err_size);
+
+/* Action keyword ("reject", "drop", "alert", "allow") to enum action; -1 when unknown. */
+int config_action_from_str(const char *s);
+
+#endif

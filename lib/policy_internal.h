@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers the list loader (policy.c) shares with the configuration compiler (config.c). */
+#ifndef EMBARGO_POLICY_INTERNAL_H
+#define EMBARGO_POLICY_INTERNAL_H
+
+#include <stddef.h>
+
+/* Bytes of an offending value quoted in an error message; longer values end in "...". */
+#define POLICY_ERR_VALUE_MAX 64
+
+/* `len` bytes of `v` made printable for a message: '"', '\\' and bytes outside 0x20..0x7e as
+ * \xHH, cut after POLICY_ERR_VALUE_MAX input bytes with "...". `out` holds at least
+ * POLICY_ERR_VALUE_MAX * 4 + 4 bytes. */
+void policy_quote(char *out, const char *v, size_t len);
+
+/* Read a whole file of at most POLICY_LIST_BYTES_MAX bytes. Returns 0 with a malloc'd buffer
+ * (not NUL-terminated), or -errno (-EFBIG past the limit). */
+int policy_read_file(const char *path, char **buf, size_t *len);
+
+#endif
