@@ -124,6 +124,9 @@ int ctl_format_request(char *out, size_t size, enum ctl_cmd cmd, bool json, cons
 			return -EINVAL;
 		}
 	}
+	if (arg != NULL && (arg[0] == '\0' || strchr(arg, ' ') != NULL)) {
+		return -EINVAL; /* the argument is one word */
+	}
 	return n;
 }
 

@@ -41,7 +41,8 @@ struct ctl_request {
 int ctl_parse_request(const uint8_t *buf, size_t len, struct ctl_request *req, const char **why);
 
 /* Write a request line for `cmd` (with `arg` for CTL_TEST) into `out`; returns its length or
- * -EINVAL (bad argument, or it does not fit in `size` or CTL_REQUEST_MAX). */
+ * -EINVAL (an argument that is empty, holds a space or a byte that is not printable ASCII,
+ * or a line that does not fit in `size` or CTL_REQUEST_MAX). */
 int ctl_format_request(char *out, size_t size, enum ctl_cmd cmd, bool json, const char *arg);
 
 /* Command name ("status", ...) to enum ctl_cmd; -1 when unknown. */
