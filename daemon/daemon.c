@@ -52,6 +52,9 @@ static int drop_privileges(const char *user)
 		log_msg(LOG_ERR, "startup", "unknown user '%s'", user);
 		return -1;
 	}
+	if (geteuid() == pw->pw_uid && getuid() == pw->pw_uid) {
+		return 0; /* started as that user (systemd's User=), with its capabilities */
+	}
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 || setgroups(0, NULL) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
 		log_msg(LOG_ERR, "startup", "cannot switch to user '%s': %s", user,

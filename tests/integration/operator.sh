@@ -310,4 +310,30 @@ else
 	result FAIL "stop totals logged" "exit $rc: $line"
 fi
 lab_g "$top/conf/embargo-firewall" down --backend iptables >/dev/null 2>&1
+
+# ---- started the way the systemd unit starts it: as the unprivileged user itself, with
+# CAP_NET_ADMIN and CAP_NET_RAW as ambient capabilities, the same user named in the file ----
+run="$LAB_DIR/run"
+mkdir -p "$run"
+chown nobody "$run"
+sed "s|^control-socket .*|control-socket $run/embargod.sock|; s|^queue 0|queue 7|" \
+	"$conf/embargod.conf" >"$conf/unit.conf"
+printf 'user nobody\ncontrol-group nogroup\n' >>"$conf/unit.conf"
+chmod a+r "$conf/unit.conf"
+ip netns exec "$LAB_G" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	--inh-caps=+net_admin,+net_raw --ambient-caps=+net_admin,+net_raw \
+	"$embargod" -f -p - -c "$conf/unit.conf" 2>"$LAB_DIR/unit.err" &
+upid=$!
+for i in $(seq 100); do [ -S "$run/embargod.sock" ] && break; sleep 0.05; done
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$ctl_bin" -s "$run/embargod.sock" --json status |
+	json 'j["queues"], j["generation"]')
+caps=$(awk '/^CapEff/ {print $2}' "/proc/$upid/status" 2>/dev/null)
+kill -TERM $upid 2>/dev/null
+wait $upid
+rc=$?
+if [ "$out" = "[7, 7] 1" ] && [ "$caps" = 0000000000003000 ] && [ $rc -eq 0 ]; then
+	result ok "started as the unit does" "user nobody, CapEff $caps, its own embargoctl works"
+else
+	result FAIL "started as the unit does" "status '$out', CapEff '$caps', exit $rc: $(head -c 300 "$LAB_DIR/unit.err")"
+fi
 finish
