@@ -232,11 +232,11 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 	}
 	bool v6 = r->pkt.ip_version == 6;
 	int prio = d->action == ACTION_ALERT ? LOG_NOTICE : LOG_WARNING;
-	snprintf(fields, sizeof(fields),
-		 "action=%s proto=%s name=%s client=%s%s%s vendor=%s "
-		 "category=%s",
-		 action_str(d->action), inspect_proto_str(r->proto), name, client,
+	char who[400];
+	snprintf(who, sizeof(who), "name=%s client=%s%s%s vendor=%s category=%s", name, client,
 		 macs[0] != '\0' ? " client_mac=" : "", macs, vendor, category);
+	/* What a summary repeats: not the protocol or server, which repeats may not share. */
+	snprintf(fields, sizeof(fields), "action=%s %s", action_str(d->action), who);
 
 	pthread_mutex_lock(&A.lock);
 	A.totals.attempts++;
@@ -278,8 +278,9 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 		}
 	}
 	if (take_token(now_ms)) {
-		syslog(prio, "alert: %s server=%s%s%s:%u%s", fields, v6 ? "[" : "", server,
-		       v6 ? "]" : "", r->pkt.dport, rule);
+		syslog(prio, "alert: action=%s proto=%s %s server=%s%s%s:%u%s",
+		       action_str(d->action), inspect_proto_str(r->proto), who, v6 ? "[" : "",
+		       server, v6 ? "]" : "", r->pkt.dport, rule);
 		A.totals.logged++;
 	}
 	pthread_mutex_unlock(&A.lock);

@@ -532,6 +532,7 @@ out_join:
 	for (unsigned i = 0; i < d.nworkers; i++) {
 		worker_join(&d.workers[i]);
 	}
+	alert_flush(UINT64_MAX / 2); /* the summaries still due */
 	log_totals(&d);
 out_events:
 	if (flush != NULL) {
@@ -541,7 +542,6 @@ out_events:
 		event_free(d.ctl_event);
 		d.ctl_event = NULL;
 	}
-	alert_flush(UINT64_MAX / 2);
 	for (unsigned i = 0; i < 3; i++) {
 		if (sig[i] != NULL) {
 			event_free(sig[i]);
