@@ -41,7 +41,7 @@ struct inspect_limits {
 	uint32_t max_flows;    /* flows tracked at once: 4096 */
 	uint32_t max_buffers;  /* reassembly buffers at once (only split messages need one): 256 */
 	uint32_t buffer_bytes; /* bytes per reassembly buffer: 16384 + record overhead */
-	uint32_t flow_packets; /* client packets with payload before a flow is nameless: 32 */
+	uint32_t flow_packets; /* client packets with payload before a flow is nameless: 512 */
 	uint32_t flow_timeout_ms;    /* idle time before an undecided flow is forgotten: 10000 */
 	uint32_t decided_timeout_ms; /* how long a decided flow is remembered: 120000 */
 };
