@@ -83,6 +83,7 @@ control-socket $sock
 control-group root
 log-window 3        # seconds
 log-rate 100
+log-facility local3  # priorities below: local3 (19) * 8 + severity
 dns-answer refused  # the canary must still read NXDOMAIN
 exempt 10.231.1.3 fd00:e3b:1::3
 include blocklist.d/*.conf
@@ -123,8 +124,8 @@ for i in $(seq 100); do
 	sleep 0.05
 done
 line=$(grep -m1 'startup: embargod' "$syslog")
-if [[ $line == "<30>"*"generation 1: "*"rules"*"vendor(s)"*"control socket $sock"* ]]; then
-	result ok "syslog start line" "info priority: ${line#*startup: }"
+if [[ $line == "<158>"*"generation 1: "*"rules"*"vendor(s)"*"control socket $sock"* ]]; then
+	result ok "syslog start line" "local3.info: ${line#*startup: }"
 else
 	result FAIL "syslog start line" "'$line' $(head -c 300 "$LAB_DIR/stderr")"
 	finish
@@ -154,8 +155,8 @@ for f in "client=$LAB_C4" "vendor=testvendor" "category=update" "server=$LAB_S4:
 	"rule=$conf/blocklist.d/testvendor.conf:5"; do
 	[[ $line == *" $f"* ]] || { fields_ok=0; echo "     missing $f"; }
 done
-if [ $fields_ok = 1 ] && [[ $line == "<28>"* ]]; then
-	result ok "alert line fields" "warning priority: ${line#*alert: }"
+if [ $fields_ok = 1 ] && [[ $line == "<156>"* ]]; then
+	result ok "alert line fields" "local3.warning: ${line#*alert: }"
 else
 	result FAIL "alert line fields" "'$line'"
 fi
@@ -177,8 +178,8 @@ fi
 out=$(q +short @$LAB_S4 telemetry.example.org A)
 wait_for 'alert: action=alert proto=dns name=telemetry.example.org' "$syslog" 2
 line=$(grep -m1 'alert: action=alert proto=dns name=telemetry.example.org' "$syslog")
-if [ "$out" = "$LAB_S4" ] && [[ $line == "<29>"*"category=telemetry"* ]]; then
-	result ok "alert-only passes and is logged" "answer $out; notice priority line"
+if [ "$out" = "$LAB_S4" ] && [[ $line == "<157>"*"category=telemetry"* ]]; then
+	result ok "alert-only passes and is logged" "answer $out; local3.notice line"
 else
 	result FAIL "alert-only passes and is logged" "answer '$out', line '$line'"
 fi
@@ -232,7 +233,7 @@ out=$(ctl test notkaspersky.com)
 check "embargoctl test unlisted" "$out" grep -q "pass (no rule applies)" <<<"$out"
 out=$(ctl --json test telemetry.example.org | json 'j["actions"]["tls"], j["rule"]["category"]')
 check "embargoctl test alert-only" "$out" [ "$out" = "alert telemetry" ]
-out=$(ctl test 'bad name')
+out=$(ctl test 'bad name' 2>&1)
 rc=$?
 check "embargoctl test invalid name" "exit $rc" [ $rc -eq 2 ]
 out=$(ctl --json clients | json '[(c["client"], c["attempts"], c["blocked"], c["last_name"]) for c in j]')
@@ -267,8 +268,8 @@ check "embargoctl reload bad refused" "exit $rc: ${out#embargoctl: error: $conf/
 kill -HUP "$LAB_DAEMON_PID"
 wait_for 'reload: refused, generation 2 stays' "$syslog" 3
 line=$(grep 'reload: refused' "$syslog" | tail -1)
-check "SIGHUP with bad file logged" "err priority: ${line#*reload: }" \
-	grep -q '^<27>.*zz-broken.conf:3:2: unknown keyword' <<<"$line"
+check "SIGHUP with bad file logged" "local3.err: ${line#*reload: }" \
+	grep -q '^<155>.*zz-broken.conf:3:2: unknown keyword' <<<"$line"
 out=$(q @$LAB_S4 blocked2.example.net A)
 check "old config kept" "$(grep -o 'status: [A-Z]*' <<<"$out")" grep -q 'status: REFUSED' <<<"$out"
 out=$(ctl --json status | json 'j["generation"], j["reload_failures"]')
