@@ -68,7 +68,8 @@ static void usage(FILE *out)
 		"Usage: embargod [OPTIONS]                 enforce the blocklist on NFQUEUE "
 		"traffic\n"
 		"       embargod --replay FILE [OPTIONS]   show what it would do with a capture\n"
-		"       embargod --check-config [OPTIONS]  check the configuration, print rules per\n"
+		"       embargod --check-config [OPTIONS]  check the configuration, print rules "
+		"per\n"
 		"                                          vendor and category, exit\n"
 		"\n"
 		"Configuration:\n"
@@ -469,9 +470,21 @@ struct policy *load_policy(const struct embargod_opts *o, struct config_settings
 	return p;
 }
 
-static const char *group_action_str(const struct policy_group *g)
+/* A group's action as check-config shows it: its own, or the protocols' default. */
+static const char *group_action_str(const struct policy *p, const struct policy_group *g)
 {
-	return g->action == ACTION_NONE ? "default" : action_str(g->action);
+	if (g->action != ACTION_NONE) {
+		return action_str(g->action);
+	}
+	static const enum inspect_proto protos[] = {INSPECT_PROTO_DNS, INSPECT_PROTO_TLS,
+						    INSPECT_PROTO_HTTP, INSPECT_PROTO_QUIC};
+	enum action first = p->proto_action[protos[0]];
+	for (size_t i = 1; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		if (p->proto_action[protos[i]] != first) {
+			return "default-action";
+		}
+	}
+	return first == ACTION_NONE ? "reject" : action_str(first);
 }
 
 static int check_config(struct embargod_opts *o)
@@ -518,7 +531,7 @@ static int check_config(struct embargod_opts *o)
 			}
 			printf("  %-14s %6" PRIu32 " entries %4" PRIu32 " exceptions  %-8s %s",
 			       p->categories[g->category_id], g->entries, g->exceptions,
-			       group_action_str(g), g->enabled ? "on" : "off");
+			       group_action_str(p, g), g->enabled ? "on" : "off");
 			if (g->skipped > 0) {
 				printf("  (%" PRIu32 " imported lines skipped)", g->skipped);
 			}
