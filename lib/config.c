@@ -215,6 +215,10 @@ static int arena_add(struct ctx *c, struct src *f, struct stmt *st, uint32_t col
 		return at(c, f, f->line, col, "too many words in one statement (at most %u)",
 			  STMT_ARGS_MAX);
 	}
+	if (st->used >= STMT_ARENA) {
+		/* No room left even for the NUL of an empty string. */
+		return at(c, f, f->line, col, "statement too long");
+	}
 	st->arg[st->nargs] = st->arena + st->used;
 	st->line[st->nargs] = f->line;
 	st->col[st->nargs] = col;
