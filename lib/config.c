@@ -565,6 +565,17 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 		const char *caret = memchr(l + p, '^', len - p);
 		bool rule = len - p > 2 && l[p] == '|' && l[p + 1] == '|' && caret != NULL &&
 			    (caret == l + len - 1 || (caret == l + len - 2 && l[len - 1] == '|'));
+		if (rule) {
+			/* A path, port, query or wildcard makes it a URL pattern, not a name. */
+			static const char url[] = "/:?&=*";
+			size_t i = p + 2;
+			if (caret - (l + i) >= 2 && l[i] == '*' && l[i + 1] == '.') {
+				i += 2;
+			}
+			for (; rule && l + i < caret; i++) {
+				rule = memchr(url, l[i], sizeof(url) - 1) == NULL;
+			}
+		}
 		if (!rule) {
 			c->groups[group].skipped++;
 			return 0;
