@@ -215,6 +215,10 @@ static int arena_add(struct ctx *c, struct src *f, struct stmt *st, uint32_t col
 		return at(c, f, f->line, col, "too many words in one statement (at most %u)",
 			  STMT_ARGS_MAX);
 	}
+	if (st->used >= STMT_ARENA) {
+		/* No room left even for the NUL of an empty string. */
+		return at(c, f, f->line, col, "statement too long");
+	}
 	st->arg[st->nargs] = st->arena + st->used;
 	st->line[st->nargs] = f->line;
 	st->col[st->nargs] = col;
@@ -561,6 +565,17 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 		const char *caret = memchr(l + p, '^', len - p);
 		bool rule = len - p > 2 && l[p] == '|' && l[p + 1] == '|' && caret != NULL &&
 			    (caret == l + len - 1 || (caret == l + len - 2 && l[len - 1] == '|'));
+		if (rule) {
+			/* A path, port, query or wildcard makes it a URL pattern, not a name. */
+			static const char url[] = "/:?&=*";
+			size_t i = p + 2;
+			if (caret - (l + i) >= 2 && l[i] == '*' && l[i + 1] == '.') {
+				i += 2;
+			}
+			for (; rule && l + i < caret; i++) {
+				rule = memchr(url, l[i], sizeof(url) - 1) == NULL;
+			}
+		}
 		if (!rule) {
 			c->groups[group].skipped++;
 			return 0;
