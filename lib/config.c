@@ -1047,7 +1047,9 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 	glob_t g;
 	memset(&g, 0, sizeof(g));
 	if (wild) {
+		errno = 0;
 		int grc = glob(pattern, GLOB_ERR, NULL, &g);
+		int gerr = errno; /* why a directory could not be read (GLOB_ABORTED) */
 		if (grc == GLOB_NOMATCH) {
 			return 0; /* an empty drop-in directory is fine */
 		}
@@ -1055,7 +1057,9 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 			globfree(&g);
 			return at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
 				  q(st, 1, qb),
-				  grc == GLOB_NOSPACE ? "out of memory" : "read error");
+				  grc == GLOB_NOSPACE ? "out of memory"
+				  : gerr != 0	      ? strerror(gerr)
+						      : "read error");
 		}
 	}
 	size_t n = wild ? g.gl_pathc : 1;
@@ -1264,6 +1268,12 @@ static int do_entries(struct ctx *c, struct src *f, const struct stmt *st, struc
 	}
 	uint16_t file_id = file_id_of(c, f);
 	for (unsigned i = first; i < st->nargs; i++) {
+		if (strchr(st->arg[i], '.') == NULL && strchr(st->arg[i], '*') == NULL) {
+			char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+			return at(c, f, st->line[i], st->col[i],
+				  "invalid name \"%s\": a name needs at least one dot",
+				  q(st, i, qb));
+		}
 		int rc = add_entry(c, f, st->arg[i], strlen(st->arg[i]), st->line[i], st->col[i],
 				   file_id, group, kind, false);
 		if (rc != 0) {

@@ -844,6 +844,12 @@ static void test_include(void **state)
 		 "%s/missing.conf:2:9: cannot read \"%s/nothere.conf\": No such file or directory",
 		 t.path, t.path);
 	file_err(missing, -EINVAL, buf);
+	/* A glob in a directory that does not exist (an empty one is fine, above). */
+	const char *nodir = tmp_write(&t, "nodir.conf", "include nodir/*.conf\n");
+	snprintf(buf, sizeof(buf),
+		 "%s/nodir.conf:1:9: cannot read \"nodir/*.conf\": No such file or directory",
+		 t.path);
+	file_err(nodir, -EINVAL, buf);
 
 	/* Loops: a file including itself, and a cycle through another directory. */
 	const char *self = tmp_write(&t, "self.conf", "include self.conf\n");
@@ -1076,6 +1082,9 @@ static void test_errors_lexical(void **state)
 static void test_errors_names(void **state)
 {
 	(void)state;
+	/* Every entry of a line needs a dot, not only the first. */
+	expect_err("vendor v { category c { a.example.com com } }\n",
+		   TNAME ":1:39: invalid name \"com\": a name needs at least one dot");
 	expect_err("vendor v {\n  category c {\n    bad!name.example.com\n  }\n}\n",
 		   TNAME ":3:8: invalid name \"bad!name.example.com\": '!' is not allowed in a "
 			 "name");
