@@ -23,4 +23,5 @@ for f in sbin/embargod sbin/embargoctl sbin/embargo-firewall etc/embargo/embargo
 	fi
 done
 [ $missing = 0 ] || exit 1
-"$root/sbin/embargod" --check-config -c "$root/etc/embargo/embargod.conf" | head -2
+out=$("$root/sbin/embargod" --check-config -c "$root/etc/embargo/embargod.conf") || exit 1
+head -n 2 <<<"$out"

@@ -55,4 +55,4 @@ for scheme in http https; do
 		-v c="${med[c: rules and embargod,$scheme]}" -v s=$scheme \
 		'BEGIN {printf "ratio %-5s  with daemon / no rules: %.2f   with daemon / rules only: %.2f\n", s, c / a, c / b}'
 done
-grep -o 'totals: .*' "$LAB_DIR/log" | sed 's/^/daemon /'
+grep -o 'totals after .*' "$LAB_DIR/log" | sed 's/^/daemon /'

@@ -223,7 +223,7 @@ printf 'kaspersky.com\nexample.org\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
 sleep 0.5
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
-if [ "$out" = "status: NXDOMAIN" ] && grep -q "reload: blocklist generation 2" "$log"; then
+if [ "$out" = "status: NXDOMAIN" ] && grep -q "reload: generation 2 in force" "$log"; then
 	result ok "reload adds example.org" "NXDOMAIN after SIGHUP"
 else
 	result FAIL "reload adds example.org" "'$out'"
@@ -232,20 +232,20 @@ printf 'kaspersky.com\nbad..name\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
 sleep 0.5
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
-if [ "$out" = "status: NXDOMAIN" ] && grep -q 'keeping the running blocklist: .*:2: invalid name "bad..name"' "$log"; then
-	result ok "reload with an error keeps the old list" "$(grep -o 'keeping.*' "$log" | head -1)"
+if [ "$out" = "status: NXDOMAIN" ] && grep -q 'reload: refused, generation 2 stays in force: .*:2: invalid name "bad..name"' "$log"; then
+	result ok "reload with an error keeps the old list" "$(grep -o 'refused.*' "$log" | head -1)"
 else
 	result FAIL "reload with an error keeps the old list" "'$out'"
 fi
 
 # ---- alerts and totals ----
-if grep -qE "alert: action=reject proto=tls name=$blocked client=$LAB_C4( client_mac=[0-9a-f:]{17})? server=$LAB_S4:443 vendor=blocklist category=listed rule=$list:2" "$log"; then
+if grep -qE "alert: action=reject proto=tls name=$blocked client=$LAB_C4( client_mac=[0-9a-f:]{17})? vendor=blocklist category=listed server=$LAB_S4:443 rule=$list:2" "$log"; then
 	result ok "alert line for a blocked TLS connection" "found"
 else
 	result FAIL "alert line for a blocked TLS connection" "missing"
 fi
 lab_daemon_stop
-totals=$(grep -o 'totals: .*' "$log")
+totals=$(grep -o 'totals after .*' "$log")
 received=$(grep -o 'received=[0-9]*' <<<"$totals" | cut -d= -f2)
 verdicts=$(grep -o 'verdicts=[0-9]*' <<<"$totals" | cut -d= -f2)
 if [ -n "$received" ] && [ "$received" -gt 0 ] && [ "$received" = "$verdicts" ]; then
