@@ -65,6 +65,17 @@ check "queue range and fail-closed" bash -c \
 	"ip netns exec $ns '$fw' up --queue 2-5 --fail-closed && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--queue-balance 2:5\$'"
 check "custom marks" bash -c \
 	"ip netns exec $ns '$fw' up --marks 0x10,0x20,0x40,0x70 && ip netns exec $ns iptables -S EMBARGO | grep -q 'mark 0x40/0x70'"
+cfg=$(mktemp /tmp/embargo-fw.XXXXXX)
+printf '# embargod.conf\nqueue 3-4   # two workers\nfail closed; user embargo\n' >"$cfg"
+check "--config takes queue and fail mode" bash -c \
+	"ip netns exec $ns '$fw' up --config '$cfg' && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--queue-balance 3:4\$'"
+check "--queue after --config wins" bash -c \
+	"ip netns exec $ns '$fw' up --config '$cfg' --queue 9 && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--queue-num 9\$'"
+rm -f "$cfg"
+check "DNS over TLS (853) is queued" bash -c \
+	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--dports 80,443,853 -j NFQUEUE'"
+check "--reject-dot rejects 853 first" bash -c \
+	"ip netns exec $ns '$fw' up --reject-dot && ip netns exec $ns iptables -S EMBARGO | sed -n 2,3p | grep -c 'dport 853 -j REJECT' | grep -qx 2 && ip netns exec $ns ip6tables -S EMBARGO | grep -q 'udp --dport 853 -j REJECT'"
 in_ns "$fw" down
 check "bad queue range is refused (exit 2)" bash -c "'$fw' up --queue 5-2 2>/dev/null; test \$? -eq 2"
 check "unknown option is refused (exit 2)" bash -c "'$fw' up --bogus 2>/dev/null; test \$? -eq 2"
@@ -80,6 +91,8 @@ else
 	check "nft rule set loads (queue statements replaced: kernel lacks nft queue)" bash -c \
 		"'$fw' print --backend nft | sed -E 's/queue flags [a-z,]+ to [0-9-]+/accept/' | ip netns exec $ns nft -f -"
 fi
+check "nft --reject-dot rule set loads (queue statements replaced)" bash -c \
+	"'$fw' print --backend nft --reject-dot | grep -q 'tcp dport 853 reject with tcp reset' && '$fw' print --backend nft --reject-dot | sed -E 's/queue flags [a-z,]+ to [0-9-]+/accept/' | ip netns exec $ns nft -f -"
 check "nft down removes the table" bash -c "ip netns exec $ns '$fw' down --backend nft && ! ip netns exec $ns nft list table inet embargo 2>/dev/null"
 check "nft down again succeeds" in_ns "$fw" down --backend nft
 

@@ -107,6 +107,9 @@ cat >"$conf/blocklist.d/doh.conf" <<'EOF'
 vendor doh { category doh { dns.example.net } }
 EOF
 chmod -R a+rX "$conf"
+lab_s openssl s_server -quiet -accept 853 -cert "$LAB_DIR/cert.pem" -key "$LAB_DIR/key.pem" \
+	</dev/null >/dev/null 2>&1 &
+LAB_PIDS+=($!)
 ip -n "$LAB_C" addr add 10.231.1.3/24 dev "ec$LAB_ID"
 ip -n "$LAB_C" addr add fd00:e3b:1::3/64 dev "ec$LAB_ID" nodad
 
@@ -202,6 +205,13 @@ check "doh canary nxdomain" "$(grep -o 'status: [A-Z]*' <<<"$out") while blocks 
 out=$(q +short @$LAB_S4 dns.example.net A)
 check "category off passes" "dns.example.net (doh, off) -> $out" [ "$out" = "$LAB_S4" ]
 
+dot() { # SNI: a DNS-over-TLS handshake to the server's port 853
+	echo | lab_c timeout 5 openssl s_client -connect "$LAB_S4:853" -servername "$1" 2>&1
+}
+out=$(dot dns.example.net)
+check "DoT passes while doh is off" "$(grep -c 'BEGIN CERTIFICATE' <<<"$out") certificate(s)" \
+	grep -q 'BEGIN CERTIFICATE' <<<"$out"
+
 # ---- embargoctl ----
 mode=$(stat -c '%a %U' "$sock")
 check "control socket root/group only" "mode $mode" [ "${mode%% *}" = 660 ]
@@ -250,12 +260,22 @@ vendor second {
 	category update { blocked2.example.net }
 }
 EOF
+sed -i 's/^category doh off/category doh on/' "$conf/embargod.conf"
 out=$(ctl reload)
 rc=$?
 check "embargoctl reload good" "exit $rc: $out" [ $rc -eq 0 ]
+out=$(dot dns.example.net)
+wait_for "alert: action=reject proto=tls name=dns.example.net .*server=$LAB_S4:853" "$syslog" 2
+if ! grep -q 'BEGIN CERTIFICATE' <<<"$out" &&
+	grep -q "alert: action=reject proto=tls name=dns.example.net .*category=doh server=$LAB_S4:853" "$syslog"; then
+	result ok "DoT to a doh name rejected once on" "no handshake; alert with server=$LAB_S4:853"
+else
+	result FAIL "DoT to a doh name rejected once on" "$(grep -m1 -i 'cipher\|errno' <<<"$out")"
+fi
 wait_for 'reload: .*second/update added' "$syslog" 2
 line=$(grep -m1 'reload: .*change' "$syslog")
-check "reload diff logged" "${line#*reload: }" grep -q 'second/update added (1 entries)' <<<"$line"
+check "reload diff logged" "${line#*reload: }" \
+	grep -q 'doh/doh 1 (off) -> 1; second/update added (1 entries)' <<<"$line"
 out=$(q @$LAB_S4 blocked2.example.net A)
 check "new rule in force" "$(grep -o 'status: [A-Z]*' <<<"$out")" grep -q 'status: REFUSED' <<<"$out"
 cp "$conf/blocklist.d/testvendor.conf" "$LAB_DIR/good.conf"
