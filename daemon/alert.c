@@ -78,8 +78,9 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-/* A line may be written now (the cap allows it); otherwise it is counted. Lock held. */
-static bool take_token(uint64_t now_ms)
+/* A line may be written now (the cap allows it). A line that may not is counted as suppressed
+ * when `count` (lines that are retried later are not). Lock held. */
+static bool take_token(uint64_t now_ms, bool count)
 {
 	if (A.rate == 0) {
 		return true;
@@ -94,6 +95,9 @@ static bool take_token(uint64_t now_ms)
 	if (A.tokens >= 1.0) {
 		A.tokens -= 1.0;
 		return true;
+	}
+	if (!count) {
+		return false;
 	}
 	if (A.suppressed == 0) {
 		A.suppressed_since_ms = now_ms;
@@ -268,7 +272,7 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 			return;
 		}
 		if (e != NULL) {
-			if (!fresh && e->count > 0 && take_token(now_ms)) {
+			if (!fresh && e->count > 0 && take_token(now_ms, true)) {
 				emit_summary(e);
 			}
 			e->window_start_ms = now_ms;
@@ -277,7 +281,7 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 			copy_cut(e->fields, sizeof(e->fields), fields);
 		}
 	}
-	if (take_token(now_ms)) {
+	if (take_token(now_ms, true)) {
 		syslog(prio, "alert: action=%s proto=%s %s server=%s%s%s:%u%s",
 		       action_str(d->action), inspect_proto_str(r->proto), who, v6 ? "[" : "",
 		       server, v6 ? "]" : "", r->pkt.dport, rule);
@@ -296,7 +300,7 @@ void alert_flush(uint64_t now_ms)
 				continue;
 			}
 			if (e->count > 0) {
-				if (!take_token(now_ms)) {
+				if (!take_token(now_ms, false)) {
 					continue; /* try again at the next flush */
 				}
 				emit_summary(e);
@@ -305,7 +309,7 @@ void alert_flush(uint64_t now_ms)
 			i--; /* a later entry may have moved here */
 		}
 	}
-	if (A.suppressed > 0 && take_token(now_ms)) {
+	if (A.suppressed > 0 && take_token(now_ms, false)) {
 		uint64_t secs = (now_ms - A.suppressed_since_ms + 999) / 1000;
 		syslog(LOG_WARNING,
 		       "alert-ratelimit: suppressed=%" PRIu64 " seconds=%" PRIu64

@@ -247,6 +247,39 @@ int daemon_reload(struct daemon *d)
 	}
 	d->reloads++;
 	d->last_reload_error[0] = '\0';
+	/* Settings bound at startup (sockets, queues, user) change only with a restart. */
+	if (d->o->config_path != NULL) {
+		const struct embargod_opts *o = d->o;
+		uint32_t file = s.set & ~o->cli_set;
+		const char *stale[6];
+		unsigned n = 0;
+		if ((file & CFG_QUEUE) != 0 &&
+		    (s.queue_first != o->queue_first || s.queue_last != o->queue_last)) {
+			stale[n++] = "queue";
+		}
+		if ((file & CFG_FAIL) != 0 && s.fail_closed != o->fail_closed) {
+			stale[n++] = "fail";
+		}
+		if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s.user, o->user) != 0)) {
+			stale[n++] = "user";
+		}
+		if ((file & CFG_CONTROL_SOCKET) != 0 &&
+		    (o->control_socket == NULL ||
+		     strcmp(s.control_socket, o->control_socket) != 0)) {
+			stale[n++] = "control-socket";
+		}
+		if ((file & CFG_DNS_ANSWER) != 0 && s.dns_answer != (int)o->dns_answer) {
+			stale[n++] = "dns-answer";
+		}
+		if ((file & CFG_LOG_FACILITY) != 0 && s.log_facility != o->log_facility) {
+			stale[n++] = "log-facility";
+		}
+		for (unsigned i = 0; i < n; i++) {
+			log_msg(LOG_WARNING, "reload",
+				"%s changed in the file: it takes effect at the next restart",
+				stale[i]);
+		}
+	}
 	/* Alert settings follow the file unless the command line fixed them. */
 	if (d->o->config_path != NULL) {
 		const struct embargod_opts *o = d->o;

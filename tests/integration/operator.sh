@@ -297,8 +297,13 @@ check "status after bad reload" "generation, failures: $out" [ "$out" = "2 2" ]
 rm -f "$conf/blocklist.d/zz-broken.conf"
 
 # ---- rate cap (set by a reload) ----
-sed -i 's/^log-rate 100/log-rate 2/; s/^log-window 3 .*/log-window 0/' "$conf/embargod.conf"
+sed -i 's/^log-rate 100/log-rate 2/; s/^log-window 3 .*/log-window 0/; s/^dns-answer refused.*/dns-answer nxdomain/' \
+	"$conf/embargod.conf"
 ctl reload >/dev/null
+wait_for 'reload: dns-answer changed in the file' "$syslog" 2
+out=$(q @$LAB_S4 upd.kaspersky.com A | grep -o 'status: [A-Z]*')
+check "restart-only setting said, kept" "$out; $(grep -m1 -o 'dns-answer changed.*' "$syslog")" \
+	[ "$out" = "status: REFUSED" ]
 before=$(grep -c 'alert: ' "$syslog")
 pids=()
 for i in $(seq 20); do
@@ -311,7 +316,7 @@ after=$(grep -c 'alert: ' "$syslog")
 line=$(grep -m1 'alert-ratelimit:' "$syslog")
 sup=$(grep -o 'suppressed=[0-9]*' <<<"$line" | cut -d= -f2)
 logged=$((after - before))
-if [ -n "$sup" ] && [ $((logged + sup)) -ge 20 ] && [ "$logged" -le 6 ]; then
+if [ -n "$sup" ] && [ $((logged + sup)) -eq 20 ] && [ "$logged" -le 6 ]; then
 	result ok "global rate cap" "20 attempts: $logged lines, then '${line#*alert-ratelimit: }'"
 else
 	result FAIL "global rate cap" "logged $logged, line '$line'"
