@@ -82,6 +82,8 @@ check "clang-format on tracked C files" \
 	bash -c "git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror"
 check "systemd unit verifies, exposure below 2.0" "$top/tests/check-systemd-unit.sh" "$build"
 check "meson install puts everything in place" "$top/tests/check-install.sh" "$build"
+check "shipped vendor files: sources, no shared zones, research covered" \
+	/usr/bin/python3 "$top/tests/check-shipped-lists.py" "$top"
 check "no plain assert( in lib/ and daemon/" \
 	bash -c "! grep -nE '(^|[^_a-z])assert\\(' lib/*.c lib/embargo/*.h daemon/*.c daemon/*.h 2>/dev/null"
 
