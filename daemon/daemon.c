@@ -251,7 +251,7 @@ int daemon_reload(struct daemon *d)
 	if (d->o->config_path != NULL) {
 		const struct embargod_opts *o = d->o;
 		uint32_t file = s.set & ~o->cli_set;
-		const char *stale[6];
+		const char *stale[8];
 		unsigned n = 0;
 		if ((file & CFG_QUEUE) != 0 &&
 		    (s.queue_first != o->queue_first || s.queue_last != o->queue_last)) {
@@ -273,6 +273,10 @@ int daemon_reload(struct daemon *d)
 		}
 		if ((file & CFG_LOG_FACILITY) != 0 && s.log_facility != o->log_facility) {
 			stale[n++] = "log-facility";
+		}
+		if (((file & CFG_FLOW_PACKETS) != 0 && s.flow_packets != o->flow_packets) ||
+		    ((file & CFG_FLOW_TIMEOUT) != 0 && s.flow_timeout_s != o->flow_timeout_s)) {
+			stale[n++] = "flow-limit";
 		}
 		for (unsigned i = 0; i < n; i++) {
 			log_msg(LOG_WARNING, "reload",
