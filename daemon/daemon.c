@@ -481,6 +481,7 @@ int daemon_run(const struct embargod_opts *o)
 	d.shared.mark_block = o->mark_block;
 	d.shared.mark_reject = o->mark_reject;
 	d.shared.mark_mask = o->mark_mask;
+	d.shared.fail_open = !o->fail_closed;
 	d.shared.inject.fd4 = d.shared.inject.fd6 = -1;
 
 	if (open_queues(&d) != 0) {

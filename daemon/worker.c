@@ -2,7 +2,9 @@
 /* A queue worker: receive packets, inspect, decide, answer with a verdict, in its own thread
  * and libevent loop. */
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -236,6 +238,39 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	drain(arg, WORKER_RECV_BATCH);
 }
 
+/* Trouble is reported at most once per this many milliseconds per queue. */
+#define WORKER_TROUBLE_REPORT_MS 60000
+
+/* One line for what went wrong since the last report: queue overflows (warning) and failed
+ * sends or receives (err), so that a flood of failures is one line a minute. */
+static void report_trouble(struct worker *w, uint64_t now_ms)
+{
+	if (now_ms - w->reported_ms < WORKER_TROUBLE_REPORT_MS && w->reported_ms != 0) {
+		return;
+	}
+	const struct worker_stats *s = &w->stats, *r = &w->reported;
+	uint64_t overflows = s->enobufs - r->enobufs;
+	uint64_t forge = s->dns_forge_failed - r->dns_forge_failed;
+	uint64_t send = s->send_errors - r->send_errors;
+	uint64_t recv = s->recv_errors - r->recv_errors;
+	if (overflows + forge + send + recv == 0) {
+		return;
+	}
+	char since[48] = "";
+	if (w->reported_ms != 0) {
+		snprintf(since, sizeof(since), " in the last %" PRIu64 " s",
+			 (now_ms - w->reported_ms + 999) / 1000);
+	}
+	log_msg(forge + send + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
+		"queue %u%s: queue_overflows=%" PRIu64 " dns_answers_not_sent=%" PRIu64
+		" verdict_send_errors=%" PRIu64 " receive_errors=%" PRIu64
+		" (overflowing packets are %s by the kernel)",
+		w->queue, since, overflows, forge, send, recv,
+		w->shared->fail_open ? "accepted unseen" : "dropped");
+	w->reported = *s;
+	w->reported_ms = now_ms;
+}
+
 struct tick_ctx {
 	struct worker *w;
 	struct event_base *base;
@@ -246,7 +281,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct tick_ctx *t = arg;
 	(void)fd;
 	(void)what;
-	inspect_expire(t->w->in, monotonic_ms());
+	uint64_t now = monotonic_ms();
+	inspect_expire(t->w->in, now);
+	report_trouble(t->w, now);
 	/* Outside any packet: whatever policy was loaded before is no longer in use here. */
 	atomic_store_explicit(&t->w->seen_generation,
 			      atomic_load_explicit(&t->w->shared->generation, memory_order_acquire),

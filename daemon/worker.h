@@ -23,6 +23,7 @@ struct worker_shared {
 	struct inject inject;
 	struct dns_reply_opts dns_reply;
 	uint32_t mark_allow, mark_block, mark_reject, mark_mask;
+	bool fail_open; /* the queues accept (not drop) packets they cannot hold */
 };
 
 /* Counters of one worker. Every received packet gets exactly one verdict:
@@ -43,6 +44,8 @@ struct worker {
 	pthread_t thread;
 	atomic_uint seen_generation; /* policy generation this worker has moved on to */
 	struct worker_stats stats;
+	struct worker_stats reported; /* counters as of the last trouble report */
+	uint64_t reported_ms;	      /* when that was */
 	bool started;
 };
 

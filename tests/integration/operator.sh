@@ -362,4 +362,27 @@ if [ "$out" = "[7, 7] 1" ] && [ "$caps" = 0000000000003000 ] && [ $rc -eq 0 ]; t
 else
 	result FAIL "started as the unit does" "status '$out', CapEff '$caps', exit $rc: $(head -c 300 "$LAB_DIR/unit.err")"
 fi
+
+# ---- trouble is reported: without CAP_NET_RAW no forged DNS answer can be sent ----
+lab_g "$top/conf/embargo-firewall" up --backend iptables --queue 0 >/dev/null
+"$here/with_syslog.sh" "$LAB_DIR/log.sock" ip netns exec "$LAB_G" setpriv --reuid=nobody \
+	--regid=nogroup --clear-groups --inh-caps=+net_admin --ambient-caps=+net_admin \
+	"$embargod" -f -p - -S - -c "$conf/embargod.conf" 2>"$LAB_DIR/noraw.err" &
+npid=$!
+for i in $(seq 100); do
+	[ "$(grep -c 'startup: embargod' "$syslog")" -ge 2 ] && break
+	sleep 0.05
+done
+out=$(lab_c dig +time=1 +tries=1 @$LAB_S4 upd.kaspersky.com A 2>&1 | grep -o 'status: [A-Z]*\|timed out')
+wait_for 'trouble: queue 0: .*dns_answers_not_sent=1 ' "$syslog" 2
+line=$(grep -m1 'trouble: queue 0' "$syslog")
+kill -TERM $npid 2>/dev/null
+wait $npid
+if [[ $line == "<155>"*"dns_answers_not_sent=1 "* ]] && [ "$out" = "timed out" ] &&
+	grep -q 'no raw socket' "$syslog"; then
+	result ok "failures reported at err" "query dropped unanswered ($out); ${line#*trouble: }"
+else
+	result FAIL "failures reported at err" "dig '$out', line '$line'"
+fi
+lab_g "$top/conf/embargo-firewall" down --backend iptables >/dev/null 2>&1
 finish
