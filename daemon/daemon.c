@@ -442,11 +442,9 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
 		p->generation, domainset_count(p->ds), p->nvendors, off, o->queue_first,
 		o->queue_last, o->fail_closed ? "closed" : "open",
-		o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
-		: o->dns_answer == DNS_REPLY_REFUSED ? "refused"
-						     : "sinkhole",
-		action_str(p->nameless_action), p->nenforce > 0 ? "listed subnets" : "all",
-		p->nexempt > 0 ? " minus exempt" : "", o->log_window_s, o->log_rate,
+		dns_reply_kind_str(o->dns_answer), action_str(p->nameless_action),
+		p->nenforce > 0 ? "listed subnets" : "all", p->nexempt > 0 ? " minus exempt" : "",
+		o->log_window_s, o->log_rate,
 		o->control_socket != NULL ? o->control_socket : "none");
 }
 

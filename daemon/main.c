@@ -203,16 +203,6 @@ static int parse_marks(const char *s, struct embargod_opts *o)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int facility;
-} facilities[] = {
-	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-	{"local7", LOG_LOCAL7},
-};
-
 static void opts_default(struct embargod_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -287,18 +277,15 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			o->fail_closed = true;
 			o->cli_set |= CFG_FAIL;
 			break;
-		case OPT_DNS_ANSWER:
+		case OPT_DNS_ANSWER: {
 			o->cli_set |= CFG_DNS_ANSWER;
-			if (strcmp(optarg, "nxdomain") == 0) {
-				o->dns_answer = DNS_REPLY_NXDOMAIN;
-			} else if (strcmp(optarg, "refused") == 0) {
-				o->dns_answer = DNS_REPLY_REFUSED;
-			} else if (strcmp(optarg, "sinkhole") == 0) {
-				o->dns_answer = DNS_REPLY_SINKHOLE;
-			} else {
+			int kind = dns_reply_kind_from_str(optarg);
+			if (kind < 0) {
 				return bad("DNS answer kind", optarg);
 			}
+			o->dns_answer = (enum dns_reply_kind)kind;
 			break;
+		}
 		case OPT_SINKHOLE_V4:
 			o->cli_set |= CFG_SINKHOLE_V4;
 			if (inet_pton(AF_INET, optarg, o->sinkhole_v4) != 1) {
@@ -327,33 +314,17 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 				return bad("queue length", optarg);
 			}
 			break;
-		case OPT_LOG_FACILITY: {
-			bool found = false;
+		case OPT_LOG_FACILITY:
 			o->cli_set |= CFG_LOG_FACILITY;
-			for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
-				if (strcmp(optarg, facilities[i].name) == 0) {
-					o->log_facility = facilities[i].facility;
-					found = true;
-				}
-			}
-			if (!found) {
+			o->log_facility = config_facility_from_str(optarg);
+			if (o->log_facility < 0) {
 				return bad("log facility", optarg);
 			}
 			break;
-		}
 		case OPT_NAMELESS: {
 			o->cli_set |= CFG_NAMELESS;
-			static const char *const names[] = {"allow", "alert", "drop", "reject"};
-			static const int actions[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_DROP,
-						      ACTION_REJECT};
-			bool found = false;
-			for (size_t i = 0; i < 4; i++) {
-				if (strcmp(optarg, names[i]) == 0) {
-					o->nameless_action = actions[i];
-					found = true;
-				}
-			}
-			if (!found) {
+			o->nameless_action = config_action_from_str(optarg);
+			if (o->nameless_action < 0) {
 				return bad("action for nameless connections", optarg);
 			}
 			break;
@@ -557,10 +528,7 @@ static int check_config(struct embargod_opts *o)
 	printf("daemon: queue %u-%u, fail %s, user %s, dns answer %s, nameless %s, control "
 	       "socket %s\n",
 	       o->queue_first, o->queue_last, o->fail_closed ? "closed" : "open",
-	       o->user != NULL ? o->user : "(unchanged)",
-	       o->dns_answer == DNS_REPLY_NXDOMAIN  ? "nxdomain"
-	       : o->dns_answer == DNS_REPLY_REFUSED ? "refused"
-						    : "sinkhole",
+	       o->user != NULL ? o->user : "(unchanged)", dns_reply_kind_str(o->dns_answer),
 	       action_str(p->nameless_action),
 	       o->control_socket != NULL ? o->control_socket : "(none)");
 	policy_free(p);

@@ -52,6 +52,7 @@ struct stmt {
 /* One file being read. */
 struct src {
 	const char *name; /* as messages show it */
+	uint16_t file_id; /* its index in the file table (rules point back to it) */
 	const char *buf;
 	size_t len, pos;
 	uint32_t line;
@@ -96,6 +97,7 @@ struct ctx {
 	char *err;
 	size_t err_size;
 	bool canary;
+	uint16_t canary_cat; /* the canary rule's category, once add_canary ran */
 	enum action proto_action[INSPECT_PROTO_GQUIC + 1];
 	char **files;
 	size_t nfiles, files_cap;
@@ -415,8 +417,7 @@ static bool valid_ident(const char *s)
  * Column `col` points at the entry; messages point at the offending byte.
  */
 static int add_entry(struct ctx *c, struct src *f, const char *text, size_t len, uint32_t line,
-		     uint32_t col, uint16_t file_id, uint32_t group, enum ds_kind kind,
-		     bool suffix_default)
+		     uint32_t col, uint32_t group, enum ds_kind kind, bool suffix_default)
 {
 	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
 	enum ds_match match = suffix_default ? DS_SUFFIX : DS_EXACT;
@@ -503,7 +504,7 @@ static int add_entry(struct ctx *c, struct src *f, const char *text, size_t len,
 	e->match = (uint8_t)match;
 	e->kind = (uint8_t)kind;
 	e->line = line;
-	e->file_id = file_id;
+	e->file_id = f->file_id;
 	e->group = group;
 	c->pool_len += nlen;
 	if (kind == DS_ALLOW) {
@@ -538,7 +539,7 @@ static bool hosts_local_name(const char *s, size_t n)
 }
 
 static int import_line(struct ctx *c, struct src *f, enum import_format fmt, const char *l,
-		       size_t len, uint32_t lineno, uint16_t file_id, uint32_t group)
+		       size_t len, uint32_t lineno, uint32_t group)
 {
 	size_t a = 0;
 	while (a < len && is_blank(l[a])) {
@@ -582,7 +583,7 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 		}
 		p += 2;
 		return add_entry(c, f, l + p, (size_t)(caret - (l + p)), lineno,
-				 col_of(f, (size_t)(l + p - f->buf)), file_id, group, kind, true);
+				 col_of(f, (size_t)(l + p - f->buf)), group, kind, true);
 	}
 	const char *hash = memchr(l + a, '#', len - a);
 	if (hash != NULL) {
@@ -602,7 +603,7 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 			}
 		}
 		return add_entry(c, f, l + a, len - a, lineno, col_of(f, (size_t)(l + a - f->buf)),
-				 file_id, group, DS_BLOCK, true);
+				 group, DS_BLOCK, true);
 	}
 	/* hosts: ADDRESS NAME [NAME ...]; each name exactly. */
 	size_t e = a;
@@ -633,8 +634,7 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 			continue;
 		}
 		int rc = add_entry(c, f, l + s0, p - s0, lineno,
-				   col_of(f, (size_t)(l + s0 - f->buf)), file_id, group, DS_BLOCK,
-				   false);
+				   col_of(f, (size_t)(l + s0 - f->buf)), group, DS_BLOCK, false);
 		if (rc != 0) {
 			return rc;
 		}
@@ -701,15 +701,15 @@ static int do_import(struct ctx *c, struct src *f, const struct stmt *st, uint32
 		free(buf);
 		return rc;
 	}
-	struct src in = {.name = c->files[file_id], .buf = buf, .len = len, .line = 1};
+	struct src in = {
+		.name = c->files[file_id], .file_id = file_id, .buf = buf, .len = len, .line = 1};
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 		in.pos = in.line_start = 3;
 	}
 	while (rc == 0 && in.pos < in.len) {
 		const char *eol = memchr(in.buf + in.pos, '\n', in.len - in.pos);
 		size_t end = eol != NULL ? (size_t)(eol - in.buf) : in.len;
-		rc = import_line(c, &in, fmt, in.buf + in.pos, end - in.pos, in.line, file_id,
-				 group);
+		rc = import_line(c, &in, fmt, in.buf + in.pos, end - in.pos, in.line, group);
 		in.pos = end + 1;
 		in.line_start = in.pos;
 		in.line++;
@@ -733,6 +733,27 @@ static int parse_uint(const char *s, uint32_t max, uint32_t *out)
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* syslog facilities by the names embargod.conf and --log-facility use. */
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+	{"local7", LOG_LOCAL7},
+};
+
+int config_facility_from_str(const char *s)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcmp(s, facilities[i].name) == 0) {
+			return facilities[i].facility;
+		}
+	}
+	return -1;
 }
 
 int config_action_from_str(const char *s)
@@ -833,16 +854,6 @@ static int copy_str(struct ctx *c, struct src *f, const struct stmt *st, char *o
 	strcpy(out, st->arg[1]);
 	return 0;
 }
-
-static const struct {
-	const char *name;
-	int facility;
-} facilities[] = {
-	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-	{"local7", LOG_LOCAL7},
-};
 
 /* One-word choice: index of st->arg[1] in `words`, or an error listing them. */
 static int choose(struct ctx *c, struct src *f, const struct stmt *st, const char *const *words,
@@ -962,13 +973,13 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		return 0;
 	}
 	if (strcmp(k, "dns-answer") == 0) {
-		static const char *const w[] = {"nxdomain", "refused", "sinkhole"};
-		static const int kinds[] = {DNS_REPLY_NXDOMAIN, DNS_REPLY_REFUSED,
-					    DNS_REPLY_SINKHOLE};
+		const char *w[] = {dns_reply_kind_str(DNS_REPLY_NXDOMAIN),
+				   dns_reply_kind_str(DNS_REPLY_REFUSED),
+				   dns_reply_kind_str(DNS_REPLY_SINKHOLE)};
 		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
 			return rc;
 		}
-		s->dns_answer = kinds[idx];
+		s->dns_answer = dns_reply_kind_from_str(w[idx]);
 		s->set |= CFG_DNS_ANSWER;
 		return 0;
 	}
@@ -1093,6 +1104,7 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 		rc = add_file(c, path, &file_id);
 		if (rc == 0) {
 			in.name = c->files[file_id];
+			in.file_id = file_id;
 			in.buf = buf;
 			in.len = len;
 			set_dir(&in, path);
@@ -1106,16 +1118,6 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 		globfree(&g);
 	}
 	return rc;
-}
-
-static uint16_t file_id_of(const struct ctx *c, const struct src *f)
-{
-	for (size_t i = c->nfiles; i > 0; i--) {
-		if (c->files[i - 1] == f->name) {
-			return (uint16_t)(i - 1);
-		}
-	}
-	return 0;
 }
 
 static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t open_line,
@@ -1150,7 +1152,7 @@ static int do_vendor(struct ctx *c, struct src *f, const struct stmt *st)
 	if (v->id == NULL) {
 		return oom(c);
 	}
-	v->file_id = file_id_of(c, f);
+	v->file_id = f->file_id;
 	v->line = st->line[0];
 	struct scope sc = {.level = LV_VENDOR, .vendor = (uint16_t)c->nvendors++};
 	return parse_block(c, f, &sc, st->line[0], st->col[0]);
@@ -1248,25 +1250,31 @@ static int do_default_action(struct ctx *c, struct src *f, const struct stmt *st
 	return 0;
 }
 
+/* The group a statement's entries join: the category's, or the vendor's "other" category for
+ * entries written directly in the vendor block. */
+static int scope_group(struct ctx *c, const struct scope *sc, uint32_t *group)
+{
+	*group = sc->group;
+	if (sc->level != LV_VENDOR) {
+		return 0;
+	}
+	uint16_t cat;
+	int rc = find_category(c, CATEGORY_OTHER, &cat);
+	return rc != 0 ? rc : find_group(c, sc->vendor, cat, group);
+}
+
 /* Entries on one line, or `allow ENTRY...`, in a vendor or category scope. */
 static int do_entries(struct ctx *c, struct src *f, const struct stmt *st, struct scope *sc,
 		      unsigned first, enum ds_kind kind)
 {
-	uint32_t group = sc->group;
-	if (sc->level == LV_VENDOR) {
-		uint16_t cat;
-		int rc = find_category(c, CATEGORY_OTHER, &cat);
-		if (rc == 0) {
-			rc = find_group(c, sc->vendor, cat, &group);
-		}
-		if (rc != 0) {
-			return rc;
-		}
+	uint32_t group;
+	int rc = scope_group(c, sc, &group);
+	if (rc != 0) {
+		return rc;
 	}
 	if (first == st->nargs) {
 		return at(c, f, st->line[0], st->col[0], "allow: give at least one name");
 	}
-	uint16_t file_id = file_id_of(c, f);
 	for (unsigned i = first; i < st->nargs; i++) {
 		if (strchr(st->arg[i], '.') == NULL && strchr(st->arg[i], '*') == NULL) {
 			char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
@@ -1274,8 +1282,8 @@ static int do_entries(struct ctx *c, struct src *f, const struct stmt *st, struc
 				  "invalid name \"%s\": a name needs at least one dot",
 				  q(st, i, qb));
 		}
-		int rc = add_entry(c, f, st->arg[i], strlen(st->arg[i]), st->line[i], st->col[i],
-				   file_id, group, kind, false);
+		rc = add_entry(c, f, st->arg[i], strlen(st->arg[i]), st->line[i], st->col[i], group,
+			       kind, false);
 		if (rc != 0) {
 			return rc;
 		}
@@ -1346,18 +1354,9 @@ static int one_statement(struct ctx *c, struct src *f, struct stmt *st, struct s
 		return block_action(c, f, st, 1, dst);
 	}
 	if (strcmp(k, "import") == 0) {
-		uint32_t group = sc->group;
-		if (sc->level == LV_VENDOR) {
-			uint16_t cat;
-			int rc = find_category(c, CATEGORY_OTHER, &cat);
-			if (rc == 0) {
-				rc = find_group(c, sc->vendor, cat, &group);
-			}
-			if (rc != 0) {
-				return rc;
-			}
-		}
-		return do_import(c, f, st, group);
+		uint32_t group;
+		int rc = scope_group(c, sc, &group);
+		return rc != 0 ? rc : do_import(c, f, st, group);
 	}
 	if (sc->level == LV_VENDOR) {
 		struct vendor_def *v = &c->vendors[sc->vendor];
@@ -1581,6 +1580,7 @@ static int add_canary(struct ctx *c)
 	c->nvendors++;
 	int rc = find_category(c, CATEGORY_CANARY, &cat);
 	if (rc == 0) {
+		c->canary_cat = cat;
 		rc = find_group(c, vendor, cat, &group);
 	}
 	if (rc == 0) {
@@ -1589,9 +1589,8 @@ static int add_canary(struct ctx *c)
 	if (rc != 0) {
 		return rc;
 	}
-	struct src f = {.name = BUILTIN_FILE};
-	return add_entry(c, &f, CANARY_NAME, strlen(CANARY_NAME), 0, 1, file_id, group, DS_BLOCK,
-			 false);
+	struct src f = {.name = BUILTIN_FILE, .file_id = file_id};
+	return add_entry(c, &f, CANARY_NAME, strlen(CANARY_NAME), 0, 1, group, DS_BLOCK, false);
 }
 
 static void ctx_free(struct ctx *c)
@@ -1623,6 +1622,7 @@ static int load(struct ctx *c, struct src *f, struct policy **out)
 	int rc = add_file(c, f->name, &file_id);
 	if (rc == 0) {
 		f->name = c->files[file_id];
+		f->file_id = file_id;
 		rc = parse_file(c, f);
 	}
 	if (rc == 0 && c->canary) {
@@ -1633,13 +1633,9 @@ static int load(struct ctx *c, struct src *f, struct policy **out)
 		rc = compile(c, &p);
 	}
 	if (rc == 0) {
-		/* Look the canary's category up in the compiled tables. */
-		for (uint16_t i = 0; c->canary && i < p->ncategories; i++) {
-			if (strcmp(p->categories[i], CATEGORY_CANARY) == 0) {
-				p->has_canary = true;
-				p->canary_category = i;
-			}
-		}
+		/* compile() keeps category ids as they are. */
+		p->has_canary = c->canary;
+		p->canary_category = c->canary_cat;
 		*out = p;
 	}
 	ctx_free(c);

@@ -273,6 +273,25 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+static const char *const dns_reply_kinds[] = {"nxdomain", "refused", "sinkhole"};
+
+const char *dns_reply_kind_str(enum dns_reply_kind k)
+{
+	return (unsigned)k < sizeof(dns_reply_kinds) / sizeof(dns_reply_kinds[0])
+		       ? dns_reply_kinds[k]
+		       : "?";
+}
+
+int dns_reply_kind_from_str(const char *s)
+{
+	for (size_t i = 0; i < sizeof(dns_reply_kinds) / sizeof(dns_reply_kinds[0]); i++) {
+		if (strcmp(s, dns_reply_kinds[i]) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
 		    const struct dns_reply_opts *opts, uint8_t *out, size_t size)
 {

@@ -78,6 +78,9 @@ int config_load(const char *path, unsigned flags, struct config_settings *s, str
 int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
 		       struct config_settings *s, struct policy **out, char *err, size_t err_size);
 
+/* syslog facility name ("daemon", "user", "local0" .. "local7") to LOG_*; -1 when unknown. */
+int config_facility_from_str(const char *s);
+
 /* Action keyword ("reject", "drop", "alert", "allow") to enum action; -1 when unknown. */
 int config_action_from_str(const char *s);
 

@@ -99,6 +99,10 @@ enum dns_reply_kind {
 			       question asks for that type; NODATA otherwise */
 };
 
+/* "nxdomain", "refused", "sinkhole" ("?" for another value), and back (-1 when unknown). */
+const char *dns_reply_kind_str(enum dns_reply_kind k);
+int dns_reply_kind_from_str(const char *s);
+
 struct dns_reply_opts {
 	enum dns_reply_kind kind;
 	uint8_t sinkhole_v4[4];
