@@ -116,12 +116,14 @@ static void emit_summary(struct repeat *e)
 	A.totals.summaries++;
 }
 
-/* Find or make the repeat entry; NULL when the table is full. Lock held. */
-static struct repeat *repeat_slot(const struct inspect_result *r, const struct name *n, bool *fresh)
+/* Find or make the entry of (client `family`/`addr`, name `text`/`len`); NULL when the table is
+ * full. Lock held. */
+static struct repeat *repeat_slot(uint8_t family, const uint8_t *addr, const char *text,
+				  uint16_t len, bool *fresh)
 {
-	size_t alen = r->pkt.ip_version == 6 ? 16 : 4;
-	uint64_t h = hash_bytes(0xcbf29ce484222325ull, r->pkt.src, alen);
-	h = hash_bytes(h, n->text, n->len);
+	size_t alen = family == 6 ? 16 : 4;
+	uint64_t h = hash_bytes(0xcbf29ce484222325ull, addr, alen);
+	h = hash_bytes(h, text, len);
 	struct repeat *free_slot = NULL;
 	for (size_t i = 0; i < ALERT_REPEATS_MAX; i++) {
 		struct repeat *e = &A.repeats[(h + i) % ALERT_REPEATS_MAX];
@@ -129,8 +131,8 @@ static struct repeat *repeat_slot(const struct inspect_result *r, const struct n
 			free_slot = free_slot != NULL ? free_slot : e;
 			break;
 		}
-		if (e->family == r->pkt.ip_version && memcmp(e->addr, r->pkt.src, alen) == 0 &&
-		    e->name_len == n->len && memcmp(e->name, n->text, n->len) == 0) {
+		if (e->family == family && memcmp(e->addr, addr, alen) == 0 && e->name_len == len &&
+		    memcmp(e->name, text, len) == 0) {
 			*fresh = false;
 			return e;
 		}
@@ -141,10 +143,10 @@ static struct repeat *repeat_slot(const struct inspect_result *r, const struct n
 	*fresh = true;
 	memset(free_slot, 0, sizeof(*free_slot));
 	free_slot->used = true;
-	free_slot->family = r->pkt.ip_version;
-	memcpy(free_slot->addr, r->pkt.src, alen);
-	free_slot->name_len = n->len;
-	memcpy(free_slot->name, n->text, n->len);
+	free_slot->family = family;
+	memcpy(free_slot->addr, addr, alen);
+	free_slot->name_len = len;
+	memcpy(free_slot->name, text, len);
 	return free_slot;
 }
 
@@ -158,13 +160,8 @@ static void repeat_remove(struct repeat *e)
 		struct repeat moved = A.repeats[j];
 		A.repeats[j].used = false;
 		bool fresh;
-		struct inspect_result key;
-		struct name n;
-		key.pkt.ip_version = moved.family;
-		memcpy(key.pkt.src, moved.addr, 16);
-		n.len = moved.name_len;
-		memcpy(n.text, moved.name, moved.name_len);
-		struct repeat *dst = repeat_slot(&key, &n, &fresh);
+		struct repeat *dst =
+			repeat_slot(moved.family, moved.addr, moved.name, moved.name_len, &fresh);
 		if (dst != NULL) {
 			*dst = moved;
 		}
@@ -221,18 +218,12 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
 			 mac[2], mac[3], mac[4], mac[5]);
 	}
-	const char *vendor = "-", *category = "-";
-	if (d->rule != NULL) {
-		if (d->rule->vendor_id < p->nvendors) {
-			vendor = p->vendors[d->rule->vendor_id];
-		}
-		if (d->rule->category_id < p->ncategories) {
-			category = p->categories[d->rule->category_id];
-		}
-		if (d->rule->file_id < p->nfiles) {
-			snprintf(rule, sizeof(rule), " rule=%s:%" PRIu32,
-				 p->files[d->rule->file_id], d->rule->line);
-		}
+	struct policy_rule_names rn;
+	policy_rule_names(p, d->rule, &rn);
+	const char *vendor = rn.vendor != NULL ? rn.vendor : "-";
+	const char *category = rn.category != NULL ? rn.category : "-";
+	if (rn.file != NULL) {
+		snprintf(rule, sizeof(rule), " rule=%s:%" PRIu32, rn.file, d->rule->line);
 	}
 	bool v6 = r->pkt.ip_version == 6;
 	int prio = d->action == ACTION_ALERT ? LOG_NOTICE : LOG_WARNING;
@@ -263,7 +254,8 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 	}
 	if (A.window_s > 0 && n != NULL && A.repeats != NULL) {
 		bool fresh = true;
-		struct repeat *e = repeat_slot(r, n, &fresh);
+		struct repeat *e =
+			repeat_slot(r->pkt.ip_version, r->pkt.src, n->text, n->len, &fresh);
 		if (e != NULL && !fresh &&
 		    now_ms - e->window_start_ms < (uint64_t)A.window_s * 1000) {
 			e->count++;

@@ -219,16 +219,14 @@ static void cmd_test(const struct daemon *d, const struct name *n, bool json, st
 	char name[NAME_TEXT_MAX * 4 + 8];
 	name_escape(n, name, sizeof(name));
 	policy_lookup(p, n, &m);
-	const char *verdict = m == NULL ? "pass" : m->kind == DS_ALLOW ? "pass" : "block";
+	const char *verdict = m != NULL && m->kind != DS_ALLOW ? "block" : "pass";
 	const char *why = m == NULL ? "no rule" : m->kind == DS_ALLOW ? "exception" : "listed";
-	const char *file = m != NULL && m->file_id < p->nfiles ? p->files[m->file_id] : "-";
-	const char *vendor =
-		m != NULL && m->vendor_id < p->nvendors ? p->vendors[m->vendor_id] : "-";
-	const char *category =
-		m != NULL && m->category_id < p->ncategories ? p->categories[m->category_id] : "-";
-	const char *reason = m != NULL && m->vendor_id < p->nvendors && p->vendor_reasons != NULL
-				     ? str_or(p->vendor_reasons[m->vendor_id], "")
-				     : "";
+	struct policy_rule_names rn;
+	policy_rule_names(p, m, &rn);
+	const char *file = str_or(rn.file, "-");
+	const char *vendor = str_or(rn.vendor, "-");
+	const char *category = str_or(rn.category, "-");
+	const char *reason = str_or(rn.vendor_reason, "");
 	static const enum inspect_proto protos[] = {INSPECT_PROTO_DNS, INSPECT_PROTO_TLS,
 						    INSPECT_PROTO_HTTP, INSPECT_PROTO_QUIC};
 	static const char *const pnames[] = {"dns", "tls", "http", "quic"};
@@ -263,10 +261,8 @@ static void cmd_test(const struct daemon *d, const struct name *n, bool json, st
 	}
 	sb_printf(b, "%s: %s (%s)\n", name, verdict, why);
 	sb_printf(b, "  rule:     %s:%" PRIu32 "\n", file, m->line);
-	sb_printf(b, "  vendor:   %s%s%s%s\n", vendor,
-		  p->vendor_titles != NULL && p->vendor_titles[m->vendor_id] != NULL ? " (" : "",
-		  p->vendor_titles != NULL ? str_or(p->vendor_titles[m->vendor_id], "") : "",
-		  p->vendor_titles != NULL && p->vendor_titles[m->vendor_id] != NULL ? ")" : "");
+	sb_printf(b, "  vendor:   %s%s%s%s\n", vendor, rn.vendor_title != NULL ? " (" : "",
+		  str_or(rn.vendor_title, ""), rn.vendor_title != NULL ? ")" : "");
 	sb_printf(b, "  category: %s\n", category);
 	if (reason[0] != '\0') {
 		sb_printf(b, "  reason:   %s\n", reason);

@@ -89,18 +89,16 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 		printf(" ech=yes");
 	}
 	printf(" action=%s", action_str(d->action));
-	if (d->rule != NULL && o->policy != NULL) {
-		const struct policy *p = o->policy;
-		const struct rule_meta *m = d->rule;
-		if (m->vendor_id < p->nvendors) {
-			printf(" vendor=%s", p->vendors[m->vendor_id]);
-		}
-		if (m->category_id < p->ncategories) {
-			printf(" category=%s", p->categories[m->category_id]);
-		}
-		if (m->file_id < p->nfiles) {
-			printf(" rule=%s:%" PRIu32, p->files[m->file_id], m->line);
-		}
+	struct policy_rule_names rn;
+	policy_rule_names(o->policy, d->rule, &rn);
+	if (rn.vendor != NULL) {
+		printf(" vendor=%s", rn.vendor);
+	}
+	if (rn.category != NULL) {
+		printf(" category=%s", rn.category);
+	}
+	if (rn.file != NULL) {
+		printf(" rule=%s:%" PRIu32, rn.file, d->rule->line);
 	}
 	putchar('\n');
 }

@@ -35,6 +35,30 @@ const char *action_str(enum action a)
 	return "?";
 }
 
+void policy_rule_names(const struct policy *p, const struct rule_meta *m,
+		       struct policy_rule_names *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (p == NULL || m == NULL) {
+		return;
+	}
+	if (m->file_id < p->nfiles) {
+		out->file = p->files[m->file_id];
+	}
+	if (m->category_id < p->ncategories) {
+		out->category = p->categories[m->category_id];
+	}
+	if (m->vendor_id < p->nvendors) {
+		out->vendor = p->vendors[m->vendor_id];
+		if (p->vendor_titles != NULL) {
+			out->vendor_title = p->vendor_titles[m->vendor_id];
+		}
+		if (p->vendor_reasons != NULL) {
+			out->vendor_reason = p->vendor_reasons[m->vendor_id];
+		}
+	}
+}
+
 bool policy_prefix_match(const struct policy_prefix *pf, uint8_t family, const uint8_t *addr)
 {
 	if (pf->family != family) {

@@ -69,6 +69,17 @@ struct policy_group {
 	bool enabled;	     /* false: switched off, its entries are not in the set */
 };
 
+/* What a rule's ids stand for in its policy's tables. */
+struct policy_rule_names {
+	const char *file, *vendor, *category;
+	const char *vendor_title, *vendor_reason; /* from a configuration, else NULL */
+};
+
+/* Resolve `m`'s ids; a field is NULL when its id lies outside the table (every field when `m`
+ * is NULL). */
+void policy_rule_names(const struct policy *p, const struct rule_meta *m,
+		       struct policy_rule_names *out);
+
 /* True when `addr` (4 or 16 bytes by `family`) lies inside `pf`. */
 bool policy_prefix_match(const struct policy_prefix *pf, uint8_t family, const uint8_t *addr);
 
