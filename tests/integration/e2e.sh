@@ -14,19 +14,10 @@ here="$top/tests/integration"
 # shellcheck source=lab.sh
 . "$here/lab.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root"
+if ! why=$(lab_preflight); then
+	echo "SKIP: $why"
 	exit 77
 fi
-if ! missing=$(lab_check); then
-	echo "SKIP: $missing missing"
-	exit 77
-fi
-if ! ip netns add "emb-probe-$$" 2>/dev/null; then
-	echo "SKIP: cannot create network namespaces"
-	exit 77
-fi
-ip netns del "emb-probe-$$"
 
 passed=0
 failed=0

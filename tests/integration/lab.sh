@@ -36,6 +36,24 @@ lab_check() {
 	return 0
 }
 
+# Can the lab run here? Prints why not and returns 1 (tests then exit 77, meson's skip).
+lab_preflight() {
+	local missing
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs root"
+		return 1
+	fi
+	if ! missing=$(lab_check); then
+		echo "$missing missing"
+		return 1
+	fi
+	if ! ip netns add "emb-probe-$$" 2>/dev/null; then
+		echo "cannot create network namespaces"
+		return 1
+	fi
+	ip netns del "emb-probe-$$"
+}
+
 lab_down() {
 	local p n
 	for p in "${LAB_PIDS[@]}"; do
