@@ -448,10 +448,9 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 		o->control_socket != NULL ? o->control_socket : "none");
 }
 
-int daemon_run(const struct embargod_opts *o)
+int daemon_run(const struct embargod_opts *o, struct policy *p)
 {
 	static struct daemon d;
-	char err[512];
 	int status = 1;
 
 	memset(&d, 0, sizeof(d));
@@ -462,11 +461,6 @@ int daemon_run(const struct embargod_opts *o)
 	d.started_ms = daemon_monotonic_ms();
 	log_open(o->log_facility, o->foreground);
 
-	struct policy *p = load_policy(o, NULL, err, sizeof(err));
-	if (p == NULL) {
-		fprintf(stderr, "embargod: %s\n", err);
-		return 3;
-	}
 	p->generation = d.generation = 1;
 	atomic_init(&d.shared.policy, p);
 	atomic_init(&d.shared.generation, 1);

@@ -12,8 +12,9 @@
 
 struct policy;
 
-/* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
-int daemon_run(const struct embargod_opts *o);
+/* Run the daemon with the policy `p` (loaded by the caller, freed here) until SIGTERM/SIGINT.
+ * Returns the process exit status. */
+int daemon_run(const struct embargod_opts *o, struct policy *p);
 
 /* Load the blocklist named by the options (main.c). NULL with a message in `err` on failure. */
 struct policy *load_policy(const struct embargod_opts *o, struct config_settings *s, char *err,

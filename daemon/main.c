@@ -545,19 +545,6 @@ int main(int argc, char **argv)
 	if (o.check_config) {
 		return check_config(&o);
 	}
-	static struct config_settings settings;
-	if (o.config_path != NULL && o.replay_path == NULL) {
-		/* Settings first (queues, user, sockets); the daemon compiles the policy itself. */
-		char err[1024];
-		struct policy *p = load_policy(&o, &settings, err, sizeof(err));
-		if (p == NULL) {
-			fprintf(stderr, "embargod: %s\n", err);
-			return EXIT_CONFIG;
-		}
-		policy_free(p);
-		apply_settings(&o, &settings);
-		o.config = &settings;
-	}
 	if (o.replay_path != NULL) {
 #if EMBARGO_HAVE_PCAP
 		struct policy *p = NULL;
@@ -578,5 +565,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 #endif
 	}
-	return daemon_run(&o);
+	/* The settings (queues, user, sockets) outlive this function: the options point into
+	 * them. */
+	static struct config_settings settings;
+	char err[1024];
+	struct policy *p = load_policy(&o, &settings, err, sizeof(err));
+	if (p == NULL) {
+		fprintf(stderr, "embargod: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	apply_settings(&o, &settings);
+	return daemon_run(&o, p);
 }

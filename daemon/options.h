@@ -42,8 +42,6 @@ struct embargod_opts {
 	uint32_t flow_packets;	    /* 0: the inspector's default */
 	uint32_t flow_timeout_s;    /* 0: the inspector's default */
 	uint32_t cli_set;	    /* enum config_set bits the command line gave */
-	/* Settings read from config_path, kept so that strings stay valid. */
-	struct config_settings *config;
 };
 
 #endif
