@@ -97,6 +97,11 @@ lab_up() {
 	ip -n "$LAB_G" addr add fd00:e3b:2::1/64 dev "egs$LAB_ID" nodad
 	ip -n "$LAB_S" addr add $LAB_S4/24 dev "es$LAB_ID"
 	ip -n "$LAB_S" addr add $LAB_S6/64 dev "es$LAB_ID" nodad
+	# No duplicate address detection on the lab links: while a link-local address is tentative
+	# (about a second after link up), neighbour discovery can lose the first IPv6 packet.
+	lab_c sysctl -qw "net.ipv6.conf.ec$LAB_ID.accept_dad=0"
+	lab_g sysctl -qw "net.ipv6.conf.egc$LAB_ID.accept_dad=0" "net.ipv6.conf.egs$LAB_ID.accept_dad=0"
+	lab_s sysctl -qw "net.ipv6.conf.es$LAB_ID.accept_dad=0"
 	ip -n "$LAB_C" link set "ec$LAB_ID" up
 	ip -n "$LAB_G" link set "egc$LAB_ID" up
 	ip -n "$LAB_G" link set "egs$LAB_ID" up
