@@ -205,14 +205,25 @@ LAB_PIDS+=($!)
 lab_s gtlsserver -q -d "$LAB_DIR/www" "$LAB_S6" 443 "$LAB_DIR/key.pem" "$LAB_DIR/cert.pem" \
 	>/dev/null 2>&1 &
 LAB_PIDS+=($!)
-sleep 0.3
+for i in $(seq 100); do # both servers bound
+	[ "$(lab_s ss -Hlun sport = :443 | wc -l)" -ge 2 ] && break
+	sleep 0.05
+done
 quic_case ipv4 ""
 quic_case ipv6 "v6."
 
 # ---- reload ----
+wait_log() { # pattern: until the daemon's log has it, 5 s at most
+	local i
+	for i in $(seq 100); do
+		grep -q "$1" "$log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
 printf 'kaspersky.com\nexample.org\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
-sleep 0.5
+wait_log "reload: generation 2 in force"
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
 if [ "$out" = "status: NXDOMAIN" ] && grep -q "reload: generation 2 in force" "$log"; then
 	result ok "reload adds example.org" "NXDOMAIN after SIGHUP"
@@ -221,7 +232,7 @@ else
 fi
 printf 'kaspersky.com\nbad..name\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
-sleep 0.5
+wait_log "reload: refused"
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
 if [ "$out" = "status: NXDOMAIN" ] && grep -q 'reload: refused, generation 2 stays in force: .*:2: invalid name "bad..name"' "$log"; then
 	result ok "reload with an error keeps the old list" "$(grep -o 'refused.*' "$log" | head -1)"
