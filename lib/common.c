@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Names of the shared parser outcomes. */
+/* Names of the shared parser outcomes; growable arrays. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "embargo/common.h"
+#include "reserve.h"
 
 const char *parse_result_str(enum parse_result r)
 {
@@ -15,4 +20,25 @@ const char *parse_result_str(enum parse_result r)
 		return "malformed";
 	}
 	return "?";
+}
+
+int array_reserve(void **arr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap) {
+		return 0;
+	}
+	size_t ncap = *cap < 16 ? 16 : *cap;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / size) {
+			return -ENOMEM;
+		}
+		ncap *= 2;
+	}
+	void *p = realloc(*arr, ncap * size);
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	*arr = p;
+	*cap = ncap;
+	return 0;
 }

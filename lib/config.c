@@ -21,6 +21,7 @@
 #include "embargo/config.h"
 #include "embargo/dns.h"
 #include "policy_internal.h"
+#include "reserve.h"
 
 #define STMT_ARGS_MAX	64
 #define STMT_ARENA	8192
@@ -173,26 +174,6 @@ static const char *q(const struct stmt *st, unsigned i, char *buf)
 	return buf;
 }
 
-/* ---- growable arrays ---- */
-
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap) {
-		return 0;
-	}
-	size_t n = *cap != 0 ? *cap * 2 : 16;
-	while (n < need) {
-		n *= 2;
-	}
-	void *p = realloc(*v, n * elem);
-	if (p == NULL) {
-		return -ENOMEM;
-	}
-	*v = p;
-	*cap = n;
-	return 0;
-}
-
 /* ---- lexer ---- */
 
 static bool is_blank(char ch)
@@ -338,7 +319,7 @@ static int add_file(struct ctx *c, const char *path, uint16_t *id)
 		return ctx_fail(c, -EINVAL, "%s: too many files (at most %u)", path,
 				CONFIG_FILES_MAX);
 	}
-	if (grow((void **)&c->files, &c->files_cap, c->nfiles + 1, sizeof(char *)) != 0) {
+	if (array_reserve((void **)&c->files, &c->files_cap, c->nfiles + 1, sizeof(char *)) != 0) {
 		return oom(c);
 	}
 	c->files[c->nfiles] = strdup(path);
@@ -358,7 +339,7 @@ static int find_category(struct ctx *c, const char *name, uint16_t *id)
 		}
 	}
 	if (c->ncats >= CONFIG_IDS_MAX ||
-	    grow((void **)&c->cats, &c->cats_cap, c->ncats + 1, sizeof(*c->cats)) != 0) {
+	    array_reserve((void **)&c->cats, &c->cats_cap, c->ncats + 1, sizeof(*c->cats)) != 0) {
 		return oom(c);
 	}
 	struct category_def *d = &c->cats[c->ncats];
@@ -380,7 +361,8 @@ static int find_group(struct ctx *c, uint16_t vendor, uint16_t category, uint32_
 			return 0;
 		}
 	}
-	if (grow((void **)&c->groups, &c->groups_cap, c->ngroups + 1, sizeof(*c->groups)) != 0) {
+	if (array_reserve((void **)&c->groups, &c->groups_cap, c->ngroups + 1,
+			  sizeof(*c->groups)) != 0) {
 		return oom(c);
 	}
 	struct group_def *g = &c->groups[c->ngroups];
@@ -489,9 +471,9 @@ static int add_entry(struct ctx *c, struct src *f, const char *text, size_t len,
 		match = DS_GLOB;
 	}
 	if (c->nentries >= DOMAINSET_RULES_MAX ||
-	    grow((void **)&c->entries, &c->entries_cap, c->nentries + 1, sizeof(*c->entries)) !=
-		    0 ||
-	    grow((void **)&c->pool, &c->pool_cap, c->pool_len + nlen, 1) != 0) {
+	    array_reserve((void **)&c->entries, &c->entries_cap, c->nentries + 1,
+			  sizeof(*c->entries)) != 0 ||
+	    array_reserve((void **)&c->pool, &c->pool_cap, c->pool_len + nlen, 1) != 0) {
 		return oom(c);
 	}
 	if (c->pool_len + nlen > UINT32_MAX) {
@@ -831,7 +813,7 @@ static int add_prefixes(struct ctx *c, struct src *f, const struct stmt *st,
 			  st->arg[0]);
 	}
 	for (unsigned i = 1; i < st->nargs; i++) {
-		if (grow((void **)v, cap, *n + 1, sizeof(**v)) != 0) {
+		if (array_reserve((void **)v, cap, *n + 1, sizeof(**v)) != 0) {
 			return oom(c);
 		}
 		if (parse_prefix(st->arg[i], &(*v)[*n]) != 0) {
@@ -1142,8 +1124,9 @@ static int do_vendor(struct ctx *c, struct src *f, const struct stmt *st)
 				  c->files[c->vendors[i].file_id], c->vendors[i].line);
 		}
 	}
-	if (c->nvendors >= CONFIG_IDS_MAX || grow((void **)&c->vendors, &c->vendors_cap,
-						  c->nvendors + 1, sizeof(*c->vendors)) != 0) {
+	if (c->nvendors >= CONFIG_IDS_MAX ||
+	    array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
+			  sizeof(*c->vendors)) != 0) {
 		return oom(c);
 	}
 	struct vendor_def *v = &c->vendors[c->nvendors];
@@ -1565,8 +1548,8 @@ static int add_canary(struct ctx *c)
 {
 	uint16_t vendor = (uint16_t)c->nvendors, cat, file_id;
 	uint32_t group;
-	if (grow((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1, sizeof(*c->vendors)) !=
-	    0) {
+	if (array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
+			  sizeof(*c->vendors)) != 0) {
 		return oom(c);
 	}
 	struct vendor_def *v = &c->vendors[c->nvendors];

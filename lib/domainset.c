@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "embargo/domainset.h"
+#include "reserve.h"
 
 /*
  * Layout of a compiled set. Every name a rule is written for (a glob: its fixed suffix) is one
@@ -93,28 +94,6 @@ uint64_t domainset_hash(const char *text, size_t len)
 		h = ds_hash_step(h, (uint8_t)text[i]);
 	}
 	return ds_hash_final(h);
-}
-
-/* Grow `*arr` (elements of `size` bytes, capacity `*cap`) to hold at least `need` elements. */
-static int ds_reserve(void **arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap) {
-		return 0;
-	}
-	size_t ncap = *cap < 16 ? 16 : *cap;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / size) {
-			return -ENOMEM;
-		}
-		ncap *= 2;
-	}
-	void *p = realloc(*arr, ncap * size);
-	if (p == NULL) {
-		return -ENOMEM;
-	}
-	*arr = p;
-	*cap = ncap;
-	return 0;
 }
 
 /* Smallest power-of-two slot count at most half filled by `n` keys. */
@@ -222,12 +201,12 @@ int domainset_builder_add(struct domainset_builder *b, const struct name *n, enu
 		return -ENOMEM;
 	}
 	void *p = b->text;
-	if (ds_reserve(&p, &b->text_cap, b->text_len + n->len, 1) < 0) {
+	if (array_reserve(&p, &b->text_cap, b->text_len + n->len, 1) < 0) {
 		return -ENOMEM;
 	}
 	b->text = p;
 	p = b->rules;
-	if (ds_reserve(&p, &b->rules_cap, b->nrules + 1, sizeof(struct ds_pending)) < 0) {
+	if (array_reserve(&p, &b->rules_cap, b->nrules + 1, sizeof(struct ds_pending)) < 0) {
 		return -ENOMEM;
 	}
 	b->rules = p;
