@@ -141,8 +141,6 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	d->action = ACTION_NONE;
 	d->rule = NULL;
 	d->name_index = 0;
-	/* A message that breaks its protocol's rules carries no name the policy can trust: it
-	 * is handled like a nameless one. */
 	if (r->state != INSPECT_NAMED && r->state != INSPECT_NAMELESS &&
 	    r->state != INSPECT_MALFORMED) {
 		return;
@@ -150,11 +148,10 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	if (!policy_client_enforced(p, r->pkt.ip_version, r->pkt.src)) {
 		return;
 	}
-	if (r->state == INSPECT_NAMELESS || r->state == INSPECT_MALFORMED) {
-		d->action = p != NULL ? p->nameless_action : ACTION_NONE;
-		return;
-	}
+	/* A message that breaks its protocol's rules carries no name the policy can trust: it
+	 * is handled like a nameless one. */
 	if (r->state != INSPECT_NAMED) {
+		d->action = p != NULL ? p->nameless_action : ACTION_NONE;
 		return;
 	}
 	const unsigned nnames = r->nnames < INSPECT_NAMES_MAX ? r->nnames : INSPECT_NAMES_MAX;
