@@ -96,7 +96,7 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 {
 	const struct embargod_opts *o = d->o;
 	const struct policy *p = current(d);
-	uint64_t up = (daemon_monotonic_ms() - d->started_ms) / 1000;
+	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
 	char since[32], last[32];
 	fmt_time(since, sizeof(since), d->started);
 	fmt_time(last, sizeof(last), d->last_reload);
@@ -136,8 +136,6 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 		  d->nworkers, o->fail_closed ? "closed" : "open");
 	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
 }
-
-static const char *const proto_names[] = {"none", "dns", "dns_tcp", "tls", "http", "quic", "gquic"};
 
 static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 {
@@ -182,8 +180,8 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		}
 		sb_printf(b, ",\"by_proto\":{");
 		for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
-			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",", proto_names[i],
-				  t.by_proto[i]);
+			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",",
+				  inspect_proto_str((enum inspect_proto)i), t.by_proto[i]);
 		}
 		sb_printf(b, "},\"queues\":{");
 		for (unsigned i = 0; i < d->nworkers; i++) {
@@ -198,7 +196,8 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 	}
 	sb_printf(b, "%-20s", "by protocol");
 	for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
-		sb_printf(b, " %s=%" PRIu64, proto_names[i], t.by_proto[i]);
+		sb_printf(b, " %s=%" PRIu64, inspect_proto_str((enum inspect_proto)i),
+			  t.by_proto[i]);
 	}
 	sb_printf(b, "\n%-20s", "by queue");
 	for (unsigned i = 0; i < d->nworkers; i++) {

@@ -164,13 +164,6 @@ static bool wait_quiescent(struct daemon *d, uint32_t gen)
 	return false;
 }
 
-uint64_t daemon_monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Entries of (vendor, category) in `p`, or -1 when it has no such group. */
 static int64_t group_entries(const struct policy *p, const char *vendor, const char *category,
 			     bool *enabled)
@@ -230,6 +223,43 @@ static void log_reload_diff(const struct policy *old, const struct policy *fresh
 	}
 }
 
+/* Settings bound at startup (sockets, queues, user) change only with a restart: a reload that
+ * finds them changed in the file says so, one warning per setting. */
+static void warn_restart_only(const struct embargod_opts *o, const struct config_settings *s)
+{
+	uint32_t file = s->set & ~o->cli_set;
+	const char *stale[8];
+	unsigned n = 0;
+	if ((file & CFG_QUEUE) != 0 &&
+	    (s->queue_first != o->queue_first || s->queue_last != o->queue_last)) {
+		stale[n++] = "queue";
+	}
+	if ((file & CFG_FAIL) != 0 && s->fail_closed != o->fail_closed) {
+		stale[n++] = "fail";
+	}
+	if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s->user, o->user) != 0)) {
+		stale[n++] = "user";
+	}
+	if ((file & CFG_CONTROL_SOCKET) != 0 &&
+	    (o->control_socket == NULL || strcmp(s->control_socket, o->control_socket) != 0)) {
+		stale[n++] = "control-socket";
+	}
+	if ((file & CFG_DNS_ANSWER) != 0 && s->dns_answer != (int)o->dns_answer) {
+		stale[n++] = "dns-answer";
+	}
+	if ((file & CFG_LOG_FACILITY) != 0 && s->log_facility != o->log_facility) {
+		stale[n++] = "log-facility";
+	}
+	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
+	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s)) {
+		stale[n++] = "flow-limit";
+	}
+	for (unsigned i = 0; i < n; i++) {
+		log_msg(LOG_WARNING, "reload",
+			"%s changed in the file: it takes effect at the next restart", stale[i]);
+	}
+}
+
 int daemon_reload(struct daemon *d)
 {
 	char err[1024];
@@ -247,48 +277,11 @@ int daemon_reload(struct daemon *d)
 	}
 	d->reloads++;
 	d->last_reload_error[0] = '\0';
-	/* Settings bound at startup (sockets, queues, user) change only with a restart. */
 	if (d->o->config_path != NULL) {
-		const struct embargod_opts *o = d->o;
-		uint32_t file = s.set & ~o->cli_set;
-		const char *stale[8];
-		unsigned n = 0;
-		if ((file & CFG_QUEUE) != 0 &&
-		    (s.queue_first != o->queue_first || s.queue_last != o->queue_last)) {
-			stale[n++] = "queue";
-		}
-		if ((file & CFG_FAIL) != 0 && s.fail_closed != o->fail_closed) {
-			stale[n++] = "fail";
-		}
-		if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s.user, o->user) != 0)) {
-			stale[n++] = "user";
-		}
-		if ((file & CFG_CONTROL_SOCKET) != 0 &&
-		    (o->control_socket == NULL ||
-		     strcmp(s.control_socket, o->control_socket) != 0)) {
-			stale[n++] = "control-socket";
-		}
-		if ((file & CFG_DNS_ANSWER) != 0 && s.dns_answer != (int)o->dns_answer) {
-			stale[n++] = "dns-answer";
-		}
-		if ((file & CFG_LOG_FACILITY) != 0 && s.log_facility != o->log_facility) {
-			stale[n++] = "log-facility";
-		}
-		if (((file & CFG_FLOW_PACKETS) != 0 && s.flow_packets != o->flow_packets) ||
-		    ((file & CFG_FLOW_TIMEOUT) != 0 && s.flow_timeout_s != o->flow_timeout_s)) {
-			stale[n++] = "flow-limit";
-		}
-		for (unsigned i = 0; i < n; i++) {
-			log_msg(LOG_WARNING, "reload",
-				"%s changed in the file: it takes effect at the next restart",
-				stale[i]);
-		}
-	}
-	/* Alert settings follow the file unless the command line fixed them. */
-	if (d->o->config_path != NULL) {
-		const struct embargod_opts *o = d->o;
-		uint32_t window = (s.set & CFG_LOG_WINDOW) ? s.log_window_s : o->log_window_s;
-		uint32_t rate = (s.set & CFG_LOG_RATE) ? s.log_rate : o->log_rate;
+		warn_restart_only(d->o, &s);
+		/* Alert settings follow the file unless the command line fixed them. */
+		uint32_t window = (s.set & CFG_LOG_WINDOW) ? s.log_window_s : d->o->log_window_s;
+		uint32_t rate = (s.set & CFG_LOG_RATE) ? s.log_rate : d->o->log_rate;
 		alert_configure(window, rate);
 	}
 	fresh->generation = ++d->generation;
@@ -356,7 +349,7 @@ static void log_totals(const struct daemon *d)
 	struct alert_totals a;
 	daemon_totals(d, &t);
 	alert_get_totals(&a);
-	uint64_t up = (daemon_monotonic_ms() - d->started_ms) / 1000;
+	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
 	log_msg(LOG_INFO, "shutdown",
 		"totals after %" PRIu64 " s: received=%" PRIu64 " verdicts=%" PRIu64
 		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
@@ -425,7 +418,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	alert_flush(daemon_monotonic_ms());
+	alert_flush(monotonic_ms());
 }
 
 static void log_startup(const struct daemon *d, const struct policy *p)
@@ -458,7 +451,7 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.ready_fd = -1;
 	d.ctl_fd = -1;
 	d.started = time(NULL);
-	d.started_ms = daemon_monotonic_ms();
+	d.started_ms = monotonic_ms();
 	log_open(o->log_facility, o->foreground);
 
 	p->generation = d.generation = 1;

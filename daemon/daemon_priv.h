@@ -33,8 +33,6 @@ int daemon_reload(struct daemon *d);
 /* Sum of every worker's counters. */
 void daemon_totals(const struct daemon *d, struct worker_stats *t);
 
-uint64_t daemon_monotonic_ms(void);
-
 /* Open the control socket at `path` (mode 0660, group `group` when not NULL). Returns the
  * listening descriptor or -1 with a message logged. */
 int control_open(const char *path, const char *group);

@@ -27,7 +27,7 @@ enum flow_verdict {
 	FLOW_REJECT = 3,
 };
 
-static uint64_t monotonic_ms(void)
+uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

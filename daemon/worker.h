@@ -49,6 +49,10 @@ struct worker {
 	bool started;
 };
 
+/* Milliseconds of CLOCK_MONOTONIC: the one clock of the daemon's flow limits, alert windows and
+ * uptime. */
+uint64_t monotonic_ms(void);
+
 /* Start the worker's thread; returns 0 or -errno. */
 int worker_start(struct worker *w);
 
