@@ -458,6 +458,16 @@ static const char *group_action_str(const struct policy *p, const struct policy_
 	return first == ACTION_NONE ? "reject" : action_str(first);
 }
 
+/* " ADDR/LEN" for each prefix. */
+static void print_prefixes(const struct policy_prefix *pf, uint32_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+	for (uint32_t i = 0; i < n; i++) {
+		inet_ntop(pf[i].family == 4 ? AF_INET : AF_INET6, pf[i].addr, a, sizeof(a));
+		printf(" %s/%u", a, pf[i].plen);
+	}
+}
+
 static int check_config(struct embargod_opts *o)
 {
 	char err[1024];
@@ -509,21 +519,12 @@ static int check_config(struct embargod_opts *o)
 			printf("\n");
 		}
 	}
-	char a4[INET6_ADDRSTRLEN];
 	printf("clients: %s", p->nenforce > 0 ? "enforced on" : "all enforced");
-	for (uint32_t i = 0; i < p->nenforce; i++) {
-		inet_ntop(p->enforce[i].family == 4 ? AF_INET : AF_INET6, p->enforce[i].addr, a4,
-			  sizeof(a4));
-		printf(" %s/%u", a4, p->enforce[i].plen);
-	}
+	print_prefixes(p->enforce, p->nenforce);
 	if (p->nexempt > 0) {
 		printf("; exempt");
 	}
-	for (uint32_t i = 0; i < p->nexempt; i++) {
-		inet_ntop(p->exempt[i].family == 4 ? AF_INET : AF_INET6, p->exempt[i].addr, a4,
-			  sizeof(a4));
-		printf(" %s/%u", a4, p->exempt[i].plen);
-	}
+	print_prefixes(p->exempt, p->nexempt);
 	printf("\n");
 	printf("daemon: queue %u-%u, fail %s, user %s, dns answer %s, nameless %s, control "
 	       "socket %s\n",
