@@ -19,13 +19,6 @@ if ! why=$(lab_preflight); then
 	exit 77
 fi
 
-passed=0
-failed=0
-result() { # ok|FAIL, case, detail
-	printf '%-4s %-44s %s\n' "$1" "$2" "$3"
-	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-}
-
 lab_up 0 || { echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
 log="$LAB_DIR/embargod.log"
 list="$LAB_DIR/blocklist.txt"
@@ -213,17 +206,9 @@ quic_case ipv4 ""
 quic_case ipv6 "v6."
 
 # ---- reload ----
-wait_log() { # pattern: until the daemon's log has it, 5 s at most
-	local i
-	for i in $(seq 100); do
-		grep -q "$1" "$log" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 printf 'kaspersky.com\nexample.org\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
-wait_log "reload: generation 2 in force"
+wait_for "reload: generation 2 in force" "$log" 5
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
 if [ "$out" = "status: NXDOMAIN" ] && grep -q "reload: generation 2 in force" "$log"; then
 	result ok "reload adds example.org" "NXDOMAIN after SIGHUP"
@@ -232,7 +217,7 @@ else
 fi
 printf 'kaspersky.com\nbad..name\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
-wait_log "reload: refused"
+wait_for "reload: refused" "$log" 5
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
 if [ "$out" = "status: NXDOMAIN" ] && grep -q 'reload: refused, generation 2 stays in force: .*:2: invalid name "bad..name"' "$log"; then
 	result ok "reload with an error keeps the old list" "$(grep -o 'refused.*' "$log" | head -1)"

@@ -20,6 +20,24 @@ LAB_DIR=
 LAB_PIDS=()
 
 
+# One line per case and the closing counts, for the tests that use the lab.
+passed=0
+failed=0
+result() { # ok|FAIL, case, detail
+	printf '%-4s %-44s %s\n' "$1" "$2" "$3"
+	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+}
+
+# wait_for PATTERN FILE SECONDS: until a line of FILE matches, SECONDS at most.
+wait_for() {
+	local i
+	for i in $(seq $(($3 * 20))); do
+		grep -q "$1" "$2" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 lab_c() { ip netns exec "$LAB_C" "$@"; }
 lab_g() { ip netns exec "$LAB_G" "$@"; }
 lab_s() { ip netns exec "$LAB_S" "$@"; }

@@ -25,12 +25,6 @@ for t in unshare setpriv; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 
-passed=0
-failed=0
-result() { # ok|FAIL, case, detail
-	printf '%-4s %-44s %s\n' "$1" "$2" "$3"
-	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-}
 check() { # case, detail, command...: ok when the command succeeds
 	local name=$1 detail=$2
 	shift 2
@@ -132,14 +126,6 @@ fi
 ctl() { "$ctl_bin" -s "$sock" "$@"; }
 json() { # python expression over the JSON on stdin as j; prints its value
 	/usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
-}
-wait_for() { # pattern file seconds: wait until a line matches
-	local i
-	for i in $(seq $(($3 * 20))); do
-		grep -q "$1" "$2" && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # ---- alerts ----
