@@ -114,6 +114,23 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
 }
 
+enum parse_result dns_question_next(const uint8_t *buf, size_t len, size_t *pos,
+				    struct dns_question *q, bool *pointer, bool *forward)
+{
+	bool jumped = false;
+	size_t p = *pos;
+	enum parse_result res =
+		read_name_normalised(buf, len, &p, &q->name, &q->name_ok, forward, &jumped);
+	if (res != PARSE_OK || len - p < 4) {
+		return PARSE_MALFORMED;
+	}
+	*pointer |= jumped;
+	q->qtype = get16(buf + p);
+	q->qclass = get16(buf + p + 2);
+	*pos = p + 4;
+	return PARSE_OK;
+}
+
 enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *out)
 {
 	struct rd r = rd_make(buf, len);
@@ -137,18 +154,12 @@ enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *
 	bool forward = false;
 	out->question_pointer = false;
 	for (unsigned i = 0; i < out->qdcount; i++) {
-		bool jumped = false;
 		struct dns_question scratch;
 		struct dns_question *q = i < DNS_QUESTIONS_MAX ? &out->q[i] : &scratch;
-		enum parse_result res = read_name_normalised(buf, len, &pos, &q->name, &q->name_ok,
-							     &forward, &jumped);
-		if (res != PARSE_OK || len - pos < 4) {
+		if (dns_question_next(buf, len, &pos, q, &out->question_pointer, &forward) !=
+		    PARSE_OK) {
 			return PARSE_MALFORMED;
 		}
-		out->question_pointer |= jumped;
-		q->qtype = get16(buf + pos);
-		q->qclass = get16(buf + pos + 2);
-		pos += 4;
 		if (i < DNS_QUESTIONS_MAX) {
 			out->nquestions++;
 		}
@@ -292,14 +303,54 @@ int dns_reply_kind_from_str(const char *s)
 	return -1;
 }
 
+/*
+ * Write the query's questions to `out` (NULL: only measure) with every name spelled out label
+ * by label, as the client wrote it (case kept), so that no compression pointer of the query
+ * reads differently behind the reply's header. Returns the bytes, or 0 when a question cannot
+ * be read.
+ */
+static size_t write_questions(const uint8_t *query, size_t len, const struct dns_msg *msg,
+			      uint8_t *out)
+{
+	size_t pos = DNS_HEADER_LEN, w = 0;
+	for (unsigned i = 0; i < msg->qdcount; i++) {
+		const uint8_t *labels[NAME_LABELS_MAX];
+		uint8_t lens[NAME_LABELS_MAX];
+		size_t nlabels;
+		bool forward = false, jumped = false;
+		if (read_name(query, len, &pos, labels, lens, &nlabels, &forward, &jumped) !=
+			    PARSE_OK ||
+		    len - pos < 4) {
+			return 0;
+		}
+		for (size_t l = 0; l < nlabels; l++) {
+			if (out != NULL) {
+				out[w] = lens[l];
+				memcpy(out + w + 1, labels[l], lens[l]);
+			}
+			w += (size_t)lens[l] + 1;
+		}
+		if (out != NULL) {
+			out[w] = 0;
+			memcpy(out + w + 1, query + pos, 4);
+		}
+		w += 5;
+		pos += 4;
+	}
+	return w;
+}
+
 int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
 		    const struct dns_reply_opts *opts, uint8_t *out, size_t size)
 {
-	if (msg->is_response || msg->qdcount == 0 || msg->question_pointer ||
-	    msg->questions_end > query_len || msg->questions_end < DNS_HEADER_LEN) {
+	if (msg->is_response || msg->qdcount == 0 || msg->questions_end > query_len ||
+	    msg->questions_end < DNS_HEADER_LEN) {
 		return -EINVAL;
 	}
-	size_t qlen = msg->questions_end - DNS_HEADER_LEN;
+	size_t qlen = write_questions(query, query_len, msg, NULL);
+	if (qlen == 0) {
+		return -EINVAL;
+	}
 	bool opt = query_has_opt(query, query_len, msg);
 	uint16_t qtype = msg->nquestions > 0 ? msg->q[0].qtype : 0;
 	size_t rdlen = 0;
@@ -321,7 +372,7 @@ int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg
 	put16(out + 6, rdlen > 0 ? 1 : 0);
 	put16(out + 8, 0);
 	put16(out + 10, opt ? 1 : 0);
-	memcpy(out + DNS_HEADER_LEN, query + DNS_HEADER_LEN, qlen);
+	write_questions(query, query_len, msg, out + DNS_HEADER_LEN);
 	size_t w = DNS_HEADER_LEN + qlen;
 	if (rdlen > 0) {
 		put16(out + w, 0xc000 | DNS_HEADER_LEN); /* owner: the question name */

@@ -166,6 +166,74 @@ static bool header_name_is_host(const uint8_t *p, size_t len)
 	       lower(p[3]) == 't';
 }
 
+static bool header_name_is(const uint8_t *p, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	if (len != n) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (lower(p[i]) != (uint8_t)name[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Content-Length value (RFC 9110 section 8.6): digits only; the same value repeated in a list
+ * is accepted. False for anything else. */
+static bool parse_length(struct span v, uint64_t *out)
+{
+	uint64_t first = 0;
+	bool have = false;
+	size_t i = 0;
+	while (i < v.len) {
+		uint64_t n = 0;
+		size_t digits = 0;
+		while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') {
+			if (n > (UINT64_MAX - 9) / 10) {
+				return false;
+			}
+			n = n * 10 + (uint64_t)(v.ptr[i] - '0');
+			i++;
+			digits++;
+		}
+		if (digits == 0 || (have && n != first)) {
+			return false;
+		}
+		first = n;
+		have = true;
+		while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) {
+			i++;
+		}
+		if (i < v.len) {
+			if (v.ptr[i] != ',') {
+				return false;
+			}
+			i++;
+			while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t')) {
+				i++;
+			}
+		}
+	}
+	*out = first;
+	return have;
+}
+
+/* Does a Transfer-Encoding value end in "chunked" (RFC 9112 section 6.1)? */
+static bool ends_chunked(struct span v)
+{
+	static const char c[] = "chunked";
+	if (v.len < sizeof(c) - 1) {
+		return false;
+	}
+	const uint8_t *t = v.ptr + v.len - (sizeof(c) - 1);
+	if (!header_name_is(t, sizeof(c) - 1, c)) {
+		return false;
+	}
+	return t == v.ptr || t[-1] == ',' || t[-1] == ' ' || t[-1] == '\t';
+}
+
 static bool same_host(struct span a, struct span b)
 {
 	if (a.len != b.len) {
@@ -213,6 +281,7 @@ enum parse_result http_request_parse(const uint8_t *buf, size_t len, struct http
 
 	size_t pos = (size_t)lf + 1;
 	bool have_host = out->host_from_target;
+	bool have_length = false;
 	for (unsigned n = 0; n <= HTTP_HEADERS_MAX; n++) {
 		lf = find_lf(buf, len, pos);
 		if (lf < 0) {
@@ -228,6 +297,10 @@ enum parse_result http_request_parse(const uint8_t *buf, size_t len, struct http
 		pos = (size_t)lf + 1;
 		if (line.len == 0) {
 			out->head_complete = true;
+			out->head_len = pos;
+			if (out->chunked) {
+				out->content_length = 0;
+			}
 			return PARSE_OK;
 		}
 		if (line.ptr[0] == ' ' || line.ptr[0] == '\t') {
@@ -240,10 +313,28 @@ enum parse_result http_request_parse(const uint8_t *buf, size_t len, struct http
 			return PARSE_MALFORMED;
 		}
 		size_t name_len = (size_t)(colon - line.ptr);
+		struct span value = trim(colon + 1, line.len - name_len - 1);
+		if (header_name_is(line.ptr, name_len, "content-length")) {
+			uint64_t cl;
+			/* Two different lengths or a bad one: the body cannot be framed. */
+			if (!parse_length(value, &cl) ||
+			    (have_length && cl != out->content_length)) {
+				return PARSE_MALFORMED;
+			}
+			out->content_length = cl;
+			have_length = true;
+			continue;
+		}
+		if (header_name_is(line.ptr, name_len, "transfer-encoding")) {
+			out->chunked = ends_chunked(value);
+			if (!out->chunked) {
+				return PARSE_MALFORMED; /* a request body without a length */
+			}
+			continue;
+		}
 		if (!header_name_is_host(line.ptr, name_len)) {
 			continue;
 		}
-		struct span value = trim(colon + 1, line.len - name_len - 1);
 		struct span host = authority_host(value);
 		if (out->host_from_target) {
 			continue; /* the target's authority wins (RFC 9112 section 3.2.2) */
@@ -257,4 +348,90 @@ enum parse_result http_request_parse(const uint8_t *buf, size_t len, struct http
 		}
 	}
 	return PARSE_MALFORMED; /* more header lines than HTTP_HEADERS_MAX */
+}
+
+enum chunk_phase {
+	CHUNK_SIZE = 0, /* at a chunk-size line */
+	CHUNK_DATA,	/* inside chunk data */
+	CHUNK_DATA_END, /* at the CRLF after chunk data */
+	CHUNK_TRAILER,	/* at a trailer line (an empty one ends the body) */
+	CHUNK_DONE,
+};
+
+/* The hex chunk-size at the start of `line` (chunk extensions after ';' ignored). */
+static bool chunk_size(struct span line, uint64_t *out)
+{
+	uint64_t n = 0;
+	size_t i = 0;
+	for (; i < line.len; i++) {
+		uint8_t c = lower(line.ptr[i]);
+		unsigned d;
+		if (c >= '0' && c <= '9') {
+			d = (unsigned)(c - '0');
+		} else if (c >= 'a' && c <= 'f') {
+			d = (unsigned)(c - 'a') + 10;
+		} else {
+			break;
+		}
+		if (n > (UINT64_MAX >> 4)) {
+			return false;
+		}
+		n = n << 4 | d;
+	}
+	if (i == 0) {
+		return false;
+	}
+	struct span rest = trim(line.ptr + i, line.len - i);
+	if (rest.len > 0 && rest.ptr[0] != ';') {
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+enum parse_result http_chunks_walk(const uint8_t *buf, size_t len, struct http_chunks *st,
+				   size_t *consumed)
+{
+	size_t pos = 0;
+	*consumed = 0;
+	while (st->phase != CHUNK_DONE) {
+		if (st->phase == CHUNK_DATA) {
+			uint64_t take = len - pos < st->remaining ? len - pos : st->remaining;
+			pos += (size_t)take;
+			st->remaining -= take;
+			*consumed = pos;
+			if (st->remaining > 0) {
+				return PARSE_NEED_MORE;
+			}
+			st->phase = CHUNK_DATA_END;
+			continue;
+		}
+		long lf = find_lf(buf, len, pos);
+		if (lf < 0) {
+			return len - pos > HTTP_HEAD_MAX ? PARSE_MALFORMED : PARSE_NEED_MORE;
+		}
+		struct span line = {buf + pos, (size_t)lf - pos};
+		if (line.len > 0 && line.ptr[line.len - 1] == '\r') {
+			line.len--;
+		}
+		if (line.len > HTTP_HEAD_MAX) {
+			return PARSE_MALFORMED;
+		}
+		pos = (size_t)lf + 1;
+		if (st->phase == CHUNK_SIZE) {
+			if (!chunk_size(line, &st->remaining)) {
+				return PARSE_MALFORMED;
+			}
+			st->phase = st->remaining == 0 ? CHUNK_TRAILER : CHUNK_DATA;
+		} else if (st->phase == CHUNK_DATA_END) {
+			if (line.len != 0) {
+				return PARSE_MALFORMED;
+			}
+			st->phase = CHUNK_SIZE;
+		} else if (line.len == 0) {
+			st->phase = CHUNK_DONE;
+		}
+		*consumed = pos;
+	}
+	return PARSE_OK;
 }

@@ -97,10 +97,9 @@ static enum parse_result parse_ipv6(struct rd *r, const uint8_t *buf, size_t *l4
 	}
 	size_t payload = plen <= have ? plen : have;
 	struct rd ext = rd_sub(r, payload);
-	for (unsigned i = 0;; i++) {
-		if (i > PKT_IPV6_EXT_MAX) {
-			return PARSE_MALFORMED;
-		}
+	/* Every extension header takes at least 8 bytes of the payload (RFC 8200 section 4), so
+	 * the walk ends within payload / 8 steps. */
+	for (;;) {
 		if (next == IP6_EXT_HOPOPTS || next == IP6_EXT_ROUTING || next == IP6_EXT_DSTOPTS ||
 		    next == IP6_EXT_MOBILITY) {
 			next = rd_u8(&ext);
@@ -166,7 +165,8 @@ static enum parse_result parse_tcp(struct rd *r, size_t l4_len, struct pkt *out)
 	uint8_t off = rd_u8(r);
 	out->tcp_flags = rd_u8(r);
 	out->tcp_window = rd_u16be(r);
-	rd_skip(r, 4); /* checksum, urgent pointer */
+	rd_skip(r, 2); /* checksum */
+	out->tcp_urgent = rd_u16be(r);
 	size_t hlen = (size_t)(off >> 4) * 4;
 	if (!rd_ok(r) || hlen < TCP_HEADER_MIN || hlen > l4_len) {
 		return PARSE_MALFORMED;

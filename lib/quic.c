@@ -147,6 +147,7 @@ struct quic_hdr {
 	uint8_t first;	  /* first byte as sent (protected bits included) */
 	uint32_t version; /* 0 for short headers */
 	struct span dcid; /* empty for short headers (their DCID length is not on the wire) */
+	struct span scid; /* long headers only */
 	size_t pn_offset; /* where the packet number starts (Initial, 0-RTT, Handshake) */
 	size_t len;	  /* bytes of the whole packet */
 	const struct quic_version_info *vi; /* NULL for unknown versions */
@@ -201,7 +202,8 @@ static enum parse_result hdr_parse(struct rd *r, struct quic_hdr *h)
 	h->dcid.ptr = rd_ptr(r, dcil);
 	h->dcid.len = h->dcid.ptr != NULL ? dcil : 0;
 	uint8_t scil = rd_u8(r);
-	(void)rd_ptr(r, scil);
+	h->scid.ptr = rd_ptr(r, scil);
+	h->scid.len = h->scid.ptr != NULL ? scil : 0;
 	if (!rd_ok(r)) {
 		return PARSE_MALFORMED;
 	}
@@ -449,6 +451,7 @@ static void note_first(const struct quic_hdr *h, struct quic_result *out)
 	out->kind = h->kind;
 	out->version = h->version;
 	out->dcid = h->dcid;
+	out->scid = h->scid;
 }
 
 /*
@@ -552,4 +555,56 @@ enum parse_result quic_datagram(struct quic_flow *f, const uint8_t *buf, size_t 
 	}
 	out->initials = taken;
 	return datagram_outcome(f, len, &first, seen, bad, out);
+}
+
+/*
+ * Version Negotiation (RFC 8999 section 6, RFC 9000 section 17.2.1):
+ *   1 | unused (7) | Version 0 (32) | DCID len (8) | DCID | SCID len (8) | SCID |
+ *   Supported Version (32)...
+ */
+int quic_version_negotiation_build(const uint8_t *dcid, size_t dcid_len, const uint8_t *scid,
+				   size_t scid_len, uint8_t *out, size_t size)
+{
+	/* A version reserved for exercising negotiation (RFC 9000 section 15): no client
+	 * speaks it, so none finds a version in common. */
+	static const uint8_t reserved[4] = {0x1a, 0x2a, 0x3a, 0x4a};
+	size_t need = 1 + 4 + 1 + dcid_len + 1 + scid_len + sizeof(reserved);
+	if (dcid_len > 255 || scid_len > 255) {
+		return -EINVAL;
+	}
+	if (need > size) {
+		return -ENOSPC;
+	}
+	size_t w = 0;
+	/* The fixed bit set, as RFC 9000 section 17.2.1 advises for demultiplexing. */
+	out[w++] = 0xc0;
+	memset(out + w, 0, 4);
+	w += 4;
+	out[w++] = (uint8_t)dcid_len;
+	memcpy(out + w, dcid, dcid_len);
+	w += dcid_len;
+	out[w++] = (uint8_t)scid_len;
+	memcpy(out + w, scid, scid_len);
+	w += scid_len;
+	memcpy(out + w, reserved, sizeof(reserved));
+	w += sizeof(reserved);
+	return (int)w;
+}
+
+enum parse_result quic_peek_long(const uint8_t *buf, size_t len, uint32_t *version,
+				 struct span *dcid, struct span *scid)
+{
+	struct rd r = rd_make(buf, len);
+	struct quic_hdr h;
+	enum parse_result res = hdr_parse(&r, &h);
+	if (res != PARSE_OK) {
+		return res;
+	}
+	if (h.kind == QUIC_KIND_SHORT) {
+		return PARSE_NOT_MINE;
+	}
+	*version = h.version;
+	*dcid = h.dcid;
+	*scid = h.scid;
+	return PARSE_OK;
 }

@@ -147,3 +147,95 @@ size_t stream_put(struct stream_buf *s, uint64_t offset, const uint8_t *data, si
 	absorb_ranges(s);
 	return added;
 }
+
+/* Is byte `off` known (in the prefix or a range)? */
+static bool is_known(const struct stream_buf *s, uint32_t off)
+{
+	if (off < s->contiguous) {
+		return true;
+	}
+	for (unsigned i = 0; i < s->nranges; i++) {
+		if (off >= s->ranges[i].start && off < s->ranges[i].end) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool stream_differs(const struct stream_buf *s, uint64_t offset, const uint8_t *data, size_t len)
+{
+	if (offset >= s->cap || len == 0) {
+		return false;
+	}
+	uint32_t start = (uint32_t)offset;
+	uint32_t end = len > s->cap - start ? s->cap : start + (uint32_t)len;
+	/* The prefix first (one comparison), then byte by byte in the ranges. */
+	uint32_t stop = end < s->contiguous ? end : s->contiguous;
+	if (start < stop && memcmp(s->data + start, data, stop - start) != 0) {
+		return true;
+	}
+	for (uint32_t off = stop > start ? stop : start; off < end && s->nranges > 0; off++) {
+		if (is_known(s, off) && s->data[off] != data[off - start]) {
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t stream_write(struct stream_buf *s, uint64_t offset, const uint8_t *data, size_t len)
+{
+	if (len == 0) {
+		return 0;
+	}
+	if (offset < s->cap) {
+		size_t n = len > s->cap - offset ? s->cap - (size_t)offset : len;
+		memcpy(s->data + offset, data, n);
+	}
+	bool conflict = s->conflict;
+	size_t added = stream_put(s, offset, data, len);
+	s->conflict = conflict;
+	return added;
+}
+
+void stream_shift(struct stream_buf *s, uint32_t n)
+{
+	if (n == 0) {
+		return;
+	}
+	uint32_t keep = s->contiguous > n ? s->contiguous - n : 0;
+	/* Bytes of ranges move too: move everything known past n in one piece. */
+	uint32_t top = s->contiguous;
+	for (unsigned i = 0; i < s->nranges; i++) {
+		top = s->ranges[i].end > top ? s->ranges[i].end : top;
+	}
+	if (top > n) {
+		memmove(s->data, s->data + n, top - n);
+	}
+	unsigned w = 0;
+	for (unsigned i = 0; i < s->nranges; i++) {
+		struct stream_range r = s->ranges[i];
+		if (r.end <= n) {
+			continue;
+		}
+		r.start = r.start > n ? r.start - n : 0;
+		r.end -= n;
+		s->ranges[w++] = r;
+	}
+	s->nranges = (uint8_t)w;
+	s->contiguous = keep;
+	s->conflict = false;
+	s->overflow = false;
+	absorb_ranges(s);
+}
+
+void stream_copy(struct stream_buf *to, const struct stream_buf *from)
+{
+	uint8_t *data = to->data;
+	uint32_t top = from->contiguous;
+	for (unsigned i = 0; i < from->nranges; i++) {
+		top = from->ranges[i].end > top ? from->ranges[i].end : top;
+	}
+	*to = *from;
+	to->data = data;
+	memcpy(to->data, from->data, top);
+}

@@ -249,6 +249,7 @@ static enum parse_result sslv2_hello(const uint8_t *buf, size_t len, struct tls_
 	out->legacy_version = version;
 	out->max_version = version;
 	out->hello_len = rec_len;
+	out->stream_len = (size_t)rec_len + 2;
 	return PARSE_OK;
 }
 
@@ -346,7 +347,9 @@ enum parse_result tls_stream_hello(const uint8_t *buf, size_t len, uint8_t *scra
 			return PARSE_NOT_MINE;
 		}
 		if (need > 0 && have >= need) {
-			return tls_handshake_hello(msg, need, out);
+			enum parse_result res = tls_handshake_hello(msg, need, out);
+			out->stream_len = rd_offset(&r, buf);
+			return res;
 		}
 		if (avail < rec_len) {
 			return PARSE_NEED_MORE; /* the record itself is cut */

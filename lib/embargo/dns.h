@@ -47,7 +47,7 @@ struct dns_msg {
 	struct dns_question q[DNS_QUESTIONS_MAX];
 	size_t questions_end;  /* offset just past the last question of the message (all qdcount) */
 	bool question_pointer; /* a question name uses a compression pointer (no real client
-				  sends one; such a query is not answered by dns_reply_build) */
+				  sends one) */
 };
 
 /*
@@ -60,6 +60,16 @@ struct dns_msg {
  * is still read (bounded by DNS_POINTER_HOPS_MAX), since a resolver might follow it.
  */
 enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *out);
+
+/*
+ * Read one question at `*pos` of the message `buf` (the header starts at 0): its name, type
+ * and class; `*pos` moves past it. `q->name_ok` is false when the wire name is valid DNS but
+ * not a normalisable name. `*pointer` is set when the name used a compression pointer,
+ * `*forward` when a pointer did not point strictly backwards (the name is still read). Returns
+ * PARSE_OK or PARSE_MALFORMED (see dns_msg_parse).
+ */
+enum parse_result dns_question_next(const uint8_t *buf, size_t len, size_t *pos,
+				    struct dns_question *q, bool *pointer, bool *forward);
 
 /*
  * DNS over TCP (RFC 1035 section 4.2.2, RFC 7766): `buf` holds stream bytes starting at a
@@ -112,10 +122,10 @@ struct dns_reply_opts {
 
 /*
  * Build, in `out` (`size` bytes), the reply to the query `query` (parsed into `msg`): same ID,
- * QR and RA set, RD copied, the question section copied verbatim, the rcode and records the
- * options ask for; an EDNS OPT record of the query is answered with a minimal OPT. Returns
- * the reply length, or -EINVAL (not a query, no question, or a question name that uses a
- * compression pointer, which could read differently behind the reply's header) or -ENOSPC
+ * QR and RA set, RD copied, every question copied with its name spelled out label by label (the
+ * client's case kept, compression pointers followed), the rcode and records the options ask
+ * for; an EDNS OPT record of the query is answered with a minimal OPT. Returns the reply
+ * length, or -EINVAL (not a query, no question, or a question that cannot be read) or -ENOSPC
  * (out too small).
  */
 int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,

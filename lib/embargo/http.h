@@ -22,6 +22,16 @@ struct http_request {
 	struct span host2;  /* a second Host header with a different value, when host_conflict */
 	bool host_conflict; /* two Host headers disagree: a caller must check both names */
 	bool head_complete; /* the empty line ending the header section was seen */
+	/* Framing of the body (RFC 9112 section 6.3), valid once head_complete: */
+	size_t head_len;	 /* bytes of request line and headers, empty line included */
+	bool chunked;		 /* Transfer-Encoding ends in chunked (wins over Content-Length) */
+	uint64_t content_length; /* body bytes when not chunked (0 without Content-Length) */
+};
+
+/* Chunked body state (RFC 9112 section 7.1), carried across calls. Zero-initialise. */
+struct http_chunks {
+	uint8_t phase;	    /* internal */
+	uint64_t remaining; /* data bytes left in the current chunk */
 };
 
 /*
@@ -35,5 +45,15 @@ struct http_request {
  * line, a header line without ':', or a head over HTTP_HEAD_MAX.
  */
 enum parse_result http_request_parse(const uint8_t *buf, size_t len, struct http_request *out);
+
+/*
+ * Walk a chunked body from `buf` (the bytes after what earlier calls consumed). `*consumed` is
+ * set to the bytes fully walked (chunk-size lines and the final CRLF only once complete).
+ * Returns PARSE_OK once the last chunk and the trailer section ended, PARSE_NEED_MORE when the
+ * body goes on, PARSE_MALFORMED for a bad chunk-size line, a missing CRLF after chunk data, or a
+ * chunk-size or trailer line over HTTP_HEAD_MAX.
+ */
+enum parse_result http_chunks_walk(const uint8_t *buf, size_t len, struct http_chunks *st,
+				   size_t *consumed);
 
 #endif

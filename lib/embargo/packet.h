@@ -13,15 +13,13 @@
 #define PKT_PROTO_TCP 6
 #define PKT_PROTO_UDP 17
 
-/* Bound on IPv6 extension headers walked before the packet is called malformed. */
-#define PKT_IPV6_EXT_MAX 8
-
 /* TCP flag bits (RFC 9293 section 3.1). */
 #define PKT_TCP_FIN 0x01
 #define PKT_TCP_SYN 0x02
 #define PKT_TCP_RST 0x04
 #define PKT_TCP_PSH 0x08
 #define PKT_TCP_ACK 0x10
+#define PKT_TCP_URG 0x20
 
 /*
  * One parsed IP packet. Addresses are in network byte order; IPv4 addresses sit in the first
@@ -45,6 +43,7 @@ struct pkt {
 	uint32_t tcp_ack;
 	uint8_t tcp_flags; /* PKT_TCP_* bits */
 	uint16_t tcp_window;
+	uint16_t tcp_urgent; /* urgent pointer (meaningful with PKT_TCP_URG) */
 
 	/* Transport payload: points into the buffer given to pkt_parse. Empty when no transport
 	 * header was parsed (fragments other than the first, other protocols). */
@@ -61,8 +60,8 @@ struct pkt {
  *
  * Returns PARSE_OK (TCP or UDP header parsed, or another protocol / later fragment with only the
  * IP fields filled in), PARSE_NOT_MINE (not IPv4/IPv6), or PARSE_MALFORMED (bad header length,
- * IHL < 5, TCP data offset < 5, an IPv6 extension chain that runs past the packet or past
- * PKT_IPV6_EXT_MAX headers).
+ * IHL < 5, TCP data offset < 5, an IPv6 extension chain that runs past the packet). Any number
+ * of IPv6 extension headers is walked: each takes at least 8 bytes, so the packet bounds them.
  */
 enum parse_result pkt_parse(const uint8_t *buf, size_t len, bool truncated_ok, struct pkt *out);
 

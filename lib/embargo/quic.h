@@ -94,6 +94,7 @@ struct quic_result {
 	uint32_t version;	    /* version of the first packet; 0 for VN, short or not QUIC */
 	enum quic_packet_kind kind; /* kind of the first packet in the datagram */
 	struct span dcid;	    /* DCID of the first packet (empty for short headers) */
+	struct span scid;	    /* SCID of the first packet (long headers) */
 	unsigned packets;	    /* packets walked in the datagram (coalesced ones included) */
 	unsigned initials;	    /* Initial packets decrypted from this datagram */
 	bool hello_complete;	    /* the flow's ClientHello is complete (hello is valid) */
@@ -163,6 +164,22 @@ enum parse_result quic_frames_walk_google(const uint8_t *payload, size_t len,
  */
 int quic_client_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
 			     struct quic_keys *out);
+
+/*
+ * Build in `out` (`size` bytes) a Version Negotiation packet answering a client whose Initial
+ * carried `dcid` and `scid` (the answer swaps them) and listing only a reserved version, so the
+ * client finds none in common and abandons the attempt at once (RFC 9000 section 6.2). Returns
+ * its length, -EINVAL for an ID over 255 bytes, or -ENOSPC.
+ */
+int quic_version_negotiation_build(const uint8_t *dcid, size_t dcid_len, const uint8_t *scid,
+				   size_t scid_len, uint8_t *out, size_t size);
+
+/*
+ * Version and connection IDs of the long-header packet at the start of `buf`. Returns PARSE_OK,
+ * PARSE_NOT_MINE for a short header or nothing, PARSE_MALFORMED for a cut header.
+ */
+enum parse_result quic_peek_long(const uint8_t *buf, size_t len, uint32_t *version,
+				 struct span *dcid, struct span *scid);
 
 /* True if `version` is one whose Initial packets this library can decrypt. */
 bool quic_version_is_known(uint32_t version);

@@ -41,6 +41,21 @@ void stream_init(struct stream_buf *s, uint8_t *storage, uint32_t cap);
  */
 size_t stream_put(struct stream_buf *s, uint64_t offset, const uint8_t *data, size_t len);
 
+/* True when a byte of [offset, offset + len) already known differs from `data` (bytes past cap
+ * are not compared). */
+bool stream_differs(const struct stream_buf *s, uint64_t offset, const uint8_t *data, size_t len);
+
+/* Like stream_put, but the new bytes win over bytes already known (the last copy wins). Returns
+ * the number of bytes that were not known before. */
+size_t stream_write(struct stream_buf *s, uint64_t offset, const uint8_t *data, size_t len);
+
+/* Drop the first `n` bytes of the stream: offset n becomes offset 0 (known ranges move with
+ * it; n may lie past every known byte). The conflict and overflow flags are cleared. */
+void stream_shift(struct stream_buf *s, uint32_t n);
+
+/* Copy of `from` (state and known bytes) into `to`, whose storage has the same capacity. */
+void stream_copy(struct stream_buf *to, const struct stream_buf *from);
+
 /* Length of the known prefix: bytes [0, return) of s->data are valid. */
 static inline uint32_t stream_contiguous(const struct stream_buf *s)
 {

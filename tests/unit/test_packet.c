@@ -152,16 +152,35 @@ static void test_fragments(void **state)
 
 static void test_ipv6_extension_chain_bounds(void **state)
 {
-	/* More destination-options headers than PKT_IPV6_EXT_MAX: malformed, not a long walk. */
-	uint8_t v6[40 + 8 * (PKT_IPV6_EXT_MAX + 2) + 8];
+	/* Any number of extension headers is walked, as the server's stack walks them: 20
+	 * destination-options headers, then TCP with data. */
+	enum {
+		NEXT = 20
+	};
+	uint8_t v6[40 + 8 * NEXT + 20 + 4];
 	memset(v6, 0, sizeof(v6));
 	v6[0] = 0x60;
 	pb_put16(v6 + 4, (uint16_t)(sizeof(v6) - 40));
 	v6[6] = 60;
-	for (unsigned i = 0; i < PKT_IPV6_EXT_MAX + 2; i++) {
-		v6[40 + 8 * i] = 60; /* next: another destination options header */
+	for (unsigned i = 0; i < NEXT; i++) {
+		v6[40 + 8 * i] = i + 1 < NEXT ? 60 : 6; /* the last one leads to TCP */
 	}
+	uint8_t *tcp = v6 + 40 + 8 * NEXT;
+	pb_put16(tcp, 40000);
+	pb_put16(tcp + 2, 443);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;
+	memcpy(tcp + 20, "\x16\x03\x01\x02", 4);
 	struct pkt p;
+	assert_int_equal(pkt_parse(v6, sizeof(v6), false, &p), PARSE_OK);
+	assert_int_equal(p.l4_proto, 6);
+	assert_int_equal(p.dport, 443);
+	assert_int_equal(p.payload_len, 4);
+	assert_int_equal(p.payload[0], 0x16);
+	/* A chain that never reaches a transport header runs out of packet: malformed. */
+	v6[40 + 8 * (NEXT - 1)] = 60;
+	memset(tcp, 0, 24);
+	tcp[0] = 60;
 	assert_int_equal(pkt_parse(v6, sizeof(v6), false, &p), PARSE_MALFORMED);
 	/* A header whose length runs past the packet. */
 	v6[40] = 17;
