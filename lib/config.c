@@ -909,6 +909,15 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		s->set |= CFG_FAIL;
 		return 0;
 	}
+	if (strcmp(k, "overflow") == 0) {
+		static const char *const w[] = {"drop", "accept"};
+		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
+			return rc;
+		}
+		s->overflow_accept = idx == 1;
+		s->set |= CFG_OVERFLOW;
+		return 0;
+	}
 	if (strcmp(k, "user") == 0) {
 		s->set |= CFG_USER;
 		return copy_str(c, f, st, s->user, sizeof(s->user));
@@ -976,15 +985,20 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		s->set |= v6 ? CFG_SINKHOLE_V6 : CFG_SINKHOLE_V4;
 		return 0;
 	}
-	if (strcmp(k, "nameless") == 0) {
+	if (strcmp(k, "nameless") == 0 || strcmp(k, "unfinished") == 0) {
 		static const char *const w[] = {"allow", "alert", "drop", "reject"};
 		static const enum action a[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_DROP,
 						ACTION_REJECT};
 		if ((rc = choose(c, f, st, w, 4, &idx)) != 0) {
 			return rc;
 		}
-		s->nameless_action = a[idx];
-		s->set |= CFG_NAMELESS;
+		if (k[0] == 'n') {
+			s->nameless_action = a[idx];
+			s->set |= CFG_NAMELESS;
+		} else {
+			s->unfinished_action = a[idx];
+			s->set |= CFG_UNFINISHED;
+		}
 		return 0;
 	}
 	if (strcmp(k, "flow-limit") == 0) {
@@ -1531,6 +1545,8 @@ static int compile(struct ctx *c, struct policy **out)
 	c->exempt = c->enforce = NULL;
 	memcpy(p->proto_action, c->proto_action, sizeof(p->proto_action));
 	p->nameless_action = (c->s->set & CFG_NAMELESS) != 0 ? c->s->nameless_action : ACTION_NONE;
+	p->unfinished_action =
+		(c->s->set & CFG_UNFINISHED) != 0 ? c->s->unfinished_action : ACTION_NONE;
 	*out = p;
 	return 0;
 fail:

@@ -142,7 +142,7 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	d->rule = NULL;
 	d->name_index = 0;
 	if (r->state != INSPECT_NAMED && r->state != INSPECT_NAMELESS &&
-	    r->state != INSPECT_MALFORMED) {
+	    r->state != INSPECT_MALFORMED && r->state != INSPECT_UNFINISHED) {
 		return;
 	}
 	if (!policy_client_enforced(p, r->pkt.ip_version, r->pkt.src)) {
@@ -150,6 +150,13 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	}
 	/* A message that breaks its protocol's rules carries no name the policy can trust: it
 	 * is handled like a nameless one. */
+	if (r->state == INSPECT_UNFINISHED) {
+		/* A message kept incomplete until the bound could still name anything. */
+		d->action = p == NULL				  ? ACTION_NONE
+			    : p->unfinished_action == ACTION_NONE ? ACTION_REJECT
+								  : p->unfinished_action;
+		return;
+	}
 	if (r->state != INSPECT_NAMED) {
 		d->action = p != NULL ? p->nameless_action : ACTION_NONE;
 		return;

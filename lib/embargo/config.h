@@ -29,6 +29,8 @@ enum config_set {
 	CFG_NAMELESS = 1u << 12,
 	CFG_FLOW_PACKETS = 1u << 13,
 	CFG_FLOW_TIMEOUT = 1u << 14,
+	CFG_OVERFLOW = 1u << 15,
+	CFG_UNFINISHED = 1u << 16,
 };
 
 #define CONFIG_PATH_MAX	 256
@@ -39,6 +41,7 @@ struct config_settings {
 	uint32_t set;
 	uint16_t queue_first, queue_last;
 	bool fail_closed;
+	bool overflow_accept; /* packets that find the queue full pass unseen (else dropped) */
 	char user[CONFIG_IDENT_MAX];
 	char pid_file[CONFIG_PATH_MAX];
 	char control_socket[CONFIG_PATH_MAX];
@@ -50,6 +53,7 @@ struct config_settings {
 	uint8_t sinkhole_v4[4];
 	uint8_t sinkhole_v6[16];
 	enum action nameless_action;
+	enum action unfinished_action;
 	uint32_t flow_packets;	 /* client packets with payload inspected per flow */
 	uint32_t flow_timeout_s; /* idle seconds before an undecided flow is forgotten */
 };

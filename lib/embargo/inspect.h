@@ -26,39 +26,63 @@ enum inspect_proto {
 };
 
 enum inspect_state {
-	INSPECT_IGNORED = 0, /* nothing to inspect here (other protocol, server-to-client data,
-				pure ACK of an undecided flow, DNS response) */
+	INSPECT_IGNORED = 0, /* nothing to judge here (another protocol, a pure ACK, the server
+				talking, bytes the server already has): pass it, with `mark` */
 	INSPECT_PENDING,     /* part of a name-carrying message; more packets are needed */
 	INSPECT_NAMED,	     /* names[] holds what this packet completed */
 	INSPECT_NAMELESS,    /* a complete message without a usable name, or a flow that hit its
-				bound (bytes, packets, time) undecided: apply the nameless policy */
-	INSPECT_MALFORMED,   /* the packet or the message breaks its protocol's rules */
-	INSPECT_DECIDED,     /* the flow was decided earlier; `verdict` is what was decided */
+				bound without one: apply the nameless policy */
+	INSPECT_UNFINISHED,  /* a recognised message still incomplete at the flow's bound, or a
+				flow whose state was lost: apply the unfinished policy */
+	INSPECT_MALFORMED,   /* the message breaks its protocol's rules */
+	INSPECT_DECIDED,     /* the flow was decided earlier; `mark` is what was decided */
+};
+
+/*
+ * What the kernel is asked to remember about a flow: the mark a verdict carries, which the
+ * firewall rules turn into the connection's mark (and, before queueing, back into the packet's
+ * mark, so the daemon learns what the kernel holds for a flow it has no state for).
+ */
+enum inspect_mark {
+	INSPECT_MARK_NONE = 0, /* no mark: the packet passes as it is */
+	INSPECT_MARK_FOLLOW,   /* followed: every packet of the flow, both ways, is queued */
+	INSPECT_MARK_WATCH,    /* HTTP under watch: only the client's data packets are queued */
+	INSPECT_MARK_ALLOW,    /* allowed for good: not queued again (QUIC long headers aside) */
+	INSPECT_MARK_DROP,     /* blocked: this packet and every later one of the flow dropped */
+	INSPECT_MARK_REJECT,   /* blocked: reset (TCP) or ICMP, later packets dropped */
 };
 
 /* Bounds of the per-flow state. Defaults (inspect_limits_default) are in the comments. */
 struct inspect_limits {
-	uint32_t max_flows;    /* flows tracked at once: 4096 */
-	uint32_t max_buffers;  /* reassembly buffers at once (only split messages need one): 256 */
-	uint32_t buffer_bytes; /* bytes per reassembly buffer: 16384 + record overhead */
-	uint32_t flow_packets; /* client packets with payload before a flow is nameless: 512 */
+	uint32_t max_flows;	     /* flows tracked at once: 4096 */
+	uint32_t max_buffers;	     /* reassembly buffers at once (a flow holds one while its first
+				  message is inspected or its allow waits for the server): 512 */
+	uint32_t buffer_bytes;	     /* bytes per reassembly buffer: 16384 + record overhead */
+	uint32_t flow_packets;	     /* client packets with payload before a flow is judged: 512 */
 	uint32_t flow_timeout_ms;    /* idle time before an undecided flow is forgotten: 10000 */
 	uint32_t decided_timeout_ms; /* how long a decided flow is remembered: 120000 */
+	uint32_t source_flows;	     /* flows one client address may hold: 0 = an eighth */
+	uint32_t source_buffers;     /* buffers one client address may hold: 0 = an eighth */
 };
 
 struct inspect_result {
 	struct pkt pkt;
 	enum inspect_proto proto;
 	enum inspect_state state;
-	uint8_t verdict;    /* INSPECT_DECIDED: the caller's verdict given to inspect_decide */
-	const char *reason; /* short text for NAMELESS/MALFORMED/IGNORED ("no-sni", "bound", ...) */
+	uint8_t mark;	    /* IGNORED, PENDING, DECIDED: enum inspect_mark the packet carries */
+	bool hold;	    /* a copy the server may not take yet (conflicting bytes, no buffer
+			       for them, a packet that cannot be parsed): drop it, and block the
+			       flow if a name in names[] is listed */
+	const char *reason; /* short text for states other than NAMED ("no-sni", "bound", ...) */
 	unsigned nnames;    /* names in names[] */
-	unsigned names_dropped; /* names seen past INSPECT_NAMES_MAX */
+	unsigned names_dropped; /* names seen past INSPECT_NAMES_MAX (see inspect_set_ranker) */
 	struct name names[INSPECT_NAMES_MAX];
 	uint16_t qtypes[INSPECT_NAMES_MAX]; /* DNS: the qtype of each name */
 	/* DNS over UDP: the message inside the packet (for forging a reply). */
 	struct span dns_msg;
-	uint32_t quic_version; /* QUIC: version of the packet, 0 otherwise */
+	uint32_t quic_version;		  /* QUIC: version of the packet, 0 otherwise */
+	struct span quic_dcid, quic_scid; /* QUIC: connection IDs of the Initial (into the
+					     packet), for a forged Version Negotiation */
 	bool has_ech;	       /* TLS/QUIC: the hello offers ECH (the name is the outer one) */
 	uint32_t flow_packets; /* packets of this flow inspected so far, this one included */
 };
@@ -74,28 +98,55 @@ void inspector_free(struct inspector *in);
 
 /*
  * Inspect one IP packet (`len` bytes from the IP header) seen at `now_ms` (any monotonic clock).
- * `truncated_ok` as in pkt_parse. Fills `out` completely. Never allocates.
+ * `truncated` when the copy is shorter than the packet. `kernel_mark` is what the kernel holds
+ * for the packet's flow (INSPECT_MARK_NONE when unknown, as in a capture): it tells a flow this
+ * inspector lost from one it never saw. Fills `out` completely. Never allocates.
  */
-void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool truncated_ok,
-		    uint64_t now_ms, struct inspect_result *out);
+void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool truncated,
+		    enum inspect_mark kernel_mark, uint64_t now_ms, struct inspect_result *out);
+
+/* How a judged packet's flow goes on (inspect_decide). */
+enum inspect_verdict {
+	INSPECT_VERDICT_ALLOW = 0, /* let it through; TCP: final once the server acknowledges */
+	INSPECT_VERDICT_DROP,	   /* blocked: drop, final at once */
+	INSPECT_VERDICT_REJECT,	   /* blocked: reject, final at once */
+};
 
 /*
- * Record the caller's decision for the flow of `res` (a TCP or QUIC flow that was NAMED,
- * NAMELESS or MALFORMED): its buffers are released and later packets of the flow come back
- * as INSPECT_DECIDED with this verdict. No effect for DNS over UDP.
+ * Record the caller's verdict for the packet of `res` (NAMED, NAMELESS, UNFINISHED or
+ * MALFORMED; a `hold` result only for a block). Returns the mark the packet leaves with. A block is final at once;
+ * an allow on TCP becomes final only when the server acknowledges the bytes it was decided on
+ * (the flow stays followed until then, and every copy of those bytes is inspected); HTTP and
+ * DNS over TCP stay under inspection request by request; QUIC allows one connection ID.
  */
-void inspect_decide(struct inspector *in, const struct inspect_result *res, uint8_t verdict);
+enum inspect_mark inspect_decide(struct inspector *in, const struct inspect_result *res,
+				 enum inspect_verdict v);
+
+/*
+ * Names past INSPECT_NAMES_MAX in one packet are not dropped unseen: `rank` (may be NULL) says
+ * how much each matters (higher = more severe, e.g. the action a policy gives it) and the
+ * highest ranked are kept in names[]. `ctx` is passed through.
+ */
+void inspect_set_ranker(struct inspector *in,
+			unsigned (*rank)(void *ctx, const struct name *n, enum inspect_proto p),
+			void *ctx);
 
 /* Forget flows idle past their timeouts. Returns the number of flows expired. */
 unsigned inspect_expire(struct inspector *in, uint64_t now_ms);
 
 struct inspect_stats {
-	uint64_t packets, flows_created, flows_expired, flows_evicted, buffers_exhausted;
-	uint32_t flows_active, buffers_active;
+	uint64_t packets, flows_created, flows_expired, flows_evicted;
+	uint64_t buffers_exhausted; /* a flow needed a buffer and its client had no share left */
+	uint64_t buffers_taken;	    /* buffers taken from the client holding the most */
+	uint64_t conflicts;	    /* segments whose bytes differ from a copy let through */
+	uint64_t held_back;	    /* packets dropped until the server shows what it took */
+	uint64_t confirmed;	    /* allows made final by the server's acknowledgement */
+	uint32_t flows_active, buffers_active, sources_active;
 };
 void inspect_get_stats(const struct inspector *in, struct inspect_stats *st);
 
 const char *inspect_proto_str(enum inspect_proto p);
 const char *inspect_state_str(enum inspect_state s);
+const char *inspect_mark_str(enum inspect_mark m);
 
 #endif

@@ -31,8 +31,10 @@ struct policy {
 	char **vendors;	   /* vendor_id -> name */
 	char **categories; /* category_id -> name */
 	uint16_t nfiles, nvendors, ncategories;
-	enum action nameless_action; /* for flows that reach their bound with no name */
-	uint32_t generation;	     /* caller's counter, for status output */
+	enum action nameless_action;   /* for flows that reach their bound with no name */
+	enum action unfinished_action; /* for flows whose first message is still incomplete at
+					  their bound, or whose state was lost */
+	uint32_t generation;	       /* caller's counter, for status output */
 
 	/* From a configuration (all zero/NULL for plain lists): */
 	char **vendor_titles;	     /* vendor_id -> full name, or NULL */
@@ -96,8 +98,8 @@ struct policy_decision {
 /*
  * Decide for an inspected packet: looks up every name, keeps the most severe action (ties: the
  * first name). Non-NAMED results give ACTION_NONE, except NAMELESS and MALFORMED, which give the
- * policy's
- * nameless_action. A client outside the policy's scope (policy_client_enforced) gets
+ * policy's nameless_action, and UNFINISHED, which gives its unfinished_action (ACTION_NONE
+ * there means reject). A client outside the policy's scope (policy_client_enforced) gets
  * ACTION_NONE. Reads only the fields of `r` (pkt, proto, state, nnames, names[]); `d` is always
  * filled.
  */

@@ -1,22 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Fuzz target: the whole inspection pipeline over a sequence of packets. The input is a list of
- * records {uint16 big-endian length, byte flags, packet}; flags bit 0 marks the packet as
- * truncated, bit 1 records a decision for its flow afterwards. One inspector sees them all, so
- * flow state, reassembly and expiry are exercised across packets. */
+/* Fuzz target: the whole decision model (inspection, policy, verdict) over a sequence of
+ * packets. The input is a list of records {uint16 big-endian length, byte flags, packet}; flags
+ * bit 0 marks the packet as truncated, bits 2-4 advance the clock by 100 ms steps, bit 5 says
+ * the kernel follows the flow, bit 6 switches to a policy that blocks every name, bit 7 expires
+ * idle flows. One inspector sees them all, so flow state, reassembly, conflicting copies,
+ * confirmations and expiry are exercised across packets. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "embargo/config.h"
 #include "embargo/inspect.h"
+#include "embargo/verdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Packets replayed per input: enough for multi-segment hellos. */
 #define FUZZ_PACKETS_MAX 64
 
+static struct policy *load(const char *text)
+{
+	struct config_settings s;
+	struct policy *p = NULL;
+	char err[256];
+	if (config_load_buffer("fuzz.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
+			       sizeof(err)) != 0) {
+		abort();
+	}
+	return p;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct inspect_result res;
+	static struct policy *listed, *everything;
+	if (listed == NULL) {
+		listed = load("vendor kaspersky {\n category update {\n *.kaspersky.com\n"
+			      "  allow tip.kaspersky.com\n }\n}\nnameless alert\n");
+		everything = load("vendor all {\n category any {\n *.com\n *.org\n *.net\n }\n}\n");
+	}
+	struct verdict_judge judge;
+	struct verdict v;
 	struct inspect_limits lim;
 	inspect_limits_default(&lim);
 	lim.max_flows = 16;
@@ -25,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (in == NULL) {
 		return 0;
 	}
+	verdict_judge_init(&judge, in);
 	size_t pos = 0;
 	uint64_t now = 1000;
 	for (unsigned n = 0; n < FUZZ_PACKETS_MAX && size - pos >= 3; n++) {
@@ -40,11 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		memcpy(pkt, data + pos, len);
 		pos += len;
-		inspect_packet(in, pkt, len, (flags & 1) != 0, now, &res);
-		if ((flags & 2) != 0 &&
-		    (res.state == INSPECT_NAMED || res.state == INSPECT_NAMELESS ||
-		     res.state == INSPECT_MALFORMED)) {
-			inspect_decide(in, &res, 1);
+		verdict_packet(
+			&judge, (flags & 0x40) ? everything : listed, pkt, len, (flags & 1) != 0,
+			(flags & 0x20) ? INSPECT_MARK_FOLLOW : INSPECT_MARK_NONE, now, &res, &v);
+		if (v.mark > INSPECT_MARK_REJECT || res.nnames > INSPECT_NAMES_MAX) {
+			abort();
 		}
 		for (unsigned i = 0; i < res.nnames; i++) {
 			if (res.names[i].len > NAME_TEXT_MAX) {
@@ -52,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		free(pkt);
-		now += (flags >> 2) * 100u;
+		now += ((flags >> 2) & 0x07u) * 100u;
 		if ((flags & 0x80) != 0) {
 			inspect_expire(in, now);
 		}

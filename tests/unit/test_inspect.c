@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for the inspection pipeline: names from whole and split messages, flow decisions,
- * bounds, and the server side being left alone. */
+/* Unit tests for the inspection pipeline: names from whole and split messages, flow decisions
+ * and their confirmation by the server, bounds, per-client shares. */
 #include <stdio.h>
 
 #include "test.h"
@@ -45,10 +45,23 @@ static struct inspect_result *send_pkt(struct fixture *fx, const struct pb_opts 
 	size_t n = pb_build(o, payload, len, buf, sizeof(buf));
 	assert_true(n > 0);
 	uint8_t *copy = test_exact_copy(buf, n);
-	inspect_packet(fx->in, copy, n, false, fx->now_ms, &fx->res);
+	inspect_packet(fx->in, copy, n, false, INSPECT_MARK_NONE, fx->now_ms, &fx->res);
 	free(copy);
 	fx->now_ms += 1;
 	return &fx->res;
+}
+
+/* The server's side of the client's connection `o`: addresses and ports swapped, an ACK. */
+static struct pb_opts server_of(const struct pb_opts *o)
+{
+	struct pb_opts b = *o;
+	memcpy(b.src, o->dst, 16);
+	memcpy(b.dst, o->src, 16);
+	b.sport = o->dport;
+	b.dport = o->sport;
+	b.seq = 777;
+	b.tcp_flags = 0x10;
+	return b;
 }
 
 static void syn(struct fixture *fx, struct pb_opts *o)
@@ -79,19 +92,32 @@ static void test_tls_one_segment(void **state)
 	syn(fx, &o);
 	struct inspect_result *r = send_pkt(fx, &o, hello, n);
 	assert_named(r, INSPECT_PROTO_TLS, "upd.kaspersky.com");
-	inspect_decide(fx->in, r, 7);
-	/* Later packets of the flow, in both directions, come back decided or ignored. */
+	/* An allow is tentative: the flow stays followed until the server has the hello. */
+	assert_int_equal(inspect_decide(fx->in, r, INSPECT_VERDICT_ALLOW), INSPECT_MARK_FOLLOW);
 	o.seq += (uint32_t)n;
 	r = send_pkt(fx, &o, (const uint8_t *)"more", 4);
-	assert_int_equal(r->state, INSPECT_DECIDED);
-	assert_int_equal(r->verdict, 7);
-	struct pb_opts back = o;
-	memcpy(back.src, o.dst, 16);
-	memcpy(back.dst, o.src, 16);
-	back.sport = o.dport;
-	back.dport = o.sport;
-	r = send_pkt(fx, &back, hello, n);
 	assert_int_equal(r->state, INSPECT_IGNORED);
+	assert_string_equal(r->reason, "after-first-message");
+	struct pb_opts back = server_of(&o);
+	back.ack = o.seq - 10; /* not all of the hello */
+	r = send_pkt(fx, &back, NULL, 0);
+	assert_int_equal(r->state, INSPECT_IGNORED);
+	assert_int_equal(r->mark, INSPECT_MARK_NONE);
+	back.ack = o.seq; /* the hello's end: final */
+	r = send_pkt(fx, &back, NULL, 0);
+	assert_int_equal(r->mark, INSPECT_MARK_ALLOW);
+	assert_string_equal(r->reason, "confirmed");
+	r = send_pkt(fx, &o, (const uint8_t *)"more", 4);
+	assert_int_equal(r->state, INSPECT_DECIDED);
+	assert_int_equal(r->mark, INSPECT_MARK_ALLOW);
+	/* A block is final at once. */
+	o.sport++;
+	syn(fx, &o);
+	r = send_pkt(fx, &o, hello, n);
+	assert_int_equal(inspect_decide(fx->in, r, INSPECT_VERDICT_REJECT), INSPECT_MARK_REJECT);
+	r = send_pkt(fx, &o, hello, n);
+	assert_int_equal(r->state, INSPECT_DECIDED);
+	assert_int_equal(r->mark, INSPECT_MARK_REJECT);
 }
 
 /* The hello cut into pieces of `piece` bytes, sent in order or in reverse. */
@@ -121,7 +147,7 @@ static void split_hello(struct fixture *fx, size_t piece, size_t pad, bool rever
 			assert_int_equal(r->nnames, 0);
 		} else {
 			assert_named(r, INSPECT_PROTO_TLS, "sub.blocked.example");
-			inspect_decide(fx->in, r, 1);
+			inspect_decide(fx->in, r, INSPECT_VERDICT_DROP);
 		}
 	}
 }
@@ -181,34 +207,26 @@ static void test_overlapping_decoy(void **state)
 	assert_string_equal(r->names[1].text, "upd.kaspersky.com");
 }
 
-/* The real hello first, then a copy made never to complete: the flow waits for it only until
- * its bound, and then reports the complete copy's name instead of calling the flow nameless. */
+/* The real hello first, then a copy made never to complete: the held copy is judged as soon
+ * as it is whole; the other copy does not keep the flow waiting. */
 static void test_overlap_kept_incomplete(void **state)
 {
-	struct inspect_limits lim;
-	inspect_limits_default(&lim);
-	lim.flow_packets = 4;
-	struct fixture fx = {.in = inspector_new(&lim), .now_ms = 1};
+	struct fixture *fx = *state;
 	uint8_t real[600], junk[600];
 	size_t n = hb_client_hello("upd.kaspersky.com", 0, real, sizeof(real));
 	memcpy(junk, real, n);
 	junk[7] = 0x30; /* the hello claims 12 KiB: that copy never completes */
 	struct pb_opts o = pb_default(6, 443);
-	syn(&fx, &o);
+	syn(fx, &o);
 	uint32_t base = o.seq;
-	assert_int_equal(send_pkt(&fx, &o, real, 20)->state, INSPECT_PENDING);
-	assert_int_equal(send_pkt(&fx, &o, junk, 20)->state, INSPECT_PENDING);
+	assert_int_equal(send_pkt(fx, &o, real, 20)->state, INSPECT_PENDING);
+	struct inspect_result *r = send_pkt(fx, &o, junk, 20);
+	assert_int_equal(r->state, INSPECT_PENDING);
+	assert_true(r->hold); /* a different copy does not pass while the first may be in flight */
 	o.seq = base + 20;
-	struct inspect_result *r = send_pkt(&fx, &o, real + 20, n - 20);
-	assert_int_equal(r->state, INSPECT_PENDING); /* the other copy is not complete */
-	/* Retransmissions count towards the bound like any packet with payload. */
-	o.seq = base;
-	assert_int_equal(send_pkt(&fx, &o, real, 20)->state, INSPECT_PENDING);
-	r = send_pkt(&fx, &o, real, 20);
-	assert_int_equal(r->state, INSPECT_NAMED);
-	assert_string_equal(r->reason, "bound-packets");
-	assert_string_equal(r->names[0].text, "upd.kaspersky.com");
-	inspector_free(fx.in);
+	r = send_pkt(fx, &o, real + 20, n - 20);
+	assert_named(r, INSPECT_PROTO_TLS, "upd.kaspersky.com");
+	assert_false(r->hold);
 }
 
 static void test_http_split(void **state)
@@ -284,12 +302,20 @@ static void test_dns_tcp_many_and_split(void **state)
 	assert_int_equal(r->nnames, 19);
 	assert_string_equal(r->names[0].text, "0.google.com");
 	assert_string_equal(r->names[18].text, "18.google.com");
+	assert_int_equal(inspect_decide(fx->in, r, INSPECT_VERDICT_ALLOW), INSPECT_MARK_FOLLOW);
 	o.seq = base + (uint32_t)cut;
 	r = send_pkt(fx, &o, stream + cut, len - cut);
 	assert_int_equal(r->state, INSPECT_NAMED);
 	assert_int_equal(r->nnames, 1);
 	assert_string_equal(r->names[0].text, "19.google.com");
-	/* The connection goes on with another query after the window slid. */
+	inspect_decide(fx->in, r, INSPECT_VERDICT_ALLOW);
+	/* The server acknowledges: the held copy moves on; the next query is judged alone. */
+	struct pb_opts back = server_of(&o);
+	back.ack = base + (uint32_t)len;
+	assert_int_equal(send_pkt(fx, &back, NULL, 0)->state, INSPECT_IGNORED);
+	struct inspect_stats st;
+	inspect_get_stats(fx->in, &st);
+	assert_int_equal(st.buffers_active, 0);
 	o.seq = base + (uint32_t)len;
 	size_t n = hb_dns_query("next.example", 1, 99, stream + 2, 200);
 	stream[0] = 0;
@@ -315,8 +341,9 @@ static void test_bound_packets(void **state)
 		assert_int_equal(send_pkt(&fx, &o, hello + i, 1)->state, INSPECT_PENDING);
 		o.seq++;
 	}
+	/* A ClientHello still incomplete at the bound is unfinished, not nameless. */
 	struct inspect_result *r = send_pkt(&fx, &o, hello + 4, 1);
-	assert_int_equal(r->state, INSPECT_NAMELESS);
+	assert_int_equal(r->state, INSPECT_UNFINISHED);
 	assert_string_equal(r->reason, "bound-packets");
 	inspector_free(fx.in);
 }
@@ -332,8 +359,9 @@ static void test_bound_time_and_expiry(void **state)
 	fx->now_ms += 20000;
 	o.seq += 10;
 	struct inspect_result *r = send_pkt(fx, &o, hello + 10, 10);
-	assert_int_equal(r->state, INSPECT_NAMELESS);
+	assert_int_equal(r->state, INSPECT_UNFINISHED);
 	assert_string_equal(r->reason, "bound-time");
+	inspect_decide(fx->in, r, INSPECT_VERDICT_REJECT);
 	struct inspect_stats st;
 	inspect_get_stats(fx->in, &st);
 	assert_true(st.flows_active >= 1);
@@ -353,14 +381,12 @@ static void test_buffers_exhausted_and_eviction(void **state)
 		o.sport = (uint16_t)(2000 + i);
 		syn(fx, &o);
 		struct inspect_result *r = send_pkt(fx, &o, hello, 10);
-		if (i < 2) {
-			assert_int_equal(r->state, INSPECT_PENDING);
-		} else {
-			assert_int_equal(r->state, INSPECT_NAMELESS);
-			assert_string_equal(r->reason, "bound-buffers");
-		}
+		assert_int_equal(r->state, INSPECT_PENDING);
+		/* No buffer left for the third: its bytes wait (the client sends them again),
+		 * they are never judged without being held. */
+		assert_int_equal(r->hold, i == 2);
 	}
-	/* More flows than the table holds: the oldest are evicted, nothing breaks. */
+	/* More flows than the table holds: the client's own oldest go, nothing breaks. */
 	for (unsigned i = 0; i < 20; i++) {
 		o.sport = (uint16_t)(3000 + i);
 		syn(fx, &o);
@@ -378,11 +404,13 @@ static void test_not_inspected(void **state)
 	struct pb_opts o = pb_default(17, 5000);
 	assert_int_equal(send_pkt(fx, &o, (const uint8_t *)"hi", 2)->state, INSPECT_IGNORED);
 	uint8_t junk[3] = {0x70, 0, 0};
-	inspect_packet(fx->in, junk, sizeof(junk), false, 1, &fx->res);
+	inspect_packet(fx->in, junk, sizeof(junk), false, INSPECT_MARK_NONE, 1, &fx->res);
 	assert_int_equal(fx->res.state, INSPECT_IGNORED);
+	/* A packet that cannot be read is judged alone: it does not pass, decides nothing. */
 	uint8_t short_v4[10] = {0x45};
-	inspect_packet(fx->in, short_v4, sizeof(short_v4), false, 1, &fx->res);
+	inspect_packet(fx->in, short_v4, sizeof(short_v4), false, INSPECT_MARK_NONE, 1, &fx->res);
 	assert_int_equal(fx->res.state, INSPECT_MALFORMED);
+	assert_true(fx->res.hold);
 }
 
 int main(void)
@@ -395,7 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tls_retransmission_and_no_sni, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_overlapping_decoy, setup, teardown),
-		cmocka_unit_test(test_overlap_kept_incomplete),
+		cmocka_unit_test_setup_teardown(test_overlap_kept_incomplete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_tcp_protocol, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_udp, setup, teardown),

@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for the decision model (inspection + policy + verdict) against clients that fight
+ * back: decoys the server never takes, copies that differ, second SYNs, later requests on a
+ * connection, other QUIC connections on one tuple, urgent data, names past fixed limits,
+ * clients that hold state. Each evasion comes with a control that must pass. */
+#include <stdio.h>
+
+#include "test.h"
+
+#include "embargo_config.h"
+#include "embargo/config.h"
+#include "embargo/dns.h"
+#include "embargo/verdict.h"
+#include "hellobuild.h"
+#include "pktbuild.h"
+#if EMBARGO_HAVE_QUIC
+#include <openssl/evp.h>
+
+#include "quic_builder.h"
+#endif
+
+#define LISTED	 "upd.kaspersky.com"
+#define UNLISTED "www.example.org"
+#define OTHER	 "www.example.net"
+
+struct vfx {
+	struct inspector *in;
+	struct verdict_judge judge;
+	struct policy *policy;
+	struct inspect_result r;
+	struct verdict v;
+	uint64_t now_ms;
+	uint8_t *pkt; /* the last packet (the result's spans point into it) */
+};
+
+static struct policy *load_policy(const char *text)
+{
+	struct config_settings s;
+	struct policy *p = NULL;
+	char err[256] = "";
+	if (config_load_buffer("test.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
+			       sizeof(err)) != 0) {
+		fail_msg("%s", err);
+	}
+	return p;
+}
+
+static struct vfx *vfx_new(const struct inspect_limits *lim)
+{
+	struct inspect_limits def;
+	inspect_limits_default(&def);
+	struct vfx *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	fx->in = inspector_new(lim != NULL ? lim : &def);
+	assert_non_null(fx->in);
+	verdict_judge_init(&fx->judge, fx->in);
+	fx->policy = load_policy("vendor kaspersky {\n category update {\n  *.kaspersky.com\n"
+				 " }\n}\n");
+	fx->now_ms = 1000;
+	return fx;
+}
+
+static int setup(void **state)
+{
+	*state = vfx_new(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct vfx *fx = *state;
+	inspector_free(fx->in);
+	policy_free(fx->policy);
+	free(fx->pkt);
+	free(fx);
+	return 0;
+}
+
+/* One packet built from `o` (IP options and all) through the daemon's decision model. */
+static const struct verdict *send_mark(struct vfx *fx, const struct pb_opts *o, const void *payload,
+				       size_t len, enum inspect_mark km)
+{
+	static uint8_t buf[70000];
+	size_t n = pb_build(o, payload, len, buf, sizeof(buf));
+	assert_true(n > 0);
+	free(fx->pkt);
+	fx->pkt = test_exact_copy(buf, n);
+	verdict_packet(&fx->judge, fx->policy, fx->pkt, n, false, km, fx->now_ms, &fx->r, &fx->v);
+	fx->now_ms += 1;
+	return &fx->v;
+}
+
+static const struct verdict *send(struct vfx *fx, const struct pb_opts *o, const void *payload,
+				  size_t len)
+{
+	return send_mark(fx, o, payload, len, INSPECT_MARK_NONE);
+}
+
+static struct pb_opts server_of(const struct pb_opts *o, uint32_t ack)
+{
+	struct pb_opts b = *o;
+	memcpy(b.src, o->dst, 16);
+	memcpy(b.dst, o->src, 16);
+	b.sport = o->dport;
+	b.dport = o->sport;
+	b.seq = 90000;
+	b.ack = ack;
+	b.tcp_flags = 0x10;
+	return b;
+}
+
+/* SYN, SYN-ACK, ACK for the connection `o` (o->seq: the first data byte). */
+static void handshake(struct vfx *fx, struct pb_opts *o)
+{
+	struct pb_opts s = *o;
+	s.seq = o->seq - 1;
+	s.tcp_flags = 0x02;
+	assert_int_equal(send(fx, &s, NULL, 0)->mark, INSPECT_MARK_FOLLOW);
+	struct pb_opts sa = server_of(o, o->seq);
+	sa.tcp_flags = 0x12;
+	send(fx, &sa, NULL, 0);
+	struct pb_opts a = *o;
+	a.tcp_flags = 0x10;
+	send(fx, &a, NULL, 0);
+}
+
+static void server_ack(struct vfx *fx, const struct pb_opts *o, uint32_t ack)
+{
+	struct pb_opts b = server_of(o, ack);
+	send(fx, &b, NULL, 0);
+}
+
+static void assert_blocked(const struct vfx *fx, const char *name)
+{
+	assert_true(fx->v.judged);
+	assert_int_equal(fx->v.decision.action, ACTION_REJECT);
+	assert_int_equal(fx->r.state, INSPECT_NAMED);
+	assert_string_equal(fx->r.names[fx->v.decision.name_index].text, name);
+	assert_false(fx->v.drop);
+	assert_int_equal(fx->v.mark, INSPECT_MARK_REJECT);
+}
+
+static size_t hello(const char *sni, uint8_t *out)
+{
+	return hb_client_hello(sni, 40, out, 700);
+}
+
+/* Two hellos of the same length (so a decoy covers the real one exactly). */
+static size_t hello_pair(const char *a, const char *b, uint8_t *ha, uint8_t *hb)
+{
+	size_t na = hb_client_hello(a, 40 + strlen(b), ha, 700);
+	size_t nb = hb_client_hello(b, 40 + strlen(a), hb, 700);
+	assert_int_equal(na, nb);
+	return na;
+}
+
+static void test_allow_waits_for_server(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t h[700];
+	size_t n = hello(UNLISTED, h);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	const struct verdict *v = send(fx, &o, h, n);
+	assert_false(v->drop);
+	assert_int_equal(v->mark, INSPECT_MARK_FOLLOW); /* not final yet */
+	server_ack(fx, &o, o.seq + 100);
+	assert_int_equal(fx->v.mark, INSPECT_MARK_NONE);
+	server_ack(fx, &o, o.seq + (uint32_t)n);
+	assert_int_equal(fx->v.mark, INSPECT_MARK_ALLOW);
+	/* An acknowledgement for bytes never let through does not count. */
+	struct pb_opts o2 = o;
+	o2.sport++;
+	handshake(fx, &o2);
+	send(fx, &o2, h, n);
+	server_ack(fx, &o2, o2.seq + (uint32_t)n + 5000);
+	assert_int_equal(fx->v.mark, INSPECT_MARK_NONE);
+}
+
+/* Item 1: a decoy hello at the real one's sequence numbers, which the server never takes, then
+ * the real one. */
+static void test_fake_then_real(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t decoy[700], real[700];
+	size_t n = hello_pair(UNLISTED, LISTED, decoy, real);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	struct pb_opts fake = o;
+	fake.tcp_flags =
+		0x08; /* no ACK flag, say: the server drops it; nothing here relies on it */
+	assert_false(send(fx, &fake, decoy, n)->drop);
+	send(fx, &o, real, n);
+	assert_blocked(fx, LISTED);
+}
+
+/* The control: the decoy and the real hello both unlisted. The real one waits until nothing
+ * else is in flight, then passes; the allow is final once the server has it. */
+static void test_fake_then_real_control(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t decoy[700], real[700];
+	size_t n = hello_pair(UNLISTED, OTHER, decoy, real);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	send(fx, &o, decoy, n);
+	const struct verdict *v = send(fx, &o, real, n);
+	assert_true(v->drop); /* held back: the decoy may still be on its way */
+	fx->now_ms += 300;    /* the client's stack sends it again */
+	v = send(fx, &o, real, n);
+	assert_false(v->drop);
+	assert_true(v->judged);
+	assert_string_equal(fx->r.names[0].text, OTHER);
+	server_ack(fx, &o, o.seq + (uint32_t)n);
+	assert_int_equal(fx->v.mark, INSPECT_MARK_ALLOW);
+}
+
+static void test_two_decoys(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t d1[700], d2[700], real[700];
+	size_t n = hello_pair(UNLISTED, LISTED, d1, real);
+	assert_int_equal(hello_pair(OTHER, LISTED, d2, real), n);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	send(fx, &o, d1, n);
+	assert_true(send(fx, &o, d2, n)->drop);
+	send(fx, &o, real, n);
+	assert_blocked(fx, LISTED);
+}
+
+/* An unfinished HTTP-looking decoy must not make the real TLS copy read as HTTP. */
+static void test_http_decoy_then_tls(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	const char *decoy = "GET / HTTP/1.1\r\nHost: x";
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	assert_int_equal(send(fx, &o, decoy, strlen(decoy))->drop, false);
+	send(fx, &o, real, n);
+	assert_blocked(fx, LISTED);
+}
+
+static size_t dns_tcp_msg(const char *name, uint16_t id, uint8_t *out)
+{
+	size_t n = hb_dns_query(name, 1, id, out + 2, 300);
+	out[0] = (uint8_t)(n >> 8);
+	out[1] = (uint8_t)n;
+	return n + 2;
+}
+
+static void test_dns_tcp_fake_then_real(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t decoy[320], real[320];
+	size_t n = dns_tcp_msg("www.example.co", 7, decoy);
+	size_t m = dns_tcp_msg(LISTED, 7, real);
+	struct pb_opts o = pb_default(6, 53);
+	handshake(fx, &o);
+	assert_false(send(fx, &o, decoy, n)->drop);
+	send(fx, &o, real, m);
+	assert_true(fx->v.judged);
+	assert_int_equal(fx->v.decision.action, ACTION_REJECT);
+	assert_int_equal(fx->v.mark, INSPECT_MARK_REJECT);
+}
+
+/* Item 2: a SYN numbered ahead does not reset the flow; only the server can start a new one. */
+static void test_second_syn(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	struct pb_opts syn2 = o;
+	syn2.seq = o.seq + 100000;
+	syn2.tcp_flags = 0x02;
+	assert_false(send(fx, &syn2, NULL, 0)->drop);
+	send(fx, &o, real, n);
+	assert_blocked(fx, LISTED);
+	/* The control: the server answers the other SYN, a new connection starts and is judged
+	 * from its own first byte. */
+	struct pb_opts c = pb_default(6, 443);
+	c.sport = 41000;
+	handshake(fx, &c);
+	struct pb_opts c2 = c;
+	c2.seq = c.seq + 100000 - 1; /* its first data byte at c.seq + 100000 */
+	c2.tcp_flags = 0x02;
+	send(fx, &c2, NULL, 0);
+	struct pb_opts sa = server_of(&c, c.seq + 100000);
+	sa.tcp_flags = 0x12;
+	send(fx, &sa, NULL, 0);
+	assert_string_equal(fx->r.reason, "new-handshake");
+	c.seq += 100000;
+	send(fx, &c, real, n);
+	assert_blocked(fx, LISTED);
+}
+
+static void test_http_every_request(void **state)
+{
+	struct vfx *fx = *state;
+	const char *first = "GET / HTTP/1.1\r\nHost: " UNLISTED "\r\n\r\n";
+	const char *second = "GET /u HTTP/1.1\r\nHost: " LISTED "\r\n\r\n";
+	struct pb_opts o = pb_default(6, 80);
+	handshake(fx, &o);
+	const struct verdict *v = send(fx, &o, first, strlen(first));
+	assert_false(v->drop);
+	assert_int_equal(v->decision.action, ACTION_NONE);
+	server_ack(fx, &o, o.seq + (uint32_t)strlen(first));
+	assert_int_equal(fx->v.mark, INSPECT_MARK_WATCH); /* under watch: each request judged */
+	/* Keep-alive: the next request on the connection (the kernel queues it by its mark). */
+	o.seq += (uint32_t)strlen(first);
+	send_mark(fx, &o, second, strlen(second), INSPECT_MARK_WATCH);
+	assert_blocked(fx, LISTED);
+	/* Pipelined: both requests in one segment. */
+	char both[512];
+	snprintf(both, sizeof(both), "%s%s", first, second);
+	struct pb_opts p = pb_default(6, 80);
+	p.sport = 41001;
+	handshake(fx, &p);
+	send(fx, &p, both, strlen(both));
+	assert_blocked(fx, LISTED);
+	/* The control: two unlisted requests, and a body in between that looks like one. */
+	char ctl[512];
+	const char *body = "GET / HTTP/1.1\r\nHost: " LISTED "\r\n\r\n";
+	snprintf(ctl, sizeof(ctl),
+		 "POST / HTTP/1.1\r\nHost: " UNLISTED "\r\nContent-Length: %zu\r\n\r\n%s"
+		 "GET / HTTP/1.1\r\nHost: " OTHER "\r\n\r\n",
+		 strlen(body), body);
+	struct pb_opts q = pb_default(6, 80);
+	q.sport = 41002;
+	handshake(fx, &q);
+	v = send(fx, &q, ctl, strlen(ctl));
+	assert_false(v->drop);
+	assert_int_equal(v->decision.action, ACTION_NONE);
+	assert_int_equal(fx->r.nnames, 2);
+}
+
+/* Item 5: one byte sent as urgent data inside the name; the server's stack takes it out. */
+static void test_urgent_byte(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t h[700];
+	/* As sent: "upd.kaspeXrsky.com" (the record and extension lengths are the server's,
+	 * without the X). */
+	size_t n = hello(LISTED, h);
+	uint8_t sent[701];
+	const uint8_t *at = memmem(h, n, "kaspe", 5);
+	assert_non_null(at);
+	size_t cut = (size_t)(at - h) + 5;
+	memcpy(sent, h, cut);
+	sent[cut] = 'X';
+	memcpy(sent + cut + 1, h + cut, n - cut);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	struct pb_opts u = o;
+	u.tcp_flags = 0x38; /* URG PSH ACK */
+	uint8_t raw[800];
+	size_t len = pb_build(&u, sent, n + 1, raw, sizeof(raw));
+	raw[20 + 18] = (uint8_t)((cut + 1) >> 8); /* urgent pointer: one past the urgent byte */
+	raw[20 + 19] = (uint8_t)(cut + 1);
+	uint8_t *copy = test_exact_copy(raw, len);
+	verdict_packet(&fx->judge, fx->policy, copy, len, false, INSPECT_MARK_NONE, fx->now_ms,
+		       &fx->r, &fx->v);
+	free(copy);
+	assert_blocked(fx, LISTED);
+}
+
+/* Item 6: names past the result's capacity and questions past the parsed ones are judged. */
+static void test_names_past_limits(void **state)
+{
+	struct vfx *fx = *state;
+	static uint8_t stream[20000];
+	size_t len = 0;
+	char name[64];
+	for (unsigned i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "q%u.example.com", i);
+		len += dns_tcp_msg(i == 39 ? LISTED : name, (uint16_t)i, stream + len);
+	}
+	struct pb_opts o = pb_default(6, 53);
+	handshake(fx, &o);
+	send(fx, &o, stream, len);
+	assert_true(fx->r.names_dropped > 0);
+	assert_blocked(fx, LISTED);
+	/* One DNS message over UDP with six questions, the sixth listed. */
+	uint8_t q[600];
+	size_t n = hb_dns_query("a.example.com", 1, 9, q, sizeof(q));
+	for (unsigned i = 0; i < 5; i++) {
+		uint8_t more[300];
+		size_t m =
+			hb_dns_query(i == 4 ? LISTED : "b.example.com", 1, 9, more, sizeof(more));
+		memcpy(q + n, more + 12, m - 12);
+		n += m - 12;
+	}
+	q[5] = 6;
+	struct pb_opts u = pb_default(17, 53);
+	const struct verdict *v = send(fx, &u, q, n);
+	assert_true(v->drop);
+	assert_int_equal(v->reply, VERDICT_REPLY_DNS);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+}
+
+/* A DNS question whose name uses a compression pointer is still answered. */
+static void test_dns_pointer_question(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t q[300];
+	size_t n = hb_dns_query("kaspersky.com", 1, 5, q, sizeof(q));
+	/* Second question: "upd" + a pointer to the first name (offset 12). */
+	memcpy(q + n, "\x03upd\xc0\x0c\x00\x01\x00\x01", 10);
+	n += 10;
+	q[5] = 2;
+	struct pb_opts u = pb_default(17, 53);
+	const struct verdict *v = send(fx, &u, q, n);
+	assert_true(v->drop);
+	assert_int_equal(v->reply, VERDICT_REPLY_DNS);
+	struct dns_msg m;
+	uint8_t out[512];
+	struct dns_reply_opts opts = {DNS_REPLY_NXDOMAIN, {0}, {0}, 60};
+	assert_int_equal(dns_msg_parse(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m), PARSE_OK);
+	assert_true(dns_reply_build(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m, &opts, out,
+				    sizeof(out)) > 0);
+}
+
+/* An IPv6 packet with many extension headers (a pure ACK that need not reach the server)
+ * decides nothing; the real hello after it is judged. */
+static void test_ipv6_extension_headers(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts o = pb_default(6, 443);
+	o.ip_version = 6;
+	o.src[0] = 0xfd, o.src[15] = 1;
+	o.dst[0] = 0xfd, o.dst[15] = 2;
+	handshake(fx, &o);
+	/* Twelve destination-options headers before TCP. */
+	uint8_t pkt[40 + 12 * 8 + 20];
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x60;
+	pb_put16(pkt + 4, (uint16_t)(sizeof(pkt) - 40));
+	pkt[6] = 60;
+	pkt[7] = 64;
+	memcpy(pkt + 8, o.src, 16);
+	memcpy(pkt + 24, o.dst, 16);
+	for (unsigned i = 0; i < 12; i++) {
+		pkt[40 + 8 * i] = i < 11 ? 60 : 6;
+	}
+	uint8_t *tcp = pkt + 40 + 12 * 8;
+	pb_put16(tcp, o.sport);
+	pb_put16(tcp + 2, o.dport);
+	pb_put32(tcp + 4, o.seq);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x10;
+	verdict_packet(&fx->judge, fx->policy, pkt, sizeof(pkt), false, INSPECT_MARK_NONE,
+		       fx->now_ms, &fx->r, &fx->v);
+	assert_int_equal(fx->r.state, INSPECT_IGNORED);
+	assert_false(fx->v.judged);
+	send(fx, &o, real, n);
+	assert_blocked(fx, LISTED);
+}
+
+/* One byte far ahead of the stream is no bound: it cannot change the bytes being judged. */
+static void test_byte_far_ahead(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	struct pb_opts ahead = o;
+	ahead.seq = o.seq + 30000;
+	const struct verdict *v = send(fx, &ahead, "x", 1);
+	assert_false(v->judged);
+	send(fx, &o, real, n);
+	assert_blocked(fx, LISTED);
+}
+
+/* A segment that starts before the stream (its first bytes are discarded by the server) still
+ * has its other bytes judged. */
+static void test_segment_before_stream_start(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700], sent[720];
+	size_t n = hello(LISTED, real);
+	memset(sent, 'Z', 16);
+	memcpy(sent + 16, real, n);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	struct pb_opts early = o;
+	early.seq = o.seq - 16;
+	send(fx, &early, sent, n + 16);
+	assert_blocked(fx, LISTED);
+}
+
+/* A reset from the client may be a fake: the flow's state stays. */
+static void test_client_reset_keeps_state(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	send(fx, &o, real, 30);
+	struct pb_opts rst = o;
+	rst.tcp_flags = 0x04;
+	rst.seq = o.seq + 30;
+	send(fx, &rst, NULL, 0);
+	struct pb_opts rest = o;
+	rest.seq = o.seq + 30;
+	send(fx, &rest, real + 30, n - 30);
+	assert_blocked(fx, LISTED);
+}
+
+/* A flow the kernel says was followed but whose state is gone is unfinished (rejected by
+ * default); one never seen (older than the daemon) is joined and judged from here. */
+static void test_lost_state(void **state)
+{
+	struct vfx *fx = *state;
+	struct pb_opts o = pb_default(6, 443);
+	const char rest[] = "ersky.com-and-the-rest-of-a-hello";
+	const struct verdict *v = send_mark(fx, &o, rest, sizeof(rest), INSPECT_MARK_FOLLOW);
+	assert_int_equal(fx->r.state, INSPECT_UNFINISHED);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	o.sport++;
+	v = send_mark(fx, &o, rest, sizeof(rest), INSPECT_MARK_NONE);
+	assert_int_equal(fx->r.state, INSPECT_NAMELESS);
+	assert_int_equal(v->decision.action, ACTION_NONE);
+}
+
+/* A hello kept incomplete until the bound is unfinished: rejected by default. */
+static void test_unfinished_at_bound(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts o = pb_default(6, 443);
+	handshake(fx, &o);
+	send(fx, &o, real, 20);
+	fx->now_ms += 11000;
+	struct pb_opts more = o;
+	more.seq = o.seq + 20;
+	const struct verdict *v = send(fx, &more, real + 20, 10);
+	assert_int_equal(fx->r.state, INSPECT_UNFINISHED);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	assert_int_equal(v->mark, INSPECT_MARK_REJECT);
+	(void)n;
+}
+
+/* Item 7: a client holding its share of reassembly buffers cannot make another client's split
+ * hello nameless. */
+static void test_buffer_share(void **state)
+{
+	struct inspect_limits lim;
+	inspect_limits_default(&lim);
+	lim.max_buffers = 8;
+	lim.source_buffers = 3;
+	struct vfx *fx = vfx_new(&lim);
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts a = pb_default(6, 443);
+	for (unsigned i = 0; i < 20; i++) {
+		a.sport = (uint16_t)(20000 + i);
+		handshake(fx, &a);
+		send(fx, &a, real, 30);
+		assert_int_equal(fx->v.drop, i >= 3); /* past its share: held back */
+	}
+	struct pb_opts b = pb_default(6, 443);
+	b.src[3] = 9; /* another client */
+	handshake(fx, &b);
+	const uint8_t *at = memmem(real, n, "kaspersky", 9);
+	size_t cut = (size_t)(at - real) + 4;
+	assert_false(send(fx, &b, real, cut)->drop);
+	struct pb_opts b2 = b;
+	b2.seq = b.seq + (uint32_t)cut;
+	send(fx, &b2, real + cut, n - cut);
+	assert_blocked(fx, LISTED);
+	struct vfx *p = fx;
+	teardown((void **)&p);
+}
+
+/* When the pool runs dry, a client with fewer buffers takes them from the one holding most. */
+static void test_buffer_taken_from_heaviest(void **state)
+{
+	struct inspect_limits lim;
+	inspect_limits_default(&lim);
+	lim.max_buffers = 6;
+	lim.source_buffers = 6;
+	struct vfx *fx = vfx_new(&lim);
+	uint8_t real[700];
+	size_t n = hello(LISTED, real);
+	struct pb_opts a = pb_default(6, 443);
+	for (unsigned i = 0; i < 6; i++) {
+		a.sport = (uint16_t)(20000 + i);
+		handshake(fx, &a);
+		assert_false(send(fx, &a, real, 30)->drop);
+	}
+	struct pb_opts b = pb_default(6, 443);
+	b.src[3] = 9;
+	handshake(fx, &b);
+	assert_false(send(fx, &b, real, 30)->drop);
+	struct pb_opts b2 = b;
+	b2.seq = b.seq + 30;
+	send(fx, &b2, real + 30, n - 30);
+	assert_blocked(fx, LISTED);
+	/* The flow that lost its buffer is not let through nameless: it is unfinished. */
+	a.sport = 20000;
+	struct pb_opts a2 = a;
+	a2.seq = a.seq + 30;
+	send(fx, &a2, real + 30, n - 30);
+	assert_int_equal(fx->r.state, INSPECT_UNFINISHED);
+	assert_int_equal(fx->v.decision.action, ACTION_REJECT);
+	struct inspect_stats st;
+	inspect_get_stats(fx->in, &st);
+	assert_true(st.buffers_taken >= 1);
+	struct vfx *p = fx;
+	teardown((void **)&p);
+	(void)state;
+}
+
+#if EMBARGO_HAVE_QUIC
+static size_t quic_initial(const char *sni, const uint8_t *dcid, uint8_t *out)
+{
+	uint8_t hs[1200], frames[1300];
+	struct quic_keys keys;
+	size_t hn = qb_client_hello(hs, sni, 0);
+	size_t fn = qb_crypto(frames, hs, 0, hn);
+	assert_int_equal(quic_client_initial_keys(QUIC_VERSION_1, dcid, 8, &keys), 0);
+	static const uint8_t scid[4] = {1, 2, 3, 4};
+	struct qb_initial q = {QUIC_VERSION_1, dcid, 8, scid, 4, NULL, 0, 0, 1, 0, &keys};
+	return qb_initial(out, &q, frames, fn, 1200);
+}
+
+/* Item 4: a decoy connection on the same UDP 4-tuple decides nothing for the next one. */
+static void test_quic_other_connection(void **state)
+{
+	struct vfx *fx = *state;
+	static const uint8_t d1[8] = {1, 1, 1, 1, 1, 1, 1, 1}, d2[8] = {2, 2, 2, 2, 2, 2, 2, 2},
+			     d3[8] = {3, 3, 3, 3, 3, 3, 3, 3};
+	uint8_t pkt[1400];
+	struct pb_opts o = pb_default(17, 443);
+	size_t n = quic_initial(UNLISTED, d1, pkt);
+	const struct verdict *v = send(fx, &o, pkt, n);
+	assert_int_equal(v->mark, INSPECT_MARK_ALLOW);
+	n = quic_initial(OTHER, d3, pkt);
+	v = send(fx, &o, pkt, n);
+	assert_int_equal(v->decision.action, ACTION_NONE); /* the control: judged, allowed */
+	assert_string_equal(fx->r.names[0].text, OTHER);
+	n = quic_initial(LISTED, d2, pkt);
+	v = send(fx, &o, pkt, n);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	assert_int_equal(v->mark, INSPECT_MARK_DROP);
+	/* Item 9: the client learns at once. */
+	assert_int_equal(v->reply, VERDICT_REPLY_QUIC_VN);
+	assert_int_equal(fx->r.quic_scid.len, 4);
+	uint8_t vn[64];
+	int vl = quic_version_negotiation_build(fx->r.quic_scid.ptr, fx->r.quic_scid.len,
+						fx->r.quic_dcid.ptr, fx->r.quic_dcid.len, vn,
+						sizeof(vn));
+	assert_int_equal(vl, 1 + 4 + 1 + 4 + 1 + 8 + 4);
+	assert_int_equal(vn[0] & 0x80, 0x80);
+	assert_int_equal(vn[1] | vn[2] | vn[3] | vn[4], 0);
+	assert_memory_equal(vn + 6, "\x01\x02\x03\x04", 4);
+}
+#endif
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_allow_waits_for_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_then_real, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_then_real_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_decoys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_decoy_then_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_tcp_fake_then_real, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_syn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_every_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urgent_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_past_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_pointer_question, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_extension_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_byte_far_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segment_before_stream_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_reset_keeps_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unfinished_at_bound, setup, teardown),
+		cmocka_unit_test(test_buffer_share),
+		cmocka_unit_test(test_buffer_taken_from_heaviest),
+#if EMBARGO_HAVE_QUIC
+		cmocka_unit_test_setup_teardown(test_quic_other_connection, setup, teardown),
+#endif
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
