@@ -228,7 +228,7 @@ static void log_reload_diff(const struct policy *old, const struct policy *fresh
 static void warn_restart_only(const struct embargod_opts *o, const struct config_settings *s)
 {
 	uint32_t file = s->set & ~o->cli_set;
-	const char *stale[8];
+	const char *stale[9];
 	unsigned n = 0;
 	if ((file & CFG_QUEUE) != 0 &&
 	    (s->queue_first != o->queue_first || s->queue_last != o->queue_last)) {
@@ -236,6 +236,9 @@ static void warn_restart_only(const struct embargod_opts *o, const struct config
 	}
 	if ((file & CFG_FAIL) != 0 && s->fail_closed != o->fail_closed) {
 		stale[n++] = "fail";
+	}
+	if ((file & CFG_OVERFLOW) != 0 && s->overflow_accept != o->overflow_accept) {
+		stale[n++] = "overflow";
 	}
 	if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s->user, o->user) != 0)) {
 		stale[n++] = "user";
@@ -326,6 +329,10 @@ void daemon_totals(const struct daemon *d, struct worker_stats *t)
 		t->marked_block += s->marked_block;
 		t->named += s->named;
 		t->nameless += s->nameless;
+		t->unfinished += s->unfinished;
+		t->held_back += s->held_back;
+		t->quic_vn_sent += s->quic_vn_sent;
+		t->quic_vn_failed += s->quic_vn_failed;
 		t->malformed += s->malformed;
 		t->pending += s->pending;
 		t->ignored += s->ignored;
@@ -379,7 +386,7 @@ static int open_queues(struct daemon *d)
 	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
-					     !o->fail_closed, QUEUE_RCVBUF_BYTES};
+					     o->overflow_accept, QUEUE_RCVBUF_BYTES};
 		w->queue = (uint16_t)q;
 		w->shared = &d->shared;
 		w->nfq = nfqueue_open(&cfg, err, sizeof(err));
@@ -393,6 +400,7 @@ static int open_queues(struct daemon *d)
 			nfqueue_close(w->nfq);
 			return -1;
 		}
+		verdict_judge_init(&w->judge, w->in);
 		d->nworkers++;
 	}
 	return 0;
@@ -430,12 +438,16 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 	}
 	log_msg(LOG_INFO, "startup",
 		"embargod %s: %s, generation %" PRIu32 ": %zu rules, %u vendor(s), %u "
-		"vendor/category group(s) off; queues %u-%u, fail-%s, dns answer %s, nameless %s, "
+		"vendor/category group(s) off; queues %u-%u, fail-%s, overflow %s, dns answer %s, "
+		"nameless %s, unfinished %s, "
 		"clients %s%s, alerts: window %u s, cap %u/s, control socket %s",
 		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
 		p->generation, domainset_count(p->ds), p->nvendors, off, o->queue_first,
 		o->queue_last, o->fail_closed ? "closed" : "open",
-		dns_reply_kind_str(o->dns_answer), action_str(p->nameless_action),
+		o->overflow_accept ? "accept" : "drop", dns_reply_kind_str(o->dns_answer),
+		action_str(p->nameless_action),
+		action_str(p->unfinished_action == ACTION_NONE ? ACTION_REJECT
+							       : p->unfinished_action),
 		p->nenforce > 0 ? "listed subnets" : "all", p->nexempt > 0 ? " minus exempt" : "",
 		o->log_window_s, o->log_rate,
 		o->control_socket != NULL ? o->control_socket : "none");
@@ -462,11 +474,14 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	memcpy(d.shared.dns_reply.sinkhole_v4, o->sinkhole_v4, 4);
 	memcpy(d.shared.dns_reply.sinkhole_v6, o->sinkhole_v6, 16);
 	d.shared.dns_reply.ttl = 60;
-	d.shared.mark_allow = o->mark_allow;
-	d.shared.mark_block = o->mark_block;
-	d.shared.mark_reject = o->mark_reject;
+	d.shared.marks[INSPECT_MARK_NONE] = 0;
+	d.shared.marks[INSPECT_MARK_FOLLOW] = o->mark_allow | o->mark_reject;
+	d.shared.marks[INSPECT_MARK_WATCH] = o->mark_allow | o->mark_block;
+	d.shared.marks[INSPECT_MARK_ALLOW] = o->mark_allow;
+	d.shared.marks[INSPECT_MARK_DROP] = o->mark_block;
+	d.shared.marks[INSPECT_MARK_REJECT] = o->mark_reject;
 	d.shared.mark_mask = o->mark_mask;
-	d.shared.fail_open = !o->fail_closed;
+	d.shared.fail_open = o->overflow_accept;
 	d.shared.inject.fd4 = d.shared.inject.fd6 = -1;
 
 	if (open_queues(&d) != 0) {

@@ -36,22 +36,13 @@ void inject_close(struct inject *inj)
 	}
 }
 
-int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
-		     size_t dns_len, const struct dns_reply_opts *opts)
+int inject_udp_reply(const struct inject *inj, const struct pkt *query, const uint8_t *payload,
+		     size_t len)
 {
-	uint8_t reply[INJECT_BUF], datagram[INJECT_BUF + 64];
-	struct dns_msg msg;
-
-	if (dns_msg_parse(dns, dns_len, &msg) != PARSE_OK) {
-		return -EINVAL;
-	}
-	int n = dns_reply_build(dns, dns_len, &msg, opts, reply, sizeof(reply));
+	uint8_t datagram[INJECT_BUF + 64];
+	int n = pkt_build_udp_reply(query, payload, len, datagram, sizeof(datagram));
 	if (n < 0) {
 		return n;
-	}
-	int len = pkt_build_udp_reply(query, reply, (size_t)n, datagram, sizeof(datagram));
-	if (len < 0) {
-		return len;
 	}
 	ssize_t sent;
 	if (query->ip_version == 4) {
@@ -60,16 +51,46 @@ int inject_dns_reply(const struct inject *inj, const struct pkt *query, const ui
 		if (inj->fd4 == -1) {
 			return -EAFNOSUPPORT;
 		}
-		sent = sendto(inj->fd4, datagram, (size_t)len, 0, (struct sockaddr *)&to,
-			      sizeof(to));
+		sent = sendto(inj->fd4, datagram, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
 	} else {
 		struct sockaddr_in6 to = {.sin6_family = AF_INET6};
 		memcpy(&to.sin6_addr, query->src, 16);
 		if (inj->fd6 == -1) {
 			return -EAFNOSUPPORT;
 		}
-		sent = sendto(inj->fd6, datagram, (size_t)len, 0, (struct sockaddr *)&to,
-			      sizeof(to));
+		sent = sendto(inj->fd6, datagram, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
 	}
 	return sent == -1 ? -errno : 0;
+}
+
+int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
+		     size_t dns_len, const struct dns_reply_opts *opts)
+{
+	uint8_t reply[INJECT_BUF];
+	struct dns_msg msg;
+
+	/* A query the parser calls malformed (a pointer that does not point backwards) was
+	 * still read whole: it is answered like any other. */
+	enum parse_result r = dns_msg_parse(dns, dns_len, &msg);
+	if (r == PARSE_NOT_MINE || (r == PARSE_MALFORMED && msg.questions_end == 0)) {
+		return -EINVAL;
+	}
+	int n = dns_reply_build(dns, dns_len, &msg, opts, reply, sizeof(reply));
+	if (n < 0) {
+		return n;
+	}
+	return inject_udp_reply(inj, query, reply, (size_t)n);
+}
+
+int inject_quic_vn(const struct inject *inj, const struct pkt *initial, struct span dcid,
+		   struct span scid)
+{
+	uint8_t vn[2 * QUIC_CID_MAX + 16];
+	/* The answer's DCID is the client's SCID and its SCID the client's DCID. */
+	int n = quic_version_negotiation_build(scid.ptr, scid.len, dcid.ptr, dcid.len, vn,
+					       sizeof(vn));
+	if (n < 0) {
+		return n;
+	}
+	return inject_udp_reply(inj, initial, vn, (size_t)n);
 }

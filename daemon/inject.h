@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* inject: send forged DNS answers to clients through raw sockets. */
+/* inject: send forged answers (DNS, QUIC Version Negotiation) to clients through raw sockets. */
 #ifndef EMBARGOD_INJECT_H
 #define EMBARGOD_INJECT_H
 
@@ -8,6 +8,7 @@
 
 #include "embargo/dns.h"
 #include "embargo/packet.h"
+#include "embargo/quic.h"
 
 struct inject {
 	int fd4; /* AF_INET raw socket with IP_HDRINCL, -1 if unavailable */
@@ -26,5 +27,15 @@ void inject_close(struct inject *inj);
  */
 int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
 		     size_t dns_len, const struct dns_reply_opts *opts);
+
+/* Send `payload` as a UDP datagram from the destination of `query` back to its source.
+ * Returns 0 or -errno. */
+int inject_udp_reply(const struct inject *inj, const struct pkt *query, const uint8_t *payload,
+		     size_t len);
+
+/* Answer the client Initial `initial` (connection IDs `dcid`, `scid`) with a Version
+ * Negotiation that lists no version it speaks. Returns 0 or -errno. */
+int inject_quic_vn(const struct inject *inj, const struct pkt *initial, struct span dcid,
+		   struct span scid);
 
 #endif

@@ -33,6 +33,8 @@ enum long_only {
 	OPT_QUEUE_MAXLEN,
 	OPT_LOG_FACILITY,
 	OPT_NAMELESS,
+	OPT_UNFINISHED,
+	OPT_OVERFLOW,
 	OPT_VERSION,
 };
 
@@ -56,6 +58,8 @@ static const struct option long_options[] = {
 	{"queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN},
 	{"log-facility", required_argument, NULL, OPT_LOG_FACILITY},
 	{"nameless", required_argument, NULL, OPT_NAMELESS},
+	{"unfinished", required_argument, NULL, OPT_UNFINISHED},
+	{"overflow", required_argument, NULL, OPT_OVERFLOW},
 	{"control-socket", required_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -99,7 +103,11 @@ static void usage(FILE *out)
 		"                         none without a configuration file)\n"
 		"  -u, --user USER        drop to USER after opening sockets, keeping only\n"
 		"                         CAP_NET_ADMIN and CAP_NET_RAW\n"
-		"      --fail-closed      drop packets when the queue overflows (default: accept)\n"
+		"      --fail-closed      the firewall rules have no bypass: traffic stops while\n"
+		"                         the daemon is down (a flag for the rules' helper too)\n"
+		"      --overflow drop|accept  packets that find the queue full: dropped "
+		"(default;\n"
+		"                         only undecided flows are queued) or passed unseen\n"
 		"      --dns-answer KIND  nxdomain (default), refused or sinkhole\n"
 		"      --sinkhole-v4 ADDR --sinkhole-v6 ADDR   addresses for --dns-answer "
 		"sinkhole\n"
@@ -109,14 +117,17 @@ static void usage(FILE *out)
 		"                         and the mask they live in; the firewall rules save them\n"
 		"                         as connection marks and act on them\n"
 		"                         (default 0x1000000,0x2000000,0x4000000,0x7000000)\n"
-		"      --copy-range BYTES packet bytes copied to the daemon (default 4096)\n"
+		"      --copy-range BYTES packet bytes copied to the daemon (default 65535)\n"
 		"      --queue-maxlen N   kernel queue length in packets (default 4096)\n"
 		"      --log-facility F   syslog facility: daemon (default), local0 .. local7\n"
 		"      --nameless ACTION  for connections decided without a name (no SNI, not TLS "
 		"or\n"
-		"                         HTTP, malformed, or past the inspection bound of 512\n"
-		"                         packets, 20 KiB or 10 s): allow (default), alert, drop,\n"
-		"                         reject\n"
+		"                         HTTP, malformed): allow (default), alert, drop, reject\n"
+		"      --unfinished ACTION  for connections whose TLS or HTTP first message is "
+		"still\n"
+		"                         incomplete at the inspection bound (512 packets, 20 KiB\n"
+		"                         or 10 s), or whose inspection state was lost: reject\n"
+		"                         (default), drop, alert, allow\n"
 		"\n"
 		"  -h, --help             this text\n"
 		"      --version          version and features\n"
@@ -187,14 +198,19 @@ static int parse_marks(const char *s, struct embargod_opts *o)
 	if (tok != NULL) {
 		return -EINVAL;
 	}
-	/* Each mark must be a non-zero value inside the mask, and the three must differ. */
-	for (unsigned i = 0; i < 3; i++) {
-		if (v[i] == 0 || (v[i] & ~v[3]) != 0) {
+	/* Each mark must be a non-zero value inside the mask, and the three must differ, as
+	 * must the two the firewall derives from them (follow: allow|reject, watch:
+	 * allow|drop). */
+	uint32_t all[5] = {v[0], v[1], v[2], v[0] | v[2], v[0] | v[1]};
+	for (unsigned i = 0; i < 5; i++) {
+		if (all[i] == 0 || (all[i] & ~v[3]) != 0) {
 			return -EINVAL;
 		}
-	}
-	if (v[0] == v[1] || v[0] == v[2] || v[1] == v[2]) {
-		return -EINVAL;
+		for (unsigned k = 0; k < i; k++) {
+			if (all[i] == all[k]) {
+				return -EINVAL;
+			}
+		}
 	}
 	o->mark_allow = v[0];
 	o->mark_block = v[1];
@@ -212,10 +228,11 @@ static void opts_default(struct embargod_opts *o)
 	o->mark_block = 0x2000000;
 	o->mark_reject = 0x4000000;
 	o->mark_mask = 0x7000000;
-	o->copy_range = 4096;
+	o->copy_range = 65535;
 	o->queue_maxlen = 4096;
 	o->log_facility = LOG_DAEMON;
 	o->nameless_action = ACTION_ALLOW;
+	o->unfinished_action = ACTION_REJECT;
 }
 
 static int bad(const char *what, const char *value)
@@ -329,6 +346,21 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			}
 			break;
 		}
+		case OPT_UNFINISHED: {
+			o->cli_set |= CFG_UNFINISHED;
+			o->unfinished_action = config_action_from_str(optarg);
+			if (o->unfinished_action < 0) {
+				return bad("action for unfinished connections", optarg);
+			}
+			break;
+		}
+		case OPT_OVERFLOW:
+			o->cli_set |= CFG_OVERFLOW;
+			if (strcmp(optarg, "accept") != 0 && strcmp(optarg, "drop") != 0) {
+				return bad("overflow behaviour", optarg);
+			}
+			o->overflow_accept = strcmp(optarg, "accept") == 0;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -370,6 +402,9 @@ static void apply_settings(struct embargod_opts *o, const struct config_settings
 	if (use & CFG_FAIL) {
 		o->fail_closed = s->fail_closed;
 	}
+	if (use & CFG_OVERFLOW) {
+		o->overflow_accept = s->overflow_accept;
+	}
 	if (use & CFG_USER) {
 		o->user = s->user;
 	}
@@ -402,6 +437,9 @@ static void apply_settings(struct embargod_opts *o, const struct config_settings
 	}
 	if (use & CFG_NAMELESS) {
 		o->nameless_action = (int)s->nameless_action;
+	}
+	if (use & CFG_UNFINISHED) {
+		o->unfinished_action = (int)s->unfinished_action;
 	}
 	if (use & CFG_FLOW_PACKETS) {
 		o->flow_packets = s->flow_packets;
@@ -437,6 +475,9 @@ struct policy *load_policy(const struct embargod_opts *o, struct config_settings
 	/* The command line's --nameless wins; else the configuration's; else the default. */
 	if ((o->cli_set & CFG_NAMELESS) != 0 || (s->set & CFG_NAMELESS) == 0) {
 		p->nameless_action = (enum action)o->nameless_action;
+	}
+	if ((o->cli_set & CFG_UNFINISHED) != 0 || (s->set & CFG_UNFINISHED) == 0) {
+		p->unfinished_action = (enum action)o->unfinished_action;
 	}
 	return p;
 }

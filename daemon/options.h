@@ -27,6 +27,7 @@ struct embargod_opts {
 	const char *pid_file;		/* -p FILE */
 	const char *user;		/* -u USER */
 	bool fail_closed;		/* --fail-closed */
+	bool overflow_accept;		/* --overflow accept */
 	enum dns_reply_kind dns_answer; /* --dns-answer */
 	uint8_t sinkhole_v4[4];
 	uint8_t sinkhole_v6[16];
@@ -35,6 +36,7 @@ struct embargod_opts {
 	uint32_t queue_maxlen;					 /* --queue-maxlen PACKETS */
 	int log_facility;					 /* --log-facility */
 	int nameless_action;	    /* --nameless: enum action for flows decided without a name */
+	int unfinished_action;	    /* --unfinished: enum action for flows left incomplete */
 	const char *control_socket; /* -S: embargoctl's socket, NULL for none */
 	const char *control_group;  /* group that may use it (with root) */
 	uint32_t log_rate;	    /* alert lines per second at most, 0 = no cap */

@@ -11,6 +11,7 @@
 #include "embargo/inspect.h"
 #include "embargo/packet.h"
 #include "embargo/policy.h"
+#include "embargo/verdict.h"
 #include "replay.h"
 
 struct replay_totals {
@@ -18,6 +19,7 @@ struct replay_totals {
 	uint64_t by_state[INSPECT_DECIDED + 1];
 	uint64_t names;
 	uint64_t by_action[ACTION_REJECT + 1];
+	uint64_t dropped, held_back, replies;
 };
 
 /* "2024-05-01T12:00:00.123456Z" from a capture timestamp. */
@@ -62,17 +64,19 @@ static void print_names(const struct inspect_result *r)
 	}
 }
 
+/* One line per packet the policy judged, and per packet held back: what the daemon would do. */
 static void print_decision(const struct replay_opts *o, const struct timeval *ts,
-			   const struct inspect_result *r, const struct policy_decision *d)
+			   const struct inspect_result *r, const struct verdict *v)
 {
 	char when[48], src[80], dst[80];
 	char name[NAME_TEXT_MAX * 4 + 8] = "-";
+	const struct policy_decision *d = &v->decision;
 
 	format_time(ts, when, sizeof(when));
 	format_endpoint(&r->pkt, r->pkt.src, r->pkt.sport, src, sizeof(src));
 	format_endpoint(&r->pkt, r->pkt.dst, r->pkt.dport, dst, sizeof(dst));
-	if (r->state == INSPECT_NAMED) {
-		name_escape(&r->names[d->name_index], name, sizeof(name));
+	if (r->state == INSPECT_NAMED && r->nnames > 0) {
+		name_escape(&r->names[v->judged ? d->name_index : 0], name, sizeof(name));
 	}
 	printf("%s %s %s -> %s %s name=%s state=%s", when, l4_str(&r->pkt), src, dst,
 	       inspect_proto_str(r->proto), name, inspect_state_str(r->state));
@@ -88,9 +92,16 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 	if (r->has_ech) {
 		printf(" ech=yes");
 	}
-	printf(" action=%s", action_str(d->action));
+	printf(" action=%s verdict=%s", action_str(v->judged ? d->action : ACTION_NONE),
+	       verdict_str(v));
+	if (v->mark != INSPECT_MARK_NONE && !v->drop) {
+		printf(" mark=%s", inspect_mark_str(v->mark));
+	}
+	if (v->reply != VERDICT_REPLY_NONE) {
+		printf(" reply=%s", verdict_reply_str(v->reply));
+	}
 	struct policy_rule_names rn;
-	policy_rule_names(o->policy, d->rule, &rn);
+	policy_rule_names(o->policy, v->judged ? d->rule : NULL, &rn);
 	if (rn.vendor != NULL) {
 		printf(" vendor=%s", rn.vendor);
 	}
@@ -103,19 +114,12 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 	putchar('\n');
 }
 
-/* The verdict code remembered for a decided flow: the action itself. */
-static uint8_t verdict_of(enum action a)
-{
-	return (uint8_t)a;
-}
-
-static void handle_frame(struct inspector *in, const struct replay_opts *o, int linktype,
+static void handle_frame(struct verdict_judge *j, const struct replay_opts *o, int linktype,
 			 const struct pcap_pkthdr *h, const uint8_t *frame,
-			 struct inspect_result *res, struct replay_totals *t)
+			 struct inspect_result *r, struct replay_totals *t)
 {
-	const struct inspect_result *r = res;
 	struct pkt_link link;
-	struct policy_decision d = {ACTION_NONE, NULL, 0};
+	struct verdict v;
 
 	t->frames++;
 	enum parse_result lr = pkt_link_decap(linktype, frame, h->caplen, &link);
@@ -129,25 +133,22 @@ static void handle_frame(struct inspector *in, const struct replay_opts *o, int 
 	}
 	uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 	bool truncated = h->caplen < h->len;
-	inspect_packet(in, frame + link.ip_offset, h->caplen - link.ip_offset, truncated, now_ms,
-		       res);
+	/* The same verdict model as the daemon; a capture knows no connection marks. */
+	verdict_packet(j, o->policy, frame + link.ip_offset, h->caplen - link.ip_offset, truncated,
+		       INSPECT_MARK_NONE, now_ms, r, &v);
 	t->by_state[r->state]++;
 	t->names += r->nnames;
-	if (r->state == INSPECT_IGNORED || r->state == INSPECT_PENDING ||
-	    r->state == INSPECT_DECIDED) {
+	t->dropped += v.drop;
+	t->held_back += r->hold;
+	t->replies += v.reply != VERDICT_REPLY_NONE;
+	if (!v.judged && !r->hold) {
 		return;
 	}
-	if (o->policy != NULL) {
-		policy_decide(o->policy, r, &d);
-	} else if (r->state == INSPECT_NAMELESS) {
-		d.action = ACTION_ALLOW;
-	}
-	t->by_action[d.action]++;
-	inspect_decide(in, r, verdict_of(d.action));
+	t->by_action[v.judged ? v.decision.action : ACTION_NONE]++;
 	if (o->names_only) {
 		print_names(r);
 	} else if (!o->quiet) {
-		print_decision(o, &h->ts, r, &d);
+		print_decision(o, &h->ts, r, &v);
 	}
 }
 
@@ -162,18 +163,20 @@ static void print_summary(const struct replay_opts *o, const struct replay_total
 		"# %s: %" PRIu64 " frames, %" PRIu64 " not IP, %" PRIu64
 		" bad link header; named %" PRIu64 " (%" PRIu64 " names), nameless %" PRIu64
 		", malformed %" PRIu64 ", pending %" PRIu64 ", ignored %" PRIu64
-		", decided earlier %" PRIu64 "\n",
+		", unfinished %" PRIu64 ", decided earlier %" PRIu64 "\n",
 		o->path, t->frames, t->not_ip, t->link_malformed, t->by_state[INSPECT_NAMED],
 		t->names, t->by_state[INSPECT_NAMELESS], t->by_state[INSPECT_MALFORMED],
 		t->by_state[INSPECT_PENDING], t->by_state[INSPECT_IGNORED],
-		t->by_state[INSPECT_DECIDED]);
+		t->by_state[INSPECT_UNFINISHED], t->by_state[INSPECT_DECIDED]);
 	fprintf(out,
 		"# actions: none %" PRIu64 ", allow %" PRIu64 ", alert %" PRIu64 ", drop %" PRIu64
-		", reject %" PRIu64 "; flows %" PRIu64 " (evicted %" PRIu64
-		", reassembly buffers exhausted %" PRIu64 ")\n",
+		", reject %" PRIu64 "; packets dropped %" PRIu64 " (held back %" PRIu64
+		"), answers %" PRIu64 "; flows %" PRIu64 " (evicted %" PRIu64
+		", reassembly buffers exhausted %" PRIu64
+		", allows confirmed by the server %" PRIu64 ")\n",
 		t->by_action[ACTION_NONE], t->by_action[ACTION_ALLOW], t->by_action[ACTION_ALERT],
-		t->by_action[ACTION_DROP], t->by_action[ACTION_REJECT], st.flows_created,
-		st.flows_evicted, st.buffers_exhausted);
+		t->by_action[ACTION_DROP], t->by_action[ACTION_REJECT], t->dropped, t->held_back,
+		t->replies, st.flows_created, st.flows_evicted, st.buffers_exhausted, st.confirmed);
 }
 
 int replay_run(const struct replay_opts *o)
@@ -199,12 +202,14 @@ int replay_run(const struct replay_opts *o)
 		return 1;
 	}
 	static struct inspect_result res; /* ~9 KiB: kept off the stack */
+	struct verdict_judge judge;
+	verdict_judge_init(&judge, in);
 	struct pcap_pkthdr *h;
 	const uint8_t *frame;
 	int rc;
 	uint64_t last_expire_ms = 0;
 	while ((rc = pcap_next_ex(pc, &h, &frame)) == 1) {
-		handle_frame(in, o, linktype, h, frame, &res, &t);
+		handle_frame(&judge, o, linktype, h, frame, &res, &t);
 		uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 		if (now_ms - last_expire_ms >= 1000) {
 			inspect_expire(in, now_ms);

@@ -20,13 +20,6 @@
 /* Housekeeping tick: flow expiry, policy generation, stop flag. */
 #define WORKER_TICK_MS 100
 
-/* Flow verdicts remembered by the inspector (inspect_decide). */
-enum flow_verdict {
-	FLOW_ALLOW = 1,
-	FLOW_DROP = 2,
-	FLOW_REJECT = 3,
-};
-
 uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
@@ -40,14 +33,17 @@ struct packet_ctx {
 	uint64_t now_ms;
 };
 
-static void count_state(struct worker_stats *st, enum inspect_state s)
+static void count_state(struct worker_stats *st, const struct inspect_result *r)
 {
-	switch (s) {
+	switch (r->state) {
 	case INSPECT_NAMED:
 		st->named++;
 		break;
 	case INSPECT_NAMELESS:
 		st->nameless++;
+		break;
+	case INSPECT_UNFINISHED:
+		st->unfinished++;
 		break;
 	case INSPECT_MALFORMED:
 		st->malformed++;
@@ -62,83 +58,59 @@ static void count_state(struct worker_stats *st, enum inspect_state s)
 		st->ignored++;
 		break;
 	}
+	st->held_back += r->hold;
 }
 
-static bool is_dns(enum inspect_proto p)
+/* What the kernel holds for the packet's flow, read from the mark the queue rules restored. */
+static enum inspect_mark kernel_mark(const struct worker_shared *sh, uint32_t mark)
 {
-	return p == INSPECT_PROTO_DNS || p == INSPECT_PROTO_DNS_TCP;
+	uint32_t m = mark & sh->mark_mask;
+	for (unsigned i = INSPECT_MARK_FOLLOW; i <= INSPECT_MARK_REJECT; i++) {
+		if (m != 0 && m == sh->marks[i]) {
+			return (enum inspect_mark)i;
+		}
+	}
+	return INSPECT_MARK_NONE;
 }
 
-/*
- * Send the verdict for a flow decision. The packet is accepted with a packet mark that the
- * firewall's filter rules act on: they save it as the connection mark (so the flow is not
- * queued again) and then let it pass, drop it, or reject it (see conf/ for the rules).
- */
-static void apply_flow_verdict(struct worker *w, const struct nfqueue_packet *p,
-			       enum flow_verdict fv)
+/* Carry out a verdict: the kernel verdict with its mark (the firewall's filter rules save the
+ * mark as the connection mark and pass, drop or reject on it; see conf/), and the answer the
+ * client gets. */
+static void carry_out(struct worker *w, const struct nfqueue_packet *p,
+		      const struct inspect_result *r, const struct verdict *v)
 {
 	const struct worker_shared *sh = w->shared;
-	uint32_t bit = fv == FLOW_ALLOW	 ? sh->mark_allow
-		       : fv == FLOW_DROP ? sh->mark_block
-					 : sh->mark_reject;
-	uint32_t mark = (p->mark & ~sh->mark_mask) | bit;
-
-	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, true, mark) != 0) {
+	bool set_mark = v->mark != INSPECT_MARK_NONE && !v->drop;
+	uint32_t mark = (p->mark & ~sh->mark_mask) | sh->marks[v->mark];
+	if (nfqueue_verdict(w->nfq, p->id, v->drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT, set_mark,
+			    mark) != 0) {
 		w->stats.send_errors++;
 	}
-	if (fv == FLOW_ALLOW) {
-		w->stats.accepted++;
-	} else {
+	if (v->drop) {
+		w->stats.dropped++;
+	} else if (v->mark == INSPECT_MARK_DROP || v->mark == INSPECT_MARK_REJECT) {
 		w->stats.marked_block++;
+	} else {
+		w->stats.accepted++;
 	}
-}
-
-static void accept_plain(struct worker *w, const struct nfqueue_packet *p)
-{
-	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0) != 0) {
-		w->stats.send_errors++;
-	}
-	w->stats.accepted++;
-}
-
-static void drop_plain(struct worker *w, const struct nfqueue_packet *p)
-{
-	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, false, 0) != 0) {
-		w->stats.send_errors++;
-	}
-	w->stats.dropped++;
-}
-
-static enum flow_verdict flow_verdict_of(enum action a)
-{
-	switch (a) {
-	case ACTION_DROP:
-		return FLOW_DROP;
-	case ACTION_REJECT:
-		return FLOW_REJECT;
-	default:
-		return FLOW_ALLOW;
-	}
-}
-
-/* Blocked DNS over UDP: answer the client at once and drop the query (the canary name is
- * always answered NXDOMAIN). */
-static void block_dns_udp(struct worker *w, const struct nfqueue_packet *p,
-			  const struct inspect_result *r, enum action a, bool canary)
-{
-	if (a == ACTION_REJECT) {
+	if (v->reply == VERDICT_REPLY_DNS || v->reply == VERDICT_REPLY_DNS_NXDOMAIN) {
 		/* The DoH canary must read NXDOMAIN whatever answer kind blocks get. */
-		struct dns_reply_opts nx = w->shared->dns_reply;
+		struct dns_reply_opts nx = sh->dns_reply;
 		nx.kind = DNS_REPLY_NXDOMAIN;
-		int rc = inject_dns_reply(&w->shared->inject, &r->pkt, r->dns_msg.ptr,
-					  r->dns_msg.len, canary ? &nx : &w->shared->dns_reply);
+		int rc = inject_dns_reply(&sh->inject, &r->pkt, r->dns_msg.ptr, r->dns_msg.len,
+					  v->reply == VERDICT_REPLY_DNS ? &sh->dns_reply : &nx);
 		if (rc == 0) {
 			w->stats.dns_forged++;
 		} else {
 			w->stats.dns_forge_failed++;
 		}
+	} else if (v->reply == VERDICT_REPLY_QUIC_VN) {
+		if (inject_quic_vn(&sh->inject, &r->pkt, r->quic_dcid, r->quic_scid) == 0) {
+			w->stats.quic_vn_sent++;
+		} else {
+			w->stats.quic_vn_failed++;
+		}
 	}
-	drop_plain(w, p);
 }
 
 static void on_packet(void *arg, const struct nfqueue_packet *p)
@@ -146,63 +118,31 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	static _Thread_local struct inspect_result r;
 	struct packet_ctx *ctx = arg;
 	struct worker *w = ctx->w;
-	struct policy_decision d = {ACTION_NONE, NULL, 0};
+	struct verdict v;
 
 	w->stats.received++;
 	if (p->payload == NULL || p->len == 0) {
-		accept_plain(w, p);
+		if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0) != 0) {
+			w->stats.send_errors++;
+		}
+		w->stats.accepted++;
 		return;
 	}
-	inspect_packet(w->in, p->payload, p->len, p->orig_len > p->len, ctx->now_ms, &r);
-	count_state(&w->stats, r.state);
+	verdict_packet(&w->judge, ctx->policy, p->payload, p->len, p->orig_len > p->len,
+		       kernel_mark(w->shared, p->mark), ctx->now_ms, &r, &v);
+	count_state(&w->stats, &r);
 	w->stats.by_proto[r.proto]++;
-
-	switch (r.state) {
-	case INSPECT_IGNORED:
-	case INSPECT_PENDING:
-		accept_plain(w, p);
-		return;
-	case INSPECT_DECIDED:
-		apply_flow_verdict(w, p, (enum flow_verdict)r.verdict);
-		return;
-	case INSPECT_NAMED:
-	case INSPECT_NAMELESS:
-	case INSPECT_MALFORMED:
-		break;
-	}
-	policy_decide(ctx->policy, &r, &d);
-	bool blocked = d.action == ACTION_DROP || d.action == ACTION_REJECT;
-	if (blocked) {
-		w->stats.blocked++;
-	} else if (d.action == ACTION_ALERT) {
-		w->stats.alerted++;
-	}
-	alert_decision(ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len,
-		       ctx->now_ms);
-
-	if (r.proto == INSPECT_PROTO_DNS) {
-		if (blocked) {
-			bool canary = ctx->policy->has_canary && d.rule != NULL &&
-				      d.rule->category_id == ctx->policy->canary_category;
-			block_dns_udp(w, p, &r, d.action, canary);
-		} else {
-			accept_plain(w, p);
+	if (v.judged) {
+		enum action a = v.decision.action;
+		if (a == ACTION_DROP || a == ACTION_REJECT) {
+			w->stats.blocked++;
+		} else if (a == ACTION_ALERT) {
+			w->stats.alerted++;
 		}
-		return;
+		alert_decision(ctx->policy, &r, &v.decision, p->has_hwaddr ? p->hwaddr : NULL,
+			       p->hwaddr_len, ctx->now_ms);
 	}
-	enum flow_verdict fv = flow_verdict_of(d.action);
-	if (is_dns(r.proto)) {
-		/* DNS over TCP: every message is inspected (an allowed connection is not marked);
-		 * a blocked one resets the connection. */
-		if (fv == FLOW_ALLOW) {
-			accept_plain(w, p);
-		} else {
-			apply_flow_verdict(w, p, fv);
-		}
-		return;
-	}
-	inspect_decide(w->in, &r, (uint8_t)fv);
-	apply_flow_verdict(w, p, fv);
+	carry_out(w, p, &r, &v);
 }
 
 /* Read and answer what is waiting, up to WORKER_RECV_BATCH datagrams. */

@@ -10,6 +10,7 @@
 
 #include "embargo/dns.h"
 #include "embargo/inspect.h"
+#include "embargo/verdict.h"
 #include "inject.h"
 #include "nfqueue.h"
 
@@ -22,7 +23,9 @@ struct worker_shared {
 	atomic_bool stop;
 	struct inject inject;
 	struct dns_reply_opts dns_reply;
-	uint32_t mark_allow, mark_block, mark_reject, mark_mask;
+	/* Packet mark values per enum inspect_mark (0 for NONE), all inside mark_mask. */
+	uint32_t marks[INSPECT_MARK_REJECT + 1];
+	uint32_t mark_mask;
 	bool fail_open; /* the queues accept (not drop) packets they cannot hold */
 };
 
@@ -30,8 +33,9 @@ struct worker_shared {
  * received == accepted + dropped + marked_block (accepted with a drop/reject mark). */
 struct worker_stats {
 	uint64_t received, accepted, dropped, marked_block;
-	uint64_t named, nameless, malformed, pending, ignored, decided;
-	uint64_t blocked, alerted, dns_forged, dns_forge_failed;
+	uint64_t named, nameless, malformed, pending, ignored, decided, unfinished;
+	uint64_t held_back; /* dropped until the server shows what it took (conflicting copies) */
+	uint64_t blocked, alerted, dns_forged, dns_forge_failed, quic_vn_sent, quic_vn_failed;
 	uint64_t enobufs, recv_errors, send_errors;
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
@@ -40,6 +44,7 @@ struct worker {
 	uint16_t queue;
 	struct nfqueue *nfq;
 	struct inspector *in;
+	struct verdict_judge judge;
 	struct worker_shared *shared;
 	pthread_t thread;
 	atomic_uint seen_generation; /* policy generation this worker has moved on to */
