@@ -57,23 +57,23 @@ n1=$(count_embargo)
 check "up again is idempotent ($n1 rules)" bash -c "ip netns exec $ns '$fw' up && test \$(ip netns exec $ns iptables-save | grep -c '^-A.*EMBARGO') -eq $n1"
 check "jumps sit first in FORWARD and OUTPUT" bash -c \
 	"ip netns exec $ns iptables -S FORWARD | sed -n 2p | grep -q 'EMBARGO\$' && ip netns exec $ns iptables -t mangle -S OUTPUT | sed -n 2p | grep -q EMBARGO_QUEUE"
-check "ip6tables rules installed too" bash -c "ip netns exec $ns ip6tables -t mangle -S EMBARGO_QUEUE | grep -q 'NFQUEUE --queue-num 0 --queue-bypass'"
+check "ip6tables rules installed too" bash -c "ip netns exec $ns ip6tables -t mangle -S EMBARGO_Q | grep -q 'NFQUEUE --queue-num 0 --queue-bypass'"
 check "status says installed (exit 0)" in_ns "$fw" status
 check "down removes every embargo rule" bash -c "ip netns exec $ns '$fw' down && test \$(ip netns exec $ns iptables-save | grep -c EMBARGO) -eq 0"
 check "the operator's rules are unchanged" test "$before" = "$(user_rules)"
 check "queue range and fail-closed" bash -c \
-	"ip netns exec $ns '$fw' up --queue 2-5 --fail-closed && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--queue-balance 2:5\$'"
+	"ip netns exec $ns '$fw' up --queue 2-5 --fail-closed && ip netns exec $ns iptables -t mangle -S EMBARGO_Q | grep -q -- '--queue-balance 2:5\$'"
 check "custom marks" bash -c \
 	"ip netns exec $ns '$fw' up --marks 0x10,0x20,0x40,0x70 && ip netns exec $ns iptables -S EMBARGO | grep -q 'mark 0x40/0x70'"
 cfg=$(mktemp /tmp/embargo-fw.XXXXXX)
 printf '# embargod.conf\nqueue 3-4   # two workers\nfail closed; user embargo\n' >"$cfg"
 check "--config takes queue and fail mode" bash -c \
-	"ip netns exec $ns '$fw' up --config '$cfg' && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--queue-balance 3:4\$'"
+	"ip netns exec $ns '$fw' up --config '$cfg' && ip netns exec $ns iptables -t mangle -S EMBARGO_Q | grep -q -- '--queue-balance 3:4\$'"
 check "--queue after --config wins" bash -c \
-	"ip netns exec $ns '$fw' up --config '$cfg' --queue 9 && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--queue-num 9\$'"
+	"ip netns exec $ns '$fw' up --config '$cfg' --queue 9 && ip netns exec $ns iptables -t mangle -S EMBARGO_Q | grep -q -- '--queue-num 9\$'"
 rm -f "$cfg"
 check "DNS over TLS (853) is queued" bash -c \
-	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--dports 80,443,853 -j NFQUEUE'"
+	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--dports 53,80,443,853 .*--ctdir ORIGINAL -j EMBARGO_Q'"
 check "--reject-dot rejects 853 first" bash -c \
 	"ip netns exec $ns '$fw' up --reject-dot && ip netns exec $ns iptables -S EMBARGO | sed -n 2,3p | grep -c 'dport 853 -j REJECT' | grep -qx 2 && ip netns exec $ns ip6tables -S EMBARGO | grep -q 'udp --dport 853 -j REJECT'"
 in_ns "$fw" down
