@@ -567,11 +567,13 @@ static int check_config(struct embargod_opts *o)
 	}
 	print_prefixes(p->exempt, p->nexempt);
 	printf("\n");
-	printf("daemon: queue %u-%u, fail %s, user %s, dns answer %s, nameless %s, control "
-	       "socket %s\n",
+	printf("daemon: queue %u-%u, fail %s, overflow %s, user %s, dns answer %s, nameless %s, "
+	       "unfinished %s, control socket %s\n",
 	       o->queue_first, o->queue_last, o->fail_closed ? "closed" : "open",
-	       o->user != NULL ? o->user : "(unchanged)", dns_reply_kind_str(o->dns_answer),
-	       action_str(p->nameless_action),
+	       o->overflow_accept ? "accept" : "drop", o->user != NULL ? o->user : "(unchanged)",
+	       dns_reply_kind_str(o->dns_answer), action_str(p->nameless_action),
+	       action_str(p->unfinished_action == ACTION_NONE ? ACTION_REJECT
+							      : p->unfinished_action),
 	       o->control_socket != NULL ? o->control_socket : "(none)");
 	policy_free(p);
 	return 0;

@@ -141,12 +141,20 @@ static void handle_frame(struct verdict_judge *j, const struct replay_opts *o, i
 	t->dropped += v.drop;
 	t->held_back += r->hold;
 	t->replies += v.reply != VERDICT_REPLY_NONE;
-	if (!v.judged && !r->hold) {
+	/* Shown: packets the policy judged, copies held back, and the server's packets that
+	 * make an allow final. */
+	bool confirmed = r->state == INSPECT_IGNORED &&
+			 (v.mark == INSPECT_MARK_ALLOW || v.mark == INSPECT_MARK_WATCH);
+	if (!v.judged && !r->hold && !confirmed) {
 		return;
 	}
-	t->by_action[v.judged ? v.decision.action : ACTION_NONE]++;
+	if (v.judged) {
+		t->by_action[v.decision.action]++;
+	}
 	if (o->names_only) {
-		print_names(r);
+		if (v.judged) {
+			print_names(r);
+		}
 	} else if (!o->quiet) {
 		print_decision(o, &h->ts, r, &v);
 	}

@@ -579,7 +579,8 @@ static bool client_syn(struct inspector *in, struct flow **fp, const struct flow
  * A flow this inspector has no state for. The kernel's mark tells what it knows: a flow the
  * daemon followed and lost (its first message can no longer be judged), an HTTP connection
  * under watch (its next request is judged from here), or one never seen (opened before the
- * daemon started: joined here, the segment read as a stream start).
+ * daemon started: joined here, the segment read as a stream start). DNS over TCP is always
+ * joined again.
  */
 static struct flow *unknown_flow(struct inspector *in, const struct flow_key *k,
 				 const struct pkt *p, enum inspect_mark kernel_mark,
@@ -594,7 +595,9 @@ static struct flow *unknown_flow(struct inspector *in, const struct flow_key *k,
 	if (p->dport == DNS_PORT) {
 		f->proto = INSPECT_PROTO_DNS_TCP;
 	}
-	if (kernel_mark == INSPECT_MARK_FOLLOW) {
+	if (kernel_mark == INSPECT_MARK_FOLLOW && f->proto != INSPECT_PROTO_DNS_TCP) {
+		/* DNS over TCP is judged message by message and a client idle long enough to be
+		 * forgotten starts its next query on a message boundary: it is joined again. */
 		f->lost = true;
 	} else if (kernel_mark == INSPECT_MARK_WATCH) {
 		f->proto = INSPECT_PROTO_HTTP;

@@ -528,6 +528,17 @@ static void test_lost_state(void **state)
 	v = send_mark(fx, &o, rest, sizeof(rest), INSPECT_MARK_NONE);
 	assert_int_equal(fx->r.state, INSPECT_NAMELESS);
 	assert_int_equal(v->decision.action, ACTION_NONE);
+	/* DNS over TCP forgotten while idle: the next query is judged as it comes. */
+	uint8_t q[320];
+	size_t n = dns_tcp_msg(LISTED, 3, q);
+	struct pb_opts d = pb_default(6, 53);
+	v = send_mark(fx, &d, q, n, INSPECT_MARK_FOLLOW);
+	assert_blocked(fx, LISTED);
+	n = dns_tcp_msg(UNLISTED, 4, q);
+	d.sport++;
+	v = send_mark(fx, &d, q, n, INSPECT_MARK_FOLLOW);
+	assert_int_equal(v->decision.action, ACTION_NONE);
+	assert_false(v->drop);
 }
 
 /* A hello kept incomplete until the bound is unfinished: rejected by default. */
