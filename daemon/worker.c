@@ -80,7 +80,10 @@ static void carry_out(struct worker *w, const struct nfqueue_packet *p,
 		      const struct inspect_result *r, const struct verdict *v)
 {
 	const struct worker_shared *sh = w->shared;
-	bool set_mark = v->mark != INSPECT_MARK_NONE && !v->drop;
+	/* The queue rules restored the connection's mark into the packet's as it was queued; a
+	 * packet that changes nothing leaves without it, so that it cannot put back a state a
+	 * packet answered before it has moved on from. */
+	bool set_mark = !v->drop && (v->mark != INSPECT_MARK_NONE || (p->mark & sh->mark_mask));
 	uint32_t mark = (p->mark & ~sh->mark_mask) | sh->marks[v->mark];
 	if (nfqueue_verdict(w->nfq, p->id, v->drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT, set_mark,
 			    mark) != 0) {

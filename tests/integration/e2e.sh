@@ -19,7 +19,7 @@ if ! why=$(lab_preflight); then
 	exit 77
 fi
 
-lab_up 0 || { echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
+lab_up 4 || { echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
 log="$LAB_DIR/embargod.log"
 list="$LAB_DIR/blocklist.txt"
 printf '# test list\nkaspersky.com\n' >"$list"
@@ -82,6 +82,27 @@ for fam in 4 6; do
 		done
 	done
 done
+
+# ---- what an allowed connection costs: the rest of it stays in the kernel ----
+queued() { lab_g awk '{ n += $8 } END { print n + 0 }' /proc/net/netfilter/nfnetlink_queue; }
+queued_case() { # scheme port bound what
+	local q0 q1 out
+	q0=$(queued)
+	out=$(lab_c curl -sk --max-time 10 -o /dev/null -w '%{size_download}' \
+		--resolve "$allowed:$2:$LAB_S4" "$1://$allowed/$4")
+	q1=$(queued)
+	if [ "$out" -gt 0 ] && [ $((q1 - q0)) -le "$3" ]; then
+		result ok "$1 $4 queues at most $3 packets" "$((q1 - q0)) queued, $out bytes"
+	else
+		result FAIL "$1 $4 queues at most $3 packets" "$((q1 - q0)) queued, $out bytes"
+	fi
+}
+# Handshake, first message, the server's confirmation; a few more may be queued before the
+# confirming verdict reaches the kernel.
+queued_case https 443 8 index.html
+queued_case http 80 8 index.html
+queued_case https 443 12 bulk.bin
+queued_case http 80 12 bulk.bin
 
 # ---- HTTPS, HTTP ----
 body_sha=$(sha256sum <"$LAB_DIR/www/index.html" | cut -d' ' -f1)
