@@ -85,6 +85,12 @@ struct flow_table *flow_table_new(const struct inspect_limits *lim)
 	if (t->lim.buffer_bytes < 64) {
 		t->lim.buffer_bytes = 64;
 	}
+	/* Checked before any size below is computed: on a 32-bit CPU the product wraps size_t, and
+	 * a pool allocated short would be written past its end. */
+	if (t->lim.max_buffers > INSPECT_POOL_BYTES_MAX / t->lim.buffer_bytes) {
+		free(t);
+		return NULL;
+	}
 	uint32_t nf = t->lim.max_flows, nb = t->lim.max_buffers;
 	t->nbuckets = 1;
 	while (t->nbuckets < nf * 2) {

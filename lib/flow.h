@@ -112,7 +112,8 @@ struct flow {
 
 struct flow_table;
 
-/* Table and pool sized by `lim` (max_flows at least 2). NULL on allocation failure. */
+/* Table and pool sized by `lim` (max_flows at least 2). NULL on allocation failure, or when the
+ * pool (max_buffers * buffer_bytes) would exceed INSPECT_POOL_BYTES_MAX. */
 struct flow_table *flow_table_new(const struct inspect_limits *lim);
 void flow_table_free(struct flow_table *t);
 

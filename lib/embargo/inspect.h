@@ -92,7 +92,13 @@ struct inspector;
 /* Fill `lim` with the defaults listed in struct inspect_limits. */
 void inspect_limits_default(struct inspect_limits *lim);
 
-/* New inspector with its flow table and buffer pool allocated up front; NULL on failure. */
+/* Bytes the reassembly buffer pool (max_buffers * buffer_bytes) may take: far above what a
+ * gateway needs (the defaults take about 4 MiB), and small enough that the size cannot wrap a
+ * 32-bit size_t. */
+#define INSPECT_POOL_BYTES_MAX (1u << 30)
+
+/* New inspector with its flow table and buffer pool allocated up front. NULL when memory runs
+ * out or the buffer pool would exceed INSPECT_POOL_BYTES_MAX. */
 struct inspector *inspector_new(const struct inspect_limits *lim);
 void inspector_free(struct inspector *in);
 

@@ -371,6 +371,31 @@ static void test_bound_time_and_expiry(void **state)
 	assert_int_equal(st.buffers_active, 0);
 }
 
+/* A buffer pool whose size does not fit INSPECT_POOL_BYTES_MAX is refused. On a 32-bit CPU the
+ * first two products wrap size_t (to 0 and to a few bytes), which once gave an inspector whose
+ * pool was far shorter than the buffers handed out of it. */
+static void test_pool_too_large_refused(void **state)
+{
+	(void)state;
+	struct inspect_limits lim;
+	inspect_limits_default(&lim);
+	lim.max_flows = 8;
+	lim.max_buffers = 1u << 16;
+	lim.buffer_bytes = 1u << 16; /* 4 GiB */
+	assert_null(inspector_new(&lim));
+	inspect_limits_default(&lim);
+	lim.max_flows = 8;
+	lim.max_buffers = UINT32_MAX;
+	assert_null(inspector_new(&lim));
+	lim.max_buffers = INSPECT_POOL_BYTES_MAX / lim.buffer_bytes + 1;
+	assert_null(inspector_new(&lim));
+	/* A pool of a few buffers is still fine. */
+	lim.max_buffers = 4;
+	struct inspector *in = inspector_new(&lim);
+	assert_non_null(in);
+	inspector_free(in);
+}
+
 static void test_buffers_exhausted_and_eviction(void **state)
 {
 	struct fixture *fx = *state; /* 8 flows, 2 buffers */
@@ -433,6 +458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_buffers_exhausted_and_eviction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_inspected, setup, teardown),
+		cmocka_unit_test(test_pool_too_large_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
