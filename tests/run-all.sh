@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite, as CI runs it: installs the dependencies (Debian 12, as root), builds
 # with -Werror under ASan+UBSan and runs every suite (unit, fuzz replay, corpus, integration),
-# checks that a clang -Werror build compiles, checks formatting and the no-assert rule, and
-# ends with one line "N passed, N failed".
+# builds for s390x, armhf and mipsel and runs the unit, fuzz-replay and corpus suites there under
+# qemu-user, builds lib/ with musl and replays the fuzz corpora, checks that a clang -Werror
+# build compiles, checks formatting and the no-assert rule, and ends with one line
+# "N passed, N failed".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,6 +76,25 @@ count_meson "$log"
 # firewall cases) are in the meson log; show them.
 grep -hE '^(match rate|ok |FAIL )' "$build/meson-logs/testlog.txt" 2>/dev/null || true
 rm -f "$log"
+
+# The same sources for the CPUs and the C library of routers: s390x (big-endian), armhf and
+# mipsel (32-bit) under qemu-user, lib/ with musl (tests/cross/run.sh).
+for target in s390x armhf mipsel musl; do
+	echo "== cross: $target"
+	log=$(mktemp)
+	EMBARGO_NATIVE_EMBARGOD="$top/$build/daemon/embargod" "$top/tests/cross/run.sh" "$target" \
+		>"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		sed "s/^/$target: /" "$log"
+		skipped=$((skipped + 1))
+	else
+		grep -vE '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout): ' "$log" |
+			grep -v '^$' | sed "s/^/$target: /"
+		count_meson "$log"
+	fi
+	rm -f "$log"
+done
 
 echo "== checks"
 check "clang -Werror build compiles" \
