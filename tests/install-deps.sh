@@ -10,7 +10,7 @@ PACKAGES="
   iproute2 iptables nftables conntrack tcpdump
   dnsmasq-base nginx-light openssl curl dnsutils knot-dnsutils ngtcp2-client ngtcp2-server
   python3 python3-scapy socat systemd
-  qemu-user-static musl-tools
+  qemu-user-static musl-tools busybox
   gcc-s390x-linux-gnu libc6-dev-s390x-cross linux-libc-dev-s390x-cross
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross linux-libc-dev-armhf-cross
   gcc-mipsel-linux-gnu libc6-dev-mipsel-cross linux-libc-dev-mipsel-cross
