@@ -137,6 +137,13 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
 }
 
+static uint64_t queue_received(const struct daemon *d, unsigned i)
+{
+	struct worker_stats s;
+	worker_stats_get(&d->workers[i], &s);
+	return s.received;
+}
+
 static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 {
 	struct worker_stats t;
@@ -186,7 +193,7 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		sb_printf(b, "},\"queues\":{");
 		for (unsigned i = 0; i < d->nworkers; i++) {
 			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", d->workers[i].queue,
-				  d->workers[i].stats.received);
+				  queue_received(d, i));
 		}
 		sb_printf(b, "}}\n");
 		return;
@@ -201,7 +208,7 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 	}
 	sb_printf(b, "\n%-20s", "by queue");
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, d->workers[i].stats.received);
+		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, queue_received(d, i));
 	}
 	sb_printf(b, "\n");
 }

@@ -322,7 +322,9 @@ void daemon_totals(const struct daemon *d, struct worker_stats *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		const struct worker_stats *s = &d->workers[i].stats;
+		struct worker_stats ws;
+		worker_stats_get(&d->workers[i], &ws);
+		const struct worker_stats *s = &ws;
 		t->received += s->received;
 		t->accepted += s->accepted;
 		t->dropped += s->dropped;

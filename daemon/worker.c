@@ -3,6 +3,7 @@
  * and libevent loop. */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
@@ -148,6 +149,29 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	carry_out(w, p, &r, &v);
 }
 
+#define WORKER_STATS_WORDS (sizeof(struct worker_stats) / sizeof(uint64_t))
+/* worker_stats_get gives up waiting for a copy that no publish overlapped after this many. */
+#define WORKER_STATS_READ_TRIES 1000
+
+static void publish_stats(struct worker *w)
+{
+	uint64_t v[WORKER_STATS_WORDS];
+	memcpy(v, &w->stats, sizeof(v));
+	counters_publish(&w->published, v, WORKER_STATS_WORDS);
+}
+
+void worker_stats_get(const struct worker *w, struct worker_stats *out)
+{
+	uint64_t v[WORKER_STATS_WORDS];
+	for (unsigned i = 0; i < WORKER_STATS_READ_TRIES; i++) {
+		if (counters_read(&w->published, v, WORKER_STATS_WORDS) == 0) {
+			break;
+		}
+		sched_yield(); /* the worker is part-way through a publish */
+	}
+	memcpy(out, v, sizeof(v));
+}
+
 /* Read and answer what is waiting, up to WORKER_RECV_BATCH datagrams. */
 static void drain(struct worker *w, unsigned max_datagrams)
 {
@@ -172,6 +196,7 @@ static void drain(struct worker *w, unsigned max_datagrams)
 	if (nfqueue_flush(w->nfq) != 0) {
 		w->stats.send_errors++;
 	}
+	publish_stats(w);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -268,6 +293,8 @@ static void *worker_main(void *arg)
 
 int worker_start(struct worker *w)
 {
+	counters_init(&w->published);
+	publish_stats(w);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
 		return -rc;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "embargo/counters.h"
 #include "embargo/dns.h"
 #include "embargo/inspect.h"
 #include "embargo/verdict.h"
@@ -39,6 +40,10 @@ struct worker_stats {
 	uint64_t enobufs, recv_errors, send_errors;
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
+/* Published whole as a counters snapshot (struct counters), one value per field. */
+_Static_assert(sizeof(struct worker_stats) % sizeof(uint64_t) == 0 &&
+		       sizeof(struct worker_stats) / sizeof(uint64_t) <= COUNTERS_MAX,
+	       "struct worker_stats must be a run of at most COUNTERS_MAX uint64_t");
 
 struct worker {
 	uint16_t queue;
@@ -47,8 +52,9 @@ struct worker {
 	struct verdict_judge judge;
 	struct worker_shared *shared;
 	pthread_t thread;
-	atomic_uint seen_generation; /* policy generation this worker has moved on to */
-	struct worker_stats stats;
+	atomic_uint seen_generation;  /* policy generation this worker has moved on to */
+	struct worker_stats stats;    /* the worker thread's own; others read `published` */
+	struct counters published;    /* `stats` as of the end of the last batch */
 	struct worker_stats reported; /* counters as of the last trouble report */
 	uint64_t reported_ms;	      /* when that was */
 	bool started;
@@ -58,7 +64,11 @@ struct worker {
  * uptime. */
 uint64_t monotonic_ms(void);
 
-/* Start the worker's thread; returns 0 or -errno. */
+/* The worker's counters as of its last batch, from any thread (a 64-bit counter being
+ * incremented cannot be read whole on a 32-bit CPU: the worker publishes a copy). */
+void worker_stats_get(const struct worker *w, struct worker_stats *out);
+
+/* Start the worker's thread (counters set to 0 first); returns 0 or -errno. */
 int worker_start(struct worker *w);
 
 /* Wait for the worker's thread after shared->stop was set: it answers every packet already
