@@ -8,31 +8,9 @@ set -uo pipefail
 
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 fw="$top/conf/embargo-firewall"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for t in ip iptables ip6tables iptables-save nft; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-ns=embfw-$$-$RANDOM
-ip netns add "$ns" || { echo "SKIP: cannot create a network namespace"; exit 77; }
+. "$top/tests/checks.sh"
+checks_netns embfw iptables ip6tables iptables-save nft
 trap 'ip netns del "$ns" 2>/dev/null' EXIT
-in_ns() { ip netns exec "$ns" "$@"; }
-
-passed=0
-failed=0
-check() { # name, condition command...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		failed=$((failed + 1))
-	fi
-}
 user_rules() { # every rule but embargo's own, with its table
 	local save
 	for save in iptables-save ip6tables-save; do
@@ -96,5 +74,4 @@ check "nft --reject-dot rule set loads (queue statements replaced)" bash -c \
 check "nft down removes the table" bash -c "ip netns exec $ns '$fw' down --backend nft && ! ip netns exec $ns nft list table inet embargo 2>/dev/null"
 check "nft down again succeeds" in_ns "$fw" down --backend nft
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end

@@ -11,32 +11,10 @@ set -uo pipefail
 
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 fw="$top/conf/embargo-firewall"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for t in ip nft; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-ns=embfw4-$$-$RANDOM
-ip netns add "$ns" || { echo "SKIP: cannot create a network namespace"; exit 77; }
+. "$top/tests/checks.sh"
+checks_netns embfw4 nft
 work=$(mktemp -d /tmp/embargo-fw4.XXXXXX)
 trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
-in_ns() { ip netns exec "$ns" "$@"; }
-
-passed=0
-failed=0
-check() { # name, command...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		failed=$((failed + 1))
-	fi
-}
 
 # Does this kernel have the queue statement? Then the rules load as printed.
 if printf 'table inet probe { chain c { type filter hook forward priority 0; queue flags bypass to 0; } }\n' |
@@ -96,5 +74,4 @@ for variant in "default" "--queue 2-3 --fail-closed --reject-dot" "--queue 5 --f
 	in_ns nft delete table inet fw4
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end

@@ -18,19 +18,7 @@ command -v busybox >/dev/null || { echo "SKIP: busybox (OpenWrt's shell) missing
 
 work=$(mktemp -d /tmp/embargo-openwrt.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-passed=0
-failed=0
-check() { # name, command...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		failed=$((failed + 1))
-	fi
-}
+. "$top/tests/checks.sh"
 
 # Stand-ins for the router's commands, each appending its arguments to a log.
 bin=$work/bin
@@ -192,5 +180,4 @@ check "stop succeeds" init stop
 check "stop: include gone (fw4 skips the dangling link), table removed" \
 	bash -c "[ ! -e '$include' ] && grep -q 'list table inet embargo' '$work/nft.log'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end
