@@ -81,6 +81,7 @@ rm -f "$log"
 # mipsel (32-bit) under qemu-user, lib/ with musl (tests/cross/run.sh).
 for target in s390x armhf mipsel musl; do
 	echo "== cross: $target"
+	start=$SECONDS
 	log=$(mktemp)
 	EMBARGO_NATIVE_EMBARGOD="$top/$build/daemon/embargod" "$top/tests/cross/run.sh" "$target" \
 		>"$log" 2>&1
@@ -94,6 +95,7 @@ for target in s390x armhf mipsel musl; do
 		count_meson "$log"
 	fi
 	rm -f "$log"
+	echo "$target: $((SECONDS - start)) s"
 done
 
 echo "== checks"
