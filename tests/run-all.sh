@@ -105,6 +105,8 @@ check "clang-format on tracked C files" \
 	bash -c "git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror"
 check "systemd unit verifies, exposure below 2.0" "$top/tests/check-systemd-unit.sh" "$build"
 check "meson install puts everything in place" "$top/tests/check-install.sh" "$build"
+check "OpenWrt package Makefile under SDK stand-ins: fields, variants, staged files" \
+	"$top/tests/openwrt/package.sh" "$top" "$top/build-openwrt"
 check "shipped vendor files: sources, no shared zones, research covered" \
 	/usr/bin/python3 "$top/tests/check-shipped-lists.py" "$top"
 check "no plain assert( in lib/ and daemon/" \
