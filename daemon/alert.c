@@ -10,6 +10,7 @@
 #include <syslog.h>
 
 #include "alert.h"
+#include "log.h"
 
 /* A (client, name) pair seen within the window. */
 struct repeat {
@@ -109,10 +110,9 @@ static bool take_token(uint64_t now_ms, bool count)
 
 static void emit_summary(struct repeat *e)
 {
-	syslog(e->priority,
-	       "alert-repeat: %s repeats=%" PRIu64 " window=%us (%" PRIu64
-	       " more attempts in the last %u s)",
-	       e->fields, e->count, A.window_s, e->count, A.window_s);
+	log_msg(e->priority, "alert-repeat",
+		"%s repeats=%" PRIu64 " window=%us (%" PRIu64 " more attempts in the last %u s)",
+		e->fields, e->count, A.window_s, e->count, A.window_s);
 	A.totals.summaries++;
 }
 
@@ -274,9 +274,9 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 		}
 	}
 	if (take_token(now_ms, true)) {
-		syslog(prio, "alert: action=%s proto=%s %s server=%s%s%s:%u%s",
-		       action_str(d->action), inspect_proto_str(r->proto), who, v6 ? "[" : "",
-		       server, v6 ? "]" : "", r->pkt.dport, rule);
+		log_msg(prio, "alert", "action=%s proto=%s %s server=%s%s%s:%u%s",
+			action_str(d->action), inspect_proto_str(r->proto), who, v6 ? "[" : "",
+			server, v6 ? "]" : "", r->pkt.dport, rule);
 		A.totals.logged++;
 	}
 	pthread_mutex_unlock(&A.lock);
@@ -303,11 +303,10 @@ void alert_flush(uint64_t now_ms)
 	}
 	if (A.suppressed > 0 && take_token(now_ms, false)) {
 		uint64_t secs = (now_ms - A.suppressed_since_ms + 999) / 1000;
-		syslog(LOG_WARNING,
-		       "alert-ratelimit: suppressed=%" PRIu64 " seconds=%" PRIu64
-		       " rate=%u (%" PRIu64
-		       " alert lines over the cap of %u per second were not written)",
-		       A.suppressed, secs, A.rate, A.suppressed, A.rate);
+		log_msg(LOG_WARNING, "alert-ratelimit",
+			"suppressed=%" PRIu64 " seconds=%" PRIu64 " rate=%u (%" PRIu64
+			" alert lines over the cap of %u per second were not written)",
+			A.suppressed, secs, A.rate, A.suppressed, A.rate);
 		A.suppressed = 0;
 	}
 	pthread_mutex_unlock(&A.lock);

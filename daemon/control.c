@@ -141,8 +141,10 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 {
 	struct worker_stats t;
 	struct alert_totals a;
+	struct log_totals lt;
 	daemon_totals(d, &t);
 	alert_get_totals(&a);
+	log_get_totals(&lt);
 	uint64_t verdicts = t.accepted + t.dropped + t.marked_block;
 	const struct {
 		const char *k;
@@ -171,6 +173,8 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		{"alert_repeats", a.repeats},
 		{"alert_summaries", a.summaries},
 		{"alert_rate_limited", a.rate_limited},
+		{"log_lines_sent", lt.sent},
+		{"log_lines_lost", lt.lost},
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 	if (json) {

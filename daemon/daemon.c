@@ -347,8 +347,10 @@ static void log_totals(const struct daemon *d)
 {
 	struct worker_stats t;
 	struct alert_totals a;
+	struct log_totals lt;
 	daemon_totals(d, &t);
 	alert_get_totals(&a);
+	log_get_totals(&lt);
 	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
 	log_msg(LOG_INFO, "shutdown",
 		"totals after %" PRIu64 " s: received=%" PRIu64 " verdicts=%" PRIu64
@@ -356,10 +358,10 @@ static void log_totals(const struct daemon *d)
 		" blocked=%" PRIu64 " alerted=%" PRIu64 " dns_forged=%" PRIu64
 		" dns_forge_failed=%" PRIu64 " queue_overflows=%" PRIu64 " send_errors=%" PRIu64
 		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
-		" reloads=%" PRIu64 " reloads_refused=%" PRIu64,
+		" log_lines_lost=%" PRIu64 " reloads=%" PRIu64 " reloads_refused=%" PRIu64,
 		up, t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
 		t.marked_block, t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed,
-		t.enobufs, t.send_errors, a.logged, a.repeats, a.rate_limited, d->reloads,
+		t.enobufs, t.send_errors, a.logged, a.repeats, a.rate_limited, lt.lost, d->reloads,
 		d->reload_failures);
 }
 
@@ -419,6 +421,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	alert_flush(monotonic_ms());
+	log_tick();
 }
 
 static void log_startup(const struct daemon *d, const struct policy *p)
@@ -574,6 +577,8 @@ out_events:
 out:
 	close_all(&d);
 	alert_shutdown();
+	log_tick(); /* a last log-lost line if the socket takes it now */
+	log_close();
 	if (o->pid_file != NULL && status == 0) {
 		unlink(o->pid_file);
 	}
