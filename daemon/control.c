@@ -168,6 +168,7 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		{"queue_overflows", t.enobufs},
 		{"recv_errors", t.recv_errors},
 		{"send_errors", t.send_errors},
+		{"verdicts_unsent", t.verdicts_unsent},
 		{"alert_attempts", a.attempts},
 		{"alert_lines", a.logged},
 		{"alert_repeats", a.repeats},

@@ -337,6 +337,7 @@ void daemon_totals(const struct daemon *d, struct worker_stats *t)
 		t->enobufs += s->enobufs;
 		t->recv_errors += s->recv_errors;
 		t->send_errors += s->send_errors;
+		t->verdicts_unsent += s->verdicts_unsent;
 		for (unsigned k = 0; k <= INSPECT_PROTO_GQUIC; k++) {
 			t->by_proto[k] += s->by_proto[k];
 		}
@@ -357,12 +358,13 @@ static void log_totals(const struct daemon *d)
 		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
 		" blocked=%" PRIu64 " alerted=%" PRIu64 " dns_forged=%" PRIu64
 		" dns_forge_failed=%" PRIu64 " queue_overflows=%" PRIu64 " send_errors=%" PRIu64
-		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
-		" log_lines_lost=%" PRIu64 " reloads=%" PRIu64 " reloads_refused=%" PRIu64,
+		" verdicts_unsent=%" PRIu64 " alert_lines=%" PRIu64 " alert_repeats=%" PRIu64
+		" alert_rate_limited=%" PRIu64 " log_lines_lost=%" PRIu64 " reloads=%" PRIu64
+		" reloads_refused=%" PRIu64,
 		up, t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
 		t.marked_block, t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed,
-		t.enobufs, t.send_errors, a.logged, a.repeats, a.rate_limited, lt.lost, d->reloads,
-		d->reload_failures);
+		t.enobufs, t.send_errors, t.verdicts_unsent, a.logged, a.repeats, a.rate_limited,
+		lt.lost, d->reloads, d->reload_failures);
 }
 
 static int open_queues(struct daemon *d)

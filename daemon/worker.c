@@ -229,6 +229,9 @@ static void drain(struct worker *w, unsigned max_datagrams)
 	if (nfqueue_flush(w->nfq) != 0) {
 		w->stats.send_errors++;
 	}
+	/* Verdicts nfqueue gave up on after its retries (in this flush or in one the batch
+	 * buffer forced): counted, never dropped silently. */
+	w->stats.verdicts_unsent += nfqueue_take_unsent(w->nfq);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -252,8 +255,9 @@ static void report_trouble(struct worker *w, uint64_t now_ms)
 	uint64_t overflows = s->enobufs - r->enobufs;
 	uint64_t forge = s->dns_forge_failed - r->dns_forge_failed;
 	uint64_t send = s->send_errors - r->send_errors;
+	uint64_t unsent = s->verdicts_unsent - r->verdicts_unsent;
 	uint64_t recv = s->recv_errors - r->recv_errors;
-	if (overflows + forge + send + recv == 0) {
+	if (overflows + forge + send + unsent + recv == 0) {
 		return;
 	}
 	char since[48] = "";
@@ -261,11 +265,11 @@ static void report_trouble(struct worker *w, uint64_t now_ms)
 		snprintf(since, sizeof(since), " in the last %" PRIu64 " s",
 			 (now_ms - w->reported_ms + 999) / 1000);
 	}
-	log_msg(forge + send + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
+	log_msg(forge + send + unsent + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
 		"queue %u%s: queue_overflows=%" PRIu64 " dns_answers_not_sent=%" PRIu64
-		" verdict_send_errors=%" PRIu64 " receive_errors=%" PRIu64
-		" (overflowing packets are %s by the kernel)",
-		w->queue, since, overflows, forge, send, recv,
+		" verdict_send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
+		" receive_errors=%" PRIu64 " (overflowing packets are %s by the kernel)",
+		w->queue, since, overflows, forge, send, unsent, recv,
 		w->shared->fail_open ? "accepted unseen" : "dropped");
 	w->reported = *s;
 	w->reported_ms = now_ms;

@@ -27,12 +27,13 @@ struct worker_shared {
 };
 
 /* Counters of one worker. Every received packet gets exactly one verdict:
- * received == accepted + dropped + marked_block (accepted with a drop/reject mark). */
+ * received == accepted + dropped + marked_block (accepted with a drop/reject mark), of which
+ * verdicts_unsent could not be sent to the kernel (send_errors counts the failed sends). */
 struct worker_stats {
 	uint64_t received, accepted, dropped, marked_block;
 	uint64_t named, nameless, malformed, pending, ignored, decided;
 	uint64_t blocked, alerted, dns_forged, dns_forge_failed;
-	uint64_t enobufs, recv_errors, send_errors;
+	uint64_t enobufs, recv_errors, send_errors, verdicts_unsent;
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
 
