@@ -139,43 +139,41 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 
 static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 {
-	struct worker_stats t;
-	struct alert_totals a;
-	struct log_totals lt;
-	daemon_totals(d, &t);
-	alert_get_totals(&a);
-	log_get_totals(&lt);
-	uint64_t verdicts = t.accepted + t.dropped + t.marked_block;
+	struct daemon_totals all;
+	daemon_totals(d, &all);
+	const struct worker_stats *t = &all.queues;
+	const struct alert_totals *a = &all.alerts;
+	uint64_t verdicts = t->accepted + t->dropped + t->marked_block;
 	const struct {
 		const char *k;
 		uint64_t v;
 	} rows[] = {
-		{"received", t.received},
+		{"received", t->received},
 		{"verdicts", verdicts},
-		{"accepted", t.accepted},
-		{"dropped", t.dropped},
-		{"marked_block", t.marked_block},
-		{"named", t.named},
-		{"nameless", t.nameless},
-		{"malformed", t.malformed},
-		{"pending", t.pending},
-		{"ignored", t.ignored},
-		{"decided", t.decided},
-		{"blocked", t.blocked},
-		{"alerted", t.alerted},
-		{"dns_forged", t.dns_forged},
-		{"dns_forge_failed", t.dns_forge_failed},
-		{"queue_overflows", t.enobufs},
-		{"recv_errors", t.recv_errors},
-		{"send_errors", t.send_errors},
-		{"verdicts_unsent", t.verdicts_unsent},
-		{"alert_attempts", a.attempts},
-		{"alert_lines", a.logged},
-		{"alert_repeats", a.repeats},
-		{"alert_summaries", a.summaries},
-		{"alert_rate_limited", a.rate_limited},
-		{"log_lines_sent", lt.sent},
-		{"log_lines_lost", lt.lost},
+		{"accepted", t->accepted},
+		{"dropped", t->dropped},
+		{"marked_block", t->marked_block},
+		{"named", t->named},
+		{"nameless", t->nameless},
+		{"malformed", t->malformed},
+		{"pending", t->pending},
+		{"ignored", t->ignored},
+		{"decided", t->decided},
+		{"blocked", t->blocked},
+		{"alerted", t->alerted},
+		{"dns_forged", t->dns_forged},
+		{"dns_forge_failed", t->dns_forge_failed},
+		{"queue_overflows", t->enobufs},
+		{"recv_errors", t->recv_errors},
+		{"send_errors", t->send_errors},
+		{"verdicts_unsent", t->verdicts_unsent},
+		{"alert_attempts", a->attempts},
+		{"alert_lines", a->logged},
+		{"alert_repeats", a->repeats},
+		{"alert_summaries", a->summaries},
+		{"alert_rate_limited", a->rate_limited},
+		{"log_lines_sent", all.log.sent},
+		{"log_lines_lost", all.log.lost},
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 	if (json) {
@@ -186,12 +184,12 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		sb_printf(b, ",\"by_proto\":{");
 		for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
 			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",",
-				  inspect_proto_str((enum inspect_proto)i), t.by_proto[i]);
+				  inspect_proto_str((enum inspect_proto)i), t->by_proto[i]);
 		}
 		sb_printf(b, "},\"queues\":{");
 		for (unsigned i = 0; i < d->nworkers; i++) {
 			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", d->workers[i].queue,
-				  d->workers[i].stats.received);
+				  stat_read(&d->workers[i].stats.received));
 		}
 		sb_printf(b, "}}\n");
 		return;
@@ -202,11 +200,12 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 	sb_printf(b, "%-20s", "by protocol");
 	for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
 		sb_printf(b, " %s=%" PRIu64, inspect_proto_str((enum inspect_proto)i),
-			  t.by_proto[i]);
+			  t->by_proto[i]);
 	}
 	sb_printf(b, "\n%-20s", "by queue");
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, d->workers[i].stats.received);
+		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue,
+			  stat_read(&d->workers[i].stats.received));
 	}
 	sb_printf(b, "\n");
 }

@@ -315,58 +315,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-void daemon_totals(const struct daemon *d, struct worker_stats *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (unsigned i = 0; i < d->nworkers; i++) {
-		const struct worker_stats *s = &d->workers[i].stats;
-		t->received += s->received;
-		t->accepted += s->accepted;
-		t->dropped += s->dropped;
-		t->marked_block += s->marked_block;
-		t->named += s->named;
-		t->nameless += s->nameless;
-		t->malformed += s->malformed;
-		t->pending += s->pending;
-		t->ignored += s->ignored;
-		t->decided += s->decided;
-		t->blocked += s->blocked;
-		t->alerted += s->alerted;
-		t->dns_forged += s->dns_forged;
-		t->dns_forge_failed += s->dns_forge_failed;
-		t->enobufs += s->enobufs;
-		t->recv_errors += s->recv_errors;
-		t->send_errors += s->send_errors;
-		t->verdicts_unsent += s->verdicts_unsent;
-		for (unsigned k = 0; k <= INSPECT_PROTO_GQUIC; k++) {
-			t->by_proto[k] += s->by_proto[k];
-		}
-	}
-}
-
-static void log_totals(const struct daemon *d)
-{
-	struct worker_stats t;
-	struct alert_totals a;
-	struct log_totals lt;
-	daemon_totals(d, &t);
-	alert_get_totals(&a);
-	log_get_totals(&lt);
-	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
-	log_msg(LOG_INFO, "shutdown",
-		"totals after %" PRIu64 " s: received=%" PRIu64 " verdicts=%" PRIu64
-		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
-		" blocked=%" PRIu64 " alerted=%" PRIu64 " dns_forged=%" PRIu64
-		" dns_forge_failed=%" PRIu64 " queue_overflows=%" PRIu64 " send_errors=%" PRIu64
-		" verdicts_unsent=%" PRIu64 " alert_lines=%" PRIu64 " alert_repeats=%" PRIu64
-		" alert_rate_limited=%" PRIu64 " log_lines_lost=%" PRIu64 " reloads=%" PRIu64
-		" reloads_refused=%" PRIu64,
-		up, t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
-		t.marked_block, t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed,
-		t.enobufs, t.send_errors, t.verdicts_unsent, a.logged, a.repeats, a.rate_limited,
-		lt.lost, d->reloads, d->reload_failures);
-}
-
 static int open_queues(struct daemon *d)
 {
 	const struct embargod_opts *o = d->o;
@@ -417,13 +365,16 @@ static void close_all(struct daemon *d)
 	}
 }
 
+/* Once a second: summaries that are due, the log-lost line, trouble lines. */
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
+	struct daemon *d = arg;
 	(void)fd;
 	(void)what;
-	(void)arg;
-	alert_flush(monotonic_ms());
+	uint64_t now = monotonic_ms();
+	alert_flush(now);
 	log_tick();
+	daemon_report_trouble(d, now);
 }
 
 static void log_startup(const struct daemon *d, const struct policy *p)
@@ -561,7 +512,7 @@ out_join:
 		worker_join(&d.workers[i]);
 	}
 	alert_flush(UINT64_MAX / 2); /* the summaries still due */
-	log_totals(&d);
+	daemon_log_totals(&d);
 out_events:
 	if (flush != NULL) {
 		event_free(flush);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The running daemon's state, shared by daemon.c (lifecycle) and control.c (embargoctl). */
+/* The running daemon's state, shared by daemon.c (lifecycle), stats.c (counters) and control.c
+ * (embargoctl). Everything here belongs to the main loop's thread unless a field says
+ * otherwise. */
 #ifndef EMBARGOD_DAEMON_PRIV_H
 #define EMBARGOD_DAEMON_PRIV_H
 
@@ -7,7 +9,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "alert.h"
 #include "daemon.h"
+#include "log.h"
 #include "worker.h"
 
 struct daemon {
@@ -25,13 +29,27 @@ struct daemon {
 	char last_reload_error[1024]; /* "" when the last reload worked */
 	int ctl_fd;		      /* control socket, -1 when none */
 	struct event *ctl_event;
+	uint64_t log_reported_lost; /* syslog lines lost as of the last trouble line */
+	uint64_t log_reported_ms;
 };
 
 /* Reload the configuration: 0, or -1 with the reason in d->last_reload_error. */
 int daemon_reload(struct daemon *d);
 
-/* Sum of every worker's counters. */
-void daemon_totals(const struct daemon *d, struct worker_stats *t);
+/* Every counter the daemon reports: the sum of the workers' (read with relaxed atomic loads),
+ * the alerts' and the log's. */
+struct daemon_totals {
+	struct worker_stats queues;
+	struct alert_totals alerts;
+	struct log_totals log;
+};
+void daemon_totals(const struct daemon *d, struct daemon_totals *t);
+
+/* The trouble lines that are due (call about once a second). */
+void daemon_report_trouble(struct daemon *d, uint64_t now_ms);
+
+/* The shutdown line with the totals. */
+void daemon_log_totals(const struct daemon *d);
 
 /* Open the control socket at `path` (mode 0660, group `group` when not NULL). Returns the
  * listening descriptor or -1 with a message logged. */

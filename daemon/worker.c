@@ -2,9 +2,7 @@
 /* A queue worker: receive packets, inspect, decide, answer with a verdict, in its own thread
  * and libevent loop. */
 #include <errno.h>
-#include <inttypes.h>
 #include <event2/event.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,22 +42,22 @@ static void count_state(struct worker_stats *st, enum inspect_state s)
 {
 	switch (s) {
 	case INSPECT_NAMED:
-		st->named++;
+		stat_add(&st->named, 1);
 		break;
 	case INSPECT_NAMELESS:
-		st->nameless++;
+		stat_add(&st->nameless, 1);
 		break;
 	case INSPECT_MALFORMED:
-		st->malformed++;
+		stat_add(&st->malformed, 1);
 		break;
 	case INSPECT_PENDING:
-		st->pending++;
+		stat_add(&st->pending, 1);
 		break;
 	case INSPECT_DECIDED:
-		st->decided++;
+		stat_add(&st->decided, 1);
 		break;
 	case INSPECT_IGNORED:
-		st->ignored++;
+		stat_add(&st->ignored, 1);
 		break;
 	}
 }
@@ -84,29 +82,29 @@ static void apply_flow_verdict(struct worker *w, const struct nfqueue_packet *p,
 	uint32_t mark = (p->mark & ~sh->mark_mask) | bit;
 
 	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, true, mark) != 0) {
-		w->stats.send_errors++;
+		stat_add(&w->stats.send_errors, 1);
 	}
 	if (fv == FLOW_ALLOW) {
-		w->stats.accepted++;
+		stat_add(&w->stats.accepted, 1);
 	} else {
-		w->stats.marked_block++;
+		stat_add(&w->stats.marked_block, 1);
 	}
 }
 
 static void accept_plain(struct worker *w, const struct nfqueue_packet *p)
 {
 	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0) != 0) {
-		w->stats.send_errors++;
+		stat_add(&w->stats.send_errors, 1);
 	}
-	w->stats.accepted++;
+	stat_add(&w->stats.accepted, 1);
 }
 
 static void drop_plain(struct worker *w, const struct nfqueue_packet *p)
 {
 	if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_DROP, false, 0) != 0) {
-		w->stats.send_errors++;
+		stat_add(&w->stats.send_errors, 1);
 	}
-	w->stats.dropped++;
+	stat_add(&w->stats.dropped, 1);
 }
 
 static enum flow_verdict flow_verdict_of(enum action a)
@@ -133,9 +131,9 @@ static void block_dns_udp(struct worker *w, const struct nfqueue_packet *p,
 		int rc = inject_dns_reply(&w->shared->inject, &r->pkt, r->dns_msg.ptr,
 					  r->dns_msg.len, canary ? &nx : &w->shared->dns_reply);
 		if (rc == 0) {
-			w->stats.dns_forged++;
+			stat_add(&w->stats.dns_forged, 1);
 		} else {
-			w->stats.dns_forge_failed++;
+			stat_add(&w->stats.dns_forge_failed, 1);
 		}
 	}
 	drop_plain(w, p);
@@ -148,14 +146,14 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	struct worker *w = ctx->w;
 	struct policy_decision d = {ACTION_NONE, NULL, 0};
 
-	w->stats.received++;
+	stat_add(&w->stats.received, 1);
 	if (p->payload == NULL || p->len == 0) {
 		accept_plain(w, p);
 		return;
 	}
 	inspect_packet(w->in, p->payload, p->len, p->orig_len > p->len, ctx->now_ms, &r);
 	count_state(&w->stats, r.state);
-	w->stats.by_proto[r.proto]++;
+	stat_add(&w->stats.by_proto[r.proto], 1);
 
 	switch (r.state) {
 	case INSPECT_IGNORED:
@@ -173,9 +171,9 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	policy_decide(ctx->policy, &r, &d);
 	bool blocked = d.action == ACTION_DROP || d.action == ACTION_REJECT;
 	if (blocked) {
-		w->stats.blocked++;
+		stat_add(&w->stats.blocked, 1);
 	} else if (d.action == ACTION_ALERT) {
-		w->stats.alerted++;
+		stat_add(&w->stats.alerted, 1);
 	}
 	alert_decision(ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len,
 		       ctx->now_ms);
@@ -218,20 +216,20 @@ static void drain(struct worker *w, unsigned max_datagrams)
 		if (n == -ENOBUFS) {
 			/* The kernel could not queue messages to us; with fail-open they were
 			 * accepted, else dropped. Count and keep reading. */
-			w->stats.enobufs++;
+			stat_add(&w->stats.enobufs, 1);
 			continue;
 		}
 		if (n < 0) {
-			w->stats.recv_errors++;
+			stat_add(&w->stats.recv_errors, 1);
 			break;
 		}
 	}
 	if (nfqueue_flush(w->nfq) != 0) {
-		w->stats.send_errors++;
+		stat_add(&w->stats.send_errors, 1);
 	}
 	/* Verdicts nfqueue gave up on after its retries (in this flush or in one the batch
 	 * buffer forced): counted, never dropped silently. */
-	w->stats.verdicts_unsent += nfqueue_take_unsent(w->nfq);
+	stat_add(&w->stats.verdicts_unsent, nfqueue_take_unsent(w->nfq));
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -239,40 +237,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	drain(arg, WORKER_RECV_BATCH);
-}
-
-/* Trouble is reported at most once per this many milliseconds per queue. */
-#define WORKER_TROUBLE_REPORT_MS 60000
-
-/* One line for what went wrong since the last report: queue overflows (warning) and failed
- * sends or receives (err), so that a flood of failures is one line a minute. */
-static void report_trouble(struct worker *w, uint64_t now_ms)
-{
-	if (now_ms - w->reported_ms < WORKER_TROUBLE_REPORT_MS && w->reported_ms != 0) {
-		return;
-	}
-	const struct worker_stats *s = &w->stats, *r = &w->reported;
-	uint64_t overflows = s->enobufs - r->enobufs;
-	uint64_t forge = s->dns_forge_failed - r->dns_forge_failed;
-	uint64_t send = s->send_errors - r->send_errors;
-	uint64_t unsent = s->verdicts_unsent - r->verdicts_unsent;
-	uint64_t recv = s->recv_errors - r->recv_errors;
-	if (overflows + forge + send + unsent + recv == 0) {
-		return;
-	}
-	char since[48] = "";
-	if (w->reported_ms != 0) {
-		snprintf(since, sizeof(since), " in the last %" PRIu64 " s",
-			 (now_ms - w->reported_ms + 999) / 1000);
-	}
-	log_msg(forge + send + unsent + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
-		"queue %u%s: queue_overflows=%" PRIu64 " dns_answers_not_sent=%" PRIu64
-		" verdict_send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
-		" receive_errors=%" PRIu64 " (overflowing packets are %s by the kernel)",
-		w->queue, since, overflows, forge, send, unsent, recv,
-		w->shared->fail_open ? "accepted unseen" : "dropped");
-	w->reported = *s;
-	w->reported_ms = now_ms;
 }
 
 struct tick_ctx {
@@ -287,7 +251,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	uint64_t now = monotonic_ms();
 	inspect_expire(t->w->in, now);
-	report_trouble(t->w, now);
 	/* Outside any packet: whatever policy was loaded before is no longer in use here. */
 	atomic_store_explicit(&t->w->seen_generation,
 			      atomic_load_explicit(&t->w->shared->generation, memory_order_acquire),

@@ -28,7 +28,8 @@ struct worker_shared {
 
 /* Counters of one worker. Every received packet gets exactly one verdict:
  * received == accepted + dropped + marked_block (accepted with a drop/reject mark), of which
- * verdicts_unsent could not be sent to the kernel (send_errors counts the failed sends). */
+ * verdicts_unsent could not be sent to the kernel (send_errors counts the failed sends).
+ * Written by the worker's thread only, with stat_add; read by others with stat_read. */
 struct worker_stats {
 	uint64_t received, accepted, dropped, marked_block;
 	uint64_t named, nameless, malformed, pending, ignored, decided;
@@ -36,6 +37,18 @@ struct worker_stats {
 	uint64_t enobufs, recv_errors, send_errors, verdicts_unsent;
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
+
+/* One writer, any number of readers: relaxed atomic loads and stores (plain moves on x86, no
+ * locked instruction per packet) so that a reader always sees a whole value. */
+static inline void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t stat_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 struct worker {
 	uint16_t queue;
@@ -45,6 +58,7 @@ struct worker {
 	pthread_t thread;
 	atomic_uint seen_generation; /* policy generation this worker has moved on to */
 	struct worker_stats stats;
+	/* Main loop only: */
 	struct worker_stats reported; /* counters as of the last trouble report */
 	uint64_t reported_ms;	      /* when that was */
 	bool started;
