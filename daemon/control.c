@@ -172,6 +172,7 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		{"alert_repeats", a->repeats},
 		{"alert_summaries", a->summaries},
 		{"alert_rate_limited", a->rate_limited},
+		{"alert_records_lost", t->alerts_lost},
 		{"log_lines_sent", all.log.sent},
 		{"log_lines_lost", all.log.lost},
 	};

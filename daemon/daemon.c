@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -340,9 +341,12 @@ static int open_queues(struct daemon *d)
 			return -1;
 		}
 		w->in = inspector_new(&lim);
-		if (w->in == NULL) {
+		w->alerts = alert_ring_new(d->alert_wake_fd);
+		if (w->in == NULL || w->alerts == NULL) {
 			log_msg(LOG_ERR, "startup", "out of memory");
 			nfqueue_close(w->nfq);
+			inspector_free(w->in);
+			alert_ring_free(w->alerts);
 			return -1;
 		}
 		d->nworkers++;
@@ -355,23 +359,47 @@ static void close_all(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		nfqueue_close(d->workers[i].nfq);
 		inspector_free(d->workers[i].in);
+		alert_ring_free(d->workers[i].alerts);
 	}
 	d->nworkers = 0;
 	inject_close(&d->shared.inject);
 	policy_free(atomic_load(&d->shared.policy));
+	if (d->alert_wake_fd != -1) {
+		close(d->alert_wake_fd);
+		d->alert_wake_fd = -1;
+	}
 	if (d->ctl_fd != -1) {
 		close(d->ctl_fd);
 		d->ctl_fd = -1;
 	}
 }
 
-/* Once a second: summaries that are due, the log-lost line, trouble lines. */
+/* Every worker's alert records, into lines and counts. */
+static void drain_alerts(struct daemon *d, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		alert_ring_drain(d->workers[i].alerts, now_ms);
+	}
+}
+
+static void on_alerts(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t n;
+	(void)what;
+	ssize_t got = read(fd, &n, sizeof(n)); /* resets the eventfd; EAGAIN: nothing new */
+	(void)got;
+	drain_alerts(arg, monotonic_ms());
+}
+
+/* Once a second: records a wake-up may have missed, summaries that are due, the log-lost line,
+ * trouble lines. */
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	(void)fd;
 	(void)what;
 	uint64_t now = monotonic_ms();
+	drain_alerts(d, now);
 	alert_flush(now);
 	log_tick();
 	daemon_report_trouble(d, now);
@@ -406,6 +434,7 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.o = o;
 	d.ready_fd = -1;
 	d.ctl_fd = -1;
+	d.alert_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d.started = time(NULL);
 	d.started_ms = monotonic_ms();
 	log_open(o->log_facility, o->foreground);
@@ -425,6 +454,11 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.shared.fail_open = !o->fail_closed;
 	d.shared.inject.fd4 = d.shared.inject.fd6 = -1;
 
+	if (d.alert_wake_fd == -1) {
+		log_msg(LOG_ERR, "startup", "eventfd: %s", strerror(errno));
+		close_all(&d);
+		return 1;
+	}
 	if (open_queues(&d) != 0) {
 		close_all(&d);
 		return 1;
@@ -480,6 +514,11 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		log_msg(LOG_ERR, "startup", "cannot register the alert timer");
 		goto out_events;
 	}
+	d.alert_event = event_new(d.base, d.alert_wake_fd, EV_READ | EV_PERSIST, on_alerts, &d);
+	if (d.alert_event == NULL || event_add(d.alert_event, NULL) != 0) {
+		log_msg(LOG_ERR, "startup", "cannot register the alert events");
+		goto out_events;
+	}
 	if (d.ctl_fd != -1) {
 		d.ctl_event =
 			event_new(d.base, d.ctl_fd, EV_READ | EV_PERSIST, control_on_accept, &d);
@@ -511,6 +550,7 @@ out_join:
 	for (unsigned i = 0; i < d.nworkers; i++) {
 		worker_join(&d.workers[i]);
 	}
+	drain_alerts(&d, monotonic_ms());
 	alert_flush(UINT64_MAX / 2); /* the summaries still due */
 	daemon_log_totals(&d);
 out_events:
@@ -520,6 +560,10 @@ out_events:
 	if (d.ctl_event != NULL) {
 		event_free(d.ctl_event);
 		d.ctl_event = NULL;
+	}
+	if (d.alert_event != NULL) {
+		event_free(d.alert_event);
+		d.alert_event = NULL;
 	}
 	for (unsigned i = 0; i < 3; i++) {
 		if (sig[i] != NULL) {

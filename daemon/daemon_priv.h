@@ -29,6 +29,8 @@ struct daemon {
 	char last_reload_error[1024]; /* "" when the last reload worked */
 	int ctl_fd;		      /* control socket, -1 when none */
 	struct event *ctl_event;
+	int alert_wake_fd; /* eventfd the workers write after pushing alert records */
+	struct event *alert_event;
 	uint64_t log_reported_lost; /* syslog lines lost as of the last trouble line */
 	uint64_t log_reported_ms;
 };

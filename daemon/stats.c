@@ -33,6 +33,7 @@ static void stats_add(struct worker_stats *t, const struct worker_stats *s)
 	t->recv_errors += stat_read(&s->recv_errors);
 	t->send_errors += stat_read(&s->send_errors);
 	t->verdicts_unsent += stat_read(&s->verdicts_unsent);
+	t->alerts_lost += stat_read(&s->alerts_lost);
 	for (unsigned k = 0; k <= INSPECT_PROTO_GQUIC; k++) {
 		t->by_proto[k] += stat_read(&s->by_proto[k]);
 	}
@@ -57,8 +58,8 @@ static void since_str(char *out, size_t size, uint64_t since_ms, uint64_t now_ms
 	}
 }
 
-/* One line for what went wrong on a queue since its last report: queue overflows (warning),
- * failed sends or receives (err). */
+/* One line for what went wrong on a queue since its last report: queue overflows and lost
+ * alert records (warning), failed sends or receives (err). */
 static void report_queue(struct worker *w, bool fail_open, uint64_t now_ms)
 {
 	if (now_ms - w->reported_ms < TROUBLE_REPORT_MS && w->reported_ms != 0) {
@@ -72,7 +73,8 @@ static void report_queue(struct worker *w, bool fail_open, uint64_t now_ms)
 	uint64_t send = s.send_errors - r->send_errors;
 	uint64_t unsent = s.verdicts_unsent - r->verdicts_unsent;
 	uint64_t recv = s.recv_errors - r->recv_errors;
-	if (overflows + forge + send + unsent + recv == 0) {
+	uint64_t alerts = s.alerts_lost - r->alerts_lost;
+	if (overflows + forge + send + unsent + recv + alerts == 0) {
 		return;
 	}
 	char since[48];
@@ -80,8 +82,9 @@ static void report_queue(struct worker *w, bool fail_open, uint64_t now_ms)
 	log_msg(forge + send + unsent + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
 		"queue %u%s: queue_overflows=%" PRIu64 " dns_answers_not_sent=%" PRIu64
 		" verdict_send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
-		" receive_errors=%" PRIu64 " (overflowing packets are %s by the kernel)",
-		w->queue, since, overflows, forge, send, unsent, recv,
+		" receive_errors=%" PRIu64 " alert_records_lost=%" PRIu64
+		" (overflowing packets are %s by the kernel)",
+		w->queue, since, overflows, forge, send, unsent, recv, alerts,
 		fail_open ? "accepted unseen" : "dropped");
 	*r = s;
 	w->reported_ms = now_ms;
@@ -130,10 +133,11 @@ void daemon_log_totals(const struct daemon *d)
 		" blocked=%" PRIu64 " alerted=%" PRIu64 " dns_forged=%" PRIu64
 		" dns_forge_failed=%" PRIu64 " queue_overflows=%" PRIu64 " send_errors=%" PRIu64
 		" verdicts_unsent=%" PRIu64 " alert_lines=%" PRIu64 " alert_repeats=%" PRIu64
-		" alert_rate_limited=%" PRIu64 " log_lines_lost=%" PRIu64 " reloads=%" PRIu64
-		" reloads_refused=%" PRIu64,
+		" alert_rate_limited=%" PRIu64 " alert_records_lost=%" PRIu64
+		" log_lines_lost=%" PRIu64 " reloads=%" PRIu64 " reloads_refused=%" PRIu64,
 		up, t->received, t->accepted + t->dropped + t->marked_block, t->accepted,
 		t->dropped, t->marked_block, t->named, t->blocked, t->alerted, t->dns_forged,
 		t->dns_forge_failed, t->enobufs, t->send_errors, t->verdicts_unsent, a->logged,
-		a->repeats, a->rate_limited, all.log.lost, d->reloads, d->reload_failures);
+		a->repeats, a->rate_limited, t->alerts_lost, all.log.lost, d->reloads,
+		d->reload_failures);
 }

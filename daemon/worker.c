@@ -175,8 +175,10 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	} else if (d.action == ACTION_ALERT) {
 		stat_add(&w->stats.alerted, 1);
 	}
-	alert_decision(ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len,
-		       ctx->now_ms);
+	if (alert_push(w->alerts, ctx->policy, &r, &d, p->has_hwaddr ? p->hwaddr : NULL,
+		       p->hwaddr_len) != 0) {
+		stat_add(&w->stats.alerts_lost, 1);
+	}
 
 	if (r.proto == INSPECT_PROTO_DNS) {
 		if (blocked) {
@@ -230,6 +232,7 @@ static void drain(struct worker *w, unsigned max_datagrams)
 	/* Verdicts nfqueue gave up on after its retries (in this flush or in one the batch
 	 * buffer forced): counted, never dropped silently. */
 	stat_add(&w->stats.verdicts_unsent, nfqueue_take_unsent(w->nfq));
+	alert_ring_wake(w->alerts);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)

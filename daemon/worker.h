@@ -10,6 +10,7 @@
 
 #include "embargo/dns.h"
 #include "embargo/inspect.h"
+#include "alert.h"
 #include "inject.h"
 #include "nfqueue.h"
 
@@ -35,6 +36,7 @@ struct worker_stats {
 	uint64_t named, nameless, malformed, pending, ignored, decided;
 	uint64_t blocked, alerted, dns_forged, dns_forge_failed;
 	uint64_t enobufs, recv_errors, send_errors, verdicts_unsent;
+	uint64_t alerts_lost; /* alert records a full ring could not take */
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
 
@@ -57,6 +59,7 @@ struct worker {
 	struct worker_shared *shared;
 	pthread_t thread;
 	atomic_uint seen_generation; /* policy generation this worker has moved on to */
+	struct alert_ring *alerts;   /* this worker's alert records, drained by the main loop */
 	struct worker_stats stats;
 	/* Main loop only: */
 	struct worker_stats reported; /* counters as of the last trouble report */
