@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* embargod's lifecycle: open the queues and raw sockets, drop privileges, run one worker per
- * queue, reload the blocklist on SIGHUP, and stop cleanly on SIGTERM/SIGINT. */
+ * queue, reload the blocklist on SIGHUP (reload.c), and stop cleanly on SIGTERM/SIGINT. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -30,12 +30,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-/* How long a reload waits for every worker to let go of the old policy before freeing it. */
-#define RELOAD_QUIESCE_MS 3000
 /* Kernel socket buffer for each queue: a burst of full-size packets fits. */
 #define QUEUE_RCVBUF_BYTES (8u * 1024 * 1024)
 
-static void notify(const char *state)
+void daemon_notify(const char *state)
 {
 #if EMBARGO_HAVE_SYSTEMD
 	sd_notify(0, state);
@@ -130,7 +128,7 @@ static int daemonize(struct daemon *d)
 
 static void report_ready(struct daemon *d)
 {
-	notify("READY=1");
+	daemon_notify("READY=1");
 	if (d->ready_fd != -1) {
 		int null = open("/dev/null", O_RDWR);
 		if (null != -1) {
@@ -146,163 +144,6 @@ static void report_ready(struct daemon *d)
 	}
 }
 
-/* Wait until every worker has passed a point where it holds no reference to policies older
- * than `gen`. False on timeout. */
-static bool wait_quiescent(struct daemon *d, uint32_t gen)
-{
-	for (unsigned waited = 0; waited < RELOAD_QUIESCE_MS; waited += 10) {
-		bool all = true;
-		for (unsigned i = 0; i < d->nworkers; i++) {
-			if (atomic_load(&d->workers[i].seen_generation) < gen) {
-				all = false;
-			}
-		}
-		if (all) {
-			return true;
-		}
-		usleep(10000);
-	}
-	return false;
-}
-
-/* Entries of (vendor, category) in `p`, or -1 when it has no such group. */
-static int64_t group_entries(const struct policy *p, const char *vendor, const char *category,
-			     bool *enabled)
-{
-	for (uint32_t i = 0; i < p->ngroups; i++) {
-		const struct policy_group *g = &p->groups[i];
-		if (strcmp(p->vendors[g->vendor_id], vendor) == 0 &&
-		    strcmp(p->categories[g->category_id], category) == 0) {
-			*enabled = g->enabled;
-			return g->entries + g->exceptions;
-		}
-	}
-	return -1;
-}
-
-/* One line saying what a reload changed, per (vendor, category): added, removed, resized,
- * switched on or off. */
-static void log_reload_diff(const struct policy *old, const struct policy *fresh)
-{
-	char line[900];
-	size_t used = 0;
-	unsigned changes = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		const struct policy *a = pass == 0 ? fresh : old, *b = pass == 0 ? old : fresh;
-		for (uint32_t i = 0; i < a->ngroups; i++) {
-			const struct policy_group *g = &a->groups[i];
-			const char *v = a->vendors[g->vendor_id],
-				   *c = a->categories[g->category_id];
-			bool b_on = false;
-			int64_t b_n = group_entries(b, v, c, &b_on);
-			int64_t a_n = (int64_t)g->entries + g->exceptions;
-			char what[160] = "";
-			if (b_n < 0) {
-				snprintf(what, sizeof(what), "%s/%s %s (%" PRId64 " entries)", v, c,
-					 pass == 0 ? "added" : "removed", a_n);
-			} else if (pass == 0 && (b_n != a_n || b_on != g->enabled)) {
-				snprintf(what, sizeof(what), "%s/%s %" PRId64 "%s -> %" PRId64 "%s",
-					 v, c, b_n, b_on ? "" : " (off)", a_n,
-					 g->enabled ? "" : " (off)");
-			}
-			if (what[0] == '\0') {
-				continue;
-			}
-			changes++;
-			if (used < sizeof(line) - 200) {
-				int n = snprintf(line + used, sizeof(line) - used, "%s%s",
-						 changes > 1 ? "; " : "", what);
-				used += n > 0 ? (size_t)n : 0;
-			}
-		}
-	}
-	if (changes == 0) {
-		log_msg(LOG_INFO, "reload", "no rule changed");
-	} else {
-		log_msg(LOG_INFO, "reload", "%u change(s): %s%s", changes, line,
-			used >= sizeof(line) - 200 ? "; ..." : "");
-	}
-}
-
-/* Settings bound at startup (sockets, queues, user) change only with a restart: a reload that
- * finds them changed in the file says so, one warning per setting. */
-static void warn_restart_only(const struct embargod_opts *o, const struct config_settings *s)
-{
-	uint32_t file = s->set & ~o->cli_set;
-	const char *stale[8];
-	unsigned n = 0;
-	if ((file & CFG_QUEUE) != 0 &&
-	    (s->queue_first != o->queue_first || s->queue_last != o->queue_last)) {
-		stale[n++] = "queue";
-	}
-	if ((file & CFG_FAIL) != 0 && s->fail_closed != o->fail_closed) {
-		stale[n++] = "fail";
-	}
-	if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s->user, o->user) != 0)) {
-		stale[n++] = "user";
-	}
-	if ((file & CFG_CONTROL_SOCKET) != 0 &&
-	    (o->control_socket == NULL || strcmp(s->control_socket, o->control_socket) != 0)) {
-		stale[n++] = "control-socket";
-	}
-	if ((file & CFG_DNS_ANSWER) != 0 && s->dns_answer != (int)o->dns_answer) {
-		stale[n++] = "dns-answer";
-	}
-	if ((file & CFG_LOG_FACILITY) != 0 && s->log_facility != o->log_facility) {
-		stale[n++] = "log-facility";
-	}
-	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
-	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s)) {
-		stale[n++] = "flow-limit";
-	}
-	for (unsigned i = 0; i < n; i++) {
-		log_msg(LOG_WARNING, "reload",
-			"%s changed in the file: it takes effect at the next restart", stale[i]);
-	}
-}
-
-int daemon_reload(struct daemon *d)
-{
-	char err[1024];
-	struct config_settings s;
-	notify("RELOADING=1");
-	struct policy *fresh = load_policy(d->o, &s, err, sizeof(err));
-	d->last_reload = time(NULL);
-	if (fresh == NULL) {
-		d->reload_failures++;
-		snprintf(d->last_reload_error, sizeof(d->last_reload_error), "%s", err);
-		log_msg(LOG_ERR, "reload", "refused, generation %" PRIu32 " stays in force: %s",
-			d->generation, err);
-		notify("READY=1");
-		return -1;
-	}
-	d->reloads++;
-	d->last_reload_error[0] = '\0';
-	if (d->o->config_path != NULL) {
-		warn_restart_only(d->o, &s);
-		/* Alert settings follow the file unless the command line fixed them. */
-		uint32_t window = (s.set & CFG_LOG_WINDOW) ? s.log_window_s : d->o->log_window_s;
-		uint32_t rate = (s.set & CFG_LOG_RATE) ? s.log_rate : d->o->log_rate;
-		alert_configure(window, rate);
-	}
-	fresh->generation = ++d->generation;
-	struct policy *old = atomic_exchange(&d->shared.policy, fresh);
-	atomic_store(&d->shared.generation, d->generation);
-	log_msg(LOG_INFO, "reload",
-		"generation %" PRIu32 " in force: %zu rules, %u vendor(s) (was %zu rules)",
-		d->generation, domainset_count(fresh->ds), fresh->nvendors,
-		domainset_count(old->ds));
-	log_reload_diff(old, fresh);
-	if (wait_quiescent(d, d->generation)) {
-		policy_free(old);
-	} else {
-		/* A worker did not come round in time: leaking is safer than a use-after-free. */
-		log_msg(LOG_WARNING, "reload", "old blocklist kept in memory: a worker is busy");
-	}
-	notify("READY=1");
-	return 0;
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -312,7 +153,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_msg(LOG_INFO, "shutdown", "signal %d: stopping", (int)sig);
-	notify("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	event_base_loopbreak(d->base);
 }
 
@@ -361,7 +202,8 @@ static void close_all(struct daemon *d)
 		inspector_free(d->workers[i].in);
 		alert_ring_free(d->workers[i].alerts);
 	}
-	d->nworkers = 0;
+	d->nworkers = 0; /* no worker left: every retired policy goes */
+	reload_free_retired(d);
 	inject_close(&d->shared.inject);
 	policy_free(atomic_load(&d->shared.policy));
 	if (d->alert_wake_fd != -1) {
@@ -515,7 +357,9 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		goto out_events;
 	}
 	d.alert_event = event_new(d.base, d.alert_wake_fd, EV_READ | EV_PERSIST, on_alerts, &d);
-	if (d.alert_event == NULL || event_add(d.alert_event, NULL) != 0) {
+	d.retire_event = evtimer_new(d.base, reload_on_retire_timer, &d);
+	if (d.alert_event == NULL || d.retire_event == NULL ||
+	    event_add(d.alert_event, NULL) != 0) {
 		log_msg(LOG_ERR, "startup", "cannot register the alert events");
 		goto out_events;
 	}
@@ -564,6 +408,10 @@ out_events:
 	if (d.alert_event != NULL) {
 		event_free(d.alert_event);
 		d.alert_event = NULL;
+	}
+	if (d.retire_event != NULL) {
+		event_free(d.retire_event);
+		d.retire_event = NULL;
 	}
 	for (unsigned i = 0; i < 3; i++) {
 		if (sig[i] != NULL) {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The running daemon's state, shared by daemon.c (lifecycle), stats.c (counters) and control.c
- * (embargoctl). Everything here belongs to the main loop's thread unless a field says
+/* The running daemon's state, shared by daemon.c (lifecycle), reload.c, stats.c (counters) and
+ * control.c (embargoctl). Everything here belongs to the main loop's thread unless a field says
  * otherwise. */
 #ifndef EMBARGOD_DAEMON_PRIV_H
 #define EMBARGOD_DAEMON_PRIV_H
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -13,6 +14,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "worker.h"
+
+struct retired_policy;
 
 struct daemon {
 	const struct embargod_opts *o;
@@ -31,12 +34,25 @@ struct daemon {
 	struct event *ctl_event;
 	int alert_wake_fd; /* eventfd the workers write after pushing alert records */
 	struct event *alert_event;
-	uint64_t log_reported_lost; /* syslog lines lost as of the last trouble line */
+	struct retired_policy *retired; /* replaced policies a worker may still be reading */
+	struct event *retire_event;	/* frees them once every worker has moved on */
+	uint64_t log_reported_lost;	/* syslog lines lost as of the last trouble line */
 	uint64_t log_reported_ms;
 };
 
-/* Reload the configuration: 0, or -1 with the reason in d->last_reload_error. */
+/* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
+void daemon_notify(const char *state);
+
+/* Reload the configuration: 0, or -1 with the reason in d->last_reload_error. Never waits for
+ * the workers: the replaced policy is freed later, once none of them can be reading it. */
 int daemon_reload(struct daemon *d);
+
+/* Free the replaced policies no worker can be reading any more (all of them once d->nworkers
+ * is 0); true when some are still in use. */
+bool reload_free_retired(struct daemon *d);
+
+/* d->retire_event's callback: frees what it can, and comes again while some are left. */
+void reload_on_retire_timer(evutil_socket_t fd, short what, void *arg);
 
 /* Every counter the daemon reports: the sum of the workers' (read with relaxed atomic loads),
  * the alerts' and the log's. */
