@@ -364,10 +364,8 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		goto out_events;
 	}
 	if (d.ctl_fd != -1) {
-		d.ctl_event =
-			event_new(d.base, d.ctl_fd, EV_READ | EV_PERSIST, control_on_accept, &d);
-		if (d.ctl_event == NULL || event_add(d.ctl_event, NULL) != 0) {
-			log_msg(LOG_ERR, "startup", "cannot register the control socket");
+		d.ctl = control_start(&d, d.ctl_fd);
+		if (d.ctl == NULL) {
 			goto out_events;
 		}
 	}
@@ -401,10 +399,8 @@ out_events:
 	if (flush != NULL) {
 		event_free(flush);
 	}
-	if (d.ctl_event != NULL) {
-		event_free(d.ctl_event);
-		d.ctl_event = NULL;
-	}
+	control_stop(d.ctl);
+	d.ctl = NULL;
 	if (d.alert_event != NULL) {
 		event_free(d.alert_event);
 		d.alert_event = NULL;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "worker.h"
 
+struct control;
 struct retired_policy;
 
 struct daemon {
@@ -31,8 +32,8 @@ struct daemon {
 	time_t last_reload;
 	char last_reload_error[1024]; /* "" when the last reload worked */
 	int ctl_fd;		      /* control socket, -1 when none */
-	struct event *ctl_event;
-	int alert_wake_fd; /* eventfd the workers write after pushing alert records */
+	struct control *ctl;	      /* its connections, once the event loop runs */
+	int alert_wake_fd;	      /* eventfd the workers write after pushing alert records */
 	struct event *alert_event;
 	struct retired_policy *retired; /* replaced policies a worker may still be reading */
 	struct event *retire_event;	/* frees them once every worker has moved on */
@@ -73,7 +74,12 @@ void daemon_log_totals(const struct daemon *d);
  * listening descriptor or -1 with a message logged. */
 int control_open(const char *path, const char *group);
 
-/* Serve one connection on the listening socket (event callback; `arg` is the daemon). */
-void control_on_accept(evutil_socket_t fd, short what, void *arg);
+/* Serve the listening socket `fd` on d->base: connections are read and answered as events,
+ * each within a deadline, CONTROL_CONNS_MAX at a time. NULL (logged) on failure. */
+struct control *control_start(struct daemon *d, int fd);
+
+/* Close every connection and stop serving (the listening descriptor stays open). NULL is
+ * ignored. */
+void control_stop(struct control *c);
 
 #endif
