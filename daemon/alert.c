@@ -1,15 +1,130 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Alert lines for blocked and alert-only attempts: first attempts in full, repeats summarised,
- * a global line cap, and the per-client inventory. */
+/* Alert lines for blocked and alert-only attempts: per-worker rings of records, then on the
+ * main loop first attempts in full, repeats summarised, a global line cap, and the per-client
+ * inventory. */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "alert.h"
+#include "log.h"
+
+_Static_assert((ALERT_RING_SLOTS & (ALERT_RING_SLOTS - 1)) == 0, "ring size: a power of two");
+
+/* One attempt as its worker saw it. Self-contained: a reload may free the policy the strings
+ * come from before the main loop reads the record. Strings are cut to their field size. */
+struct alert_record {
+	uint8_t action; /* enum action: drop, reject or alert */
+	uint8_t proto;	/* enum inspect_proto */
+	uint8_t family; /* 4 or 6 */
+	bool has_mac;
+	uint8_t mac[6];
+	uint16_t dport;
+	uint8_t client[16], server[16]; /* 4 or 16 bytes used, by family */
+	uint32_t rule_line;		/* 0 when the rule has no file */
+	struct name name;		/* len 0: decided without a name */
+	char vendor[64], category[64];	/* "-" when none */
+	char rule_file[320];		/* "" when none */
+};
+
+/*
+ * Single producer (the worker), single consumer (the main loop). `head` and `tail` count
+ * records ever pushed and taken; each is written by one side only, on its own cache line. The
+ * producer fills a slot, then publishes it with a release store of head; the consumer reads
+ * head with acquire, reads the slot, then frees it with a release store of tail, which the
+ * producer reads with acquire before it writes that slot again.
+ */
+struct alert_ring {
+	_Alignas(64) atomic_size_t head;
+	_Alignas(64) atomic_size_t tail;
+	_Alignas(64) int wake_fd;
+	bool pushed; /* producer only: pushed since the last wake */
+	struct alert_record slots[ALERT_RING_SLOTS];
+};
+
+struct alert_ring *alert_ring_new(int wake_fd)
+{
+	struct alert_ring *ring = aligned_alloc(64, sizeof(struct alert_ring));
+	if (ring == NULL) {
+		return NULL;
+	}
+	memset(ring, 0, sizeof(*ring));
+	atomic_init(&ring->head, 0);
+	atomic_init(&ring->tail, 0);
+	ring->wake_fd = wake_fd;
+	return ring;
+}
+
+void alert_ring_free(struct alert_ring *ring)
+{
+	free(ring);
+}
+
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int alert_push(struct alert_ring *ring, const struct policy *p, const struct inspect_result *r,
+	       const struct policy_decision *d, const uint8_t *mac, size_t mac_len)
+{
+	if (d->action != ACTION_ALERT && d->action != ACTION_DROP && d->action != ACTION_REJECT) {
+		return 0;
+	}
+	size_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+	size_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+	if (head - tail >= ALERT_RING_SLOTS) {
+		return -ENOSPC;
+	}
+	struct alert_record *rec = &ring->slots[head % ALERT_RING_SLOTS];
+	rec->action = (uint8_t)d->action;
+	rec->proto = (uint8_t)r->proto;
+	rec->family = r->pkt.ip_version;
+	memcpy(rec->client, r->pkt.src, sizeof(rec->client));
+	memcpy(rec->server, r->pkt.dst, sizeof(rec->server));
+	rec->dport = r->pkt.dport;
+	rec->has_mac = mac != NULL && mac_len == sizeof(rec->mac);
+	if (rec->has_mac) {
+		memcpy(rec->mac, mac, sizeof(rec->mac));
+	}
+	rec->name.len = 0;
+	if (r->state == INSPECT_NAMED && d->name_index < r->nnames) {
+		rec->name = r->names[d->name_index];
+	}
+	struct policy_rule_names rn;
+	policy_rule_names(p, d->rule, &rn);
+	copy_cut(rec->vendor, sizeof(rec->vendor), rn.vendor != NULL ? rn.vendor : "-");
+	copy_cut(rec->category, sizeof(rec->category), rn.category != NULL ? rn.category : "-");
+	copy_cut(rec->rule_file, sizeof(rec->rule_file), rn.file != NULL ? rn.file : "");
+	rec->rule_line = rn.file != NULL ? d->rule->line : 0;
+	atomic_store_explicit(&ring->head, head + 1, memory_order_release);
+	ring->pushed = true;
+	return 0;
+}
+
+void alert_ring_wake(struct alert_ring *ring)
+{
+	if (!ring->pushed) {
+		return;
+	}
+	ring->pushed = false;
+	if (ring->wake_fd != -1) {
+		uint64_t one = 1;
+		/* Non-blocking eventfd: EAGAIN only when the counter is saturated, which means a
+		 * wake-up is pending anyway. */
+		ssize_t n = write(ring->wake_fd, &one, sizeof(one));
+		(void)n;
+	}
+}
+
+/* ---- the main loop's side ---- */
 
 /* A (client, name) pair seen within the window. */
 struct repeat {
@@ -32,7 +147,6 @@ struct client {
 };
 
 static struct {
-	pthread_mutex_t lock;
 	struct repeat *repeats; /* ALERT_REPEATS_MAX, open addressing */
 	struct client *clients; /* ALERT_CLIENTS_MAX, open addressing */
 	uint32_t window_s, rate;
@@ -40,33 +154,30 @@ static struct {
 	uint64_t tokens_ms;
 	uint64_t suppressed, suppressed_since_ms;
 	struct alert_totals totals;
-} A = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} A;
 
 int alert_configure(uint32_t window_s, uint32_t rate)
 {
-	pthread_mutex_lock(&A.lock);
 	if (A.repeats == NULL) {
 		A.repeats = calloc(ALERT_REPEATS_MAX, sizeof(*A.repeats));
+	}
+	if (A.clients == NULL) {
 		A.clients = calloc(ALERT_CLIENTS_MAX, sizeof(*A.clients));
 	}
-	int rc = A.repeats != NULL && A.clients != NULL ? 0 : -ENOMEM;
 	A.window_s = window_s;
 	if (A.rate != rate) {
 		A.tokens = rate;
 	}
 	A.rate = rate;
-	pthread_mutex_unlock(&A.lock);
-	return rc;
+	return A.repeats != NULL && A.clients != NULL ? 0 : -ENOMEM;
 }
 
 void alert_shutdown(void)
 {
-	pthread_mutex_lock(&A.lock);
 	free(A.repeats);
 	free(A.clients);
 	A.repeats = NULL;
 	A.clients = NULL;
-	pthread_mutex_unlock(&A.lock);
 }
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
@@ -79,7 +190,7 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 }
 
 /* A line may be written now (the cap allows it). A line that may not is counted as suppressed
- * when `count` (lines that are retried later are not). Lock held. */
+ * when `count` (lines that are retried later are not). */
 static bool take_token(uint64_t now_ms, bool count)
 {
 	if (A.rate == 0) {
@@ -109,15 +220,14 @@ static bool take_token(uint64_t now_ms, bool count)
 
 static void emit_summary(struct repeat *e)
 {
-	syslog(e->priority,
-	       "alert-repeat: %s repeats=%" PRIu64 " window=%us (%" PRIu64
-	       " more attempts in the last %u s)",
-	       e->fields, e->count, A.window_s, e->count, A.window_s);
+	log_msg(e->priority, "alert-repeat",
+		"%s repeats=%" PRIu64 " window=%us (%" PRIu64 " more attempts in the last %u s)",
+		e->fields, e->count, A.window_s, e->count, A.window_s);
 	A.totals.summaries++;
 }
 
 /* Find or make the entry of (client `family`/`addr`, name `text`/`len`); NULL when the table is
- * full. Lock held. */
+ * full. */
 static struct repeat *repeat_slot(uint8_t family, const uint8_t *addr, const char *text,
 				  uint16_t len, bool *fresh)
 {
@@ -168,99 +278,93 @@ static void repeat_remove(struct repeat *e)
 	}
 }
 
-static struct alert_client *client_slot(const struct inspect_result *r)
+static const char *addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t size)
 {
-	size_t alen = r->pkt.ip_version == 6 ? 16 : 4;
-	uint64_t h = hash_bytes(0xcbf29ce484222325ull, r->pkt.src, alen);
+	struct pkt p = {.ip_version = family};
+	return pkt_addr_str(&p, addr, buf, size);
+}
+
+static struct alert_client *client_slot(const struct alert_record *rec)
+{
+	size_t alen = rec->family == 6 ? 16 : 4;
+	uint64_t h = hash_bytes(0xcbf29ce484222325ull, rec->client, alen);
 	for (size_t i = 0; i < ALERT_CLIENTS_MAX; i++) {
 		struct client *c = &A.clients[(h + i) % ALERT_CLIENTS_MAX];
 		if (!c->used) {
 			c->used = true;
-			c->family = r->pkt.ip_version;
-			memcpy(c->addr, r->pkt.src, alen);
+			c->family = rec->family;
+			memcpy(c->addr, rec->client, alen);
 			memset(&c->pub, 0, sizeof(c->pub));
-			pkt_addr_str(&r->pkt, r->pkt.src, c->pub.addr, sizeof(c->pub.addr));
+			addr_str(rec->family, rec->client, c->pub.addr, sizeof(c->pub.addr));
 			c->pub.first = time(NULL);
 			return &c->pub;
 		}
-		if (c->family == r->pkt.ip_version && memcmp(c->addr, r->pkt.src, alen) == 0) {
+		if (c->family == rec->family && memcmp(c->addr, rec->client, alen) == 0) {
 			return &c->pub;
 		}
 	}
 	return NULL;
 }
 
-static void copy_cut(char *dst, size_t size, const char *src)
+static void count_client(const struct alert_record *rec, const char *macs, const char *name)
 {
-	size_t n = strnlen(src, size - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-void alert_decision(const struct policy *p, const struct inspect_result *r,
-		    const struct policy_decision *d, const uint8_t *mac, size_t mac_len,
-		    uint64_t now_ms)
-{
-	char client[64], server[64], name[NAME_TEXT_MAX * 4 + 8] = "-", macs[32] = "";
-	char rule[512] = "", fields[512];
-
-	if (d->action != ACTION_ALERT && d->action != ACTION_DROP && d->action != ACTION_REJECT) {
+	enum action a = (enum action)rec->action;
+	struct alert_client *c = client_slot(rec);
+	if (c == NULL) {
+		A.totals.clients_full++;
 		return;
 	}
-	pkt_addr_str(&r->pkt, r->pkt.src, client, sizeof(client));
-	pkt_addr_str(&r->pkt, r->pkt.dst, server, sizeof(server));
-	const struct name *n = NULL;
-	if (r->state == INSPECT_NAMED && d->name_index < r->nnames) {
-		n = &r->names[d->name_index];
-		name_escape(n, name, sizeof(name));
+	c->attempts++;
+	c->blocked += a != ACTION_ALERT;
+	c->last = time(NULL);
+	if (macs[0] != '\0') {
+		copy_cut(c->mac, sizeof(c->mac), macs);
 	}
-	if (mac != NULL && mac_len == 6) {
-		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-			 mac[2], mac[3], mac[4], mac[5]);
-	}
-	struct policy_rule_names rn;
-	policy_rule_names(p, d->rule, &rn);
-	const char *vendor = rn.vendor != NULL ? rn.vendor : "-";
-	const char *category = rn.category != NULL ? rn.category : "-";
-	if (rn.file != NULL) {
-		snprintf(rule, sizeof(rule), " rule=%s:%" PRIu32, rn.file, d->rule->line);
-	}
-	bool v6 = r->pkt.ip_version == 6;
-	int prio = d->action == ACTION_ALERT ? LOG_NOTICE : LOG_WARNING;
-	char who[400];
-	snprintf(who, sizeof(who), "name=%s client=%s%s%s vendor=%s category=%s", name, client,
-		 macs[0] != '\0' ? " client_mac=" : "", macs, vendor, category);
-	/* What a summary repeats: not the protocol or server, which repeats may not share. */
-	snprintf(fields, sizeof(fields), "action=%s %s", action_str(d->action), who);
+	copy_cut(c->last_name, sizeof(c->last_name), name);
+	copy_cut(c->last_vendor, sizeof(c->last_vendor), rec->vendor);
+	copy_cut(c->last_category, sizeof(c->last_category), rec->category);
+	copy_cut(c->last_action, sizeof(c->last_action), action_str(a));
+}
 
-	pthread_mutex_lock(&A.lock);
+/* One attempt: inventory, then a repeat folded into its summary, or a line under the cap. */
+static void alert_record_handle(const struct alert_record *rec, uint64_t now_ms)
+{
+	char client[64], server[64], name[NAME_TEXT_MAX * 4 + 8] = "-", macs[32] = "";
+	char rule[400] = "", fields[512], who[400];
+	enum action a = (enum action)rec->action;
+
+	addr_str(rec->family, rec->client, client, sizeof(client));
+	addr_str(rec->family, rec->server, server, sizeof(server));
+	if (rec->name.len > 0) {
+		name_escape(&rec->name, name, sizeof(name));
+	}
+	if (rec->has_mac) {
+		const uint8_t *m = rec->mac;
+		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+			 m[3], m[4], m[5]);
+	}
+	if (rec->rule_file[0] != '\0') {
+		snprintf(rule, sizeof(rule), " rule=%s:%" PRIu32, rec->rule_file, rec->rule_line);
+	}
+	bool v6 = rec->family == 6;
+	int prio = a == ACTION_ALERT ? LOG_NOTICE : LOG_WARNING;
+	snprintf(who, sizeof(who), "name=%s client=%s%s%s vendor=%s category=%s", name, client,
+		 macs[0] != '\0' ? " client_mac=" : "", macs, rec->vendor, rec->category);
+	/* What a summary repeats: not the protocol or server, which repeats may not share. */
+	snprintf(fields, sizeof(fields), "action=%s %s", action_str(a), who);
+
 	A.totals.attempts++;
 	if (A.clients != NULL) {
-		struct alert_client *c = client_slot(r);
-		if (c == NULL) {
-			A.totals.clients_full++;
-		} else {
-			c->attempts++;
-			c->blocked += d->action != ACTION_ALERT;
-			c->last = time(NULL);
-			if (macs[0] != '\0') {
-				copy_cut(c->mac, sizeof(c->mac), macs);
-			}
-			copy_cut(c->last_name, sizeof(c->last_name), name);
-			copy_cut(c->last_vendor, sizeof(c->last_vendor), vendor);
-			copy_cut(c->last_category, sizeof(c->last_category), category);
-			copy_cut(c->last_action, sizeof(c->last_action), action_str(d->action));
-		}
+		count_client(rec, macs, name);
 	}
-	if (A.window_s > 0 && n != NULL && A.repeats != NULL) {
+	if (A.window_s > 0 && rec->name.len > 0 && A.repeats != NULL) {
 		bool fresh = true;
-		struct repeat *e =
-			repeat_slot(r->pkt.ip_version, r->pkt.src, n->text, n->len, &fresh);
+		struct repeat *e = repeat_slot(rec->family, rec->client, rec->name.text,
+					       rec->name.len, &fresh);
 		if (e != NULL && !fresh &&
 		    now_ms - e->window_start_ms < (uint64_t)A.window_s * 1000) {
 			e->count++;
 			A.totals.repeats++;
-			pthread_mutex_unlock(&A.lock);
 			return;
 		}
 		if (e != NULL) {
@@ -274,17 +378,33 @@ void alert_decision(const struct policy *p, const struct inspect_result *r,
 		}
 	}
 	if (take_token(now_ms, true)) {
-		syslog(prio, "alert: action=%s proto=%s %s server=%s%s%s:%u%s",
-		       action_str(d->action), inspect_proto_str(r->proto), who, v6 ? "[" : "",
-		       server, v6 ? "]" : "", r->pkt.dport, rule);
+		log_msg(prio, "alert", "action=%s proto=%s %s server=%s%s%s:%u%s", action_str(a),
+			inspect_proto_str((enum inspect_proto)rec->proto), who, v6 ? "[" : "",
+			server, v6 ? "]" : "", rec->dport, rule);
 		A.totals.logged++;
 	}
-	pthread_mutex_unlock(&A.lock);
+}
+
+size_t alert_ring_drain(struct alert_ring *ring, uint64_t now_ms)
+{
+	size_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+	size_t taken = 0;
+	/* At most one ring's worth per call, so that a busy worker cannot hold the main loop. */
+	while (taken < ALERT_RING_SLOTS) {
+		size_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+		if (head == tail) {
+			break;
+		}
+		alert_record_handle(&ring->slots[tail % ALERT_RING_SLOTS], now_ms);
+		tail++;
+		taken++;
+		atomic_store_explicit(&ring->tail, tail, memory_order_release);
+	}
+	return taken;
 }
 
 void alert_flush(uint64_t now_ms)
 {
-	pthread_mutex_lock(&A.lock);
 	if (A.repeats != NULL) {
 		for (size_t i = 0; i < ALERT_REPEATS_MAX; i++) {
 			struct repeat *e = &A.repeats[i];
@@ -303,21 +423,17 @@ void alert_flush(uint64_t now_ms)
 	}
 	if (A.suppressed > 0 && take_token(now_ms, false)) {
 		uint64_t secs = (now_ms - A.suppressed_since_ms + 999) / 1000;
-		syslog(LOG_WARNING,
-		       "alert-ratelimit: suppressed=%" PRIu64 " seconds=%" PRIu64
-		       " rate=%u (%" PRIu64
-		       " alert lines over the cap of %u per second were not written)",
-		       A.suppressed, secs, A.rate, A.suppressed, A.rate);
+		log_msg(LOG_WARNING, "alert-ratelimit",
+			"suppressed=%" PRIu64 " seconds=%" PRIu64 " rate=%u (%" PRIu64
+			" alert lines over the cap of %u per second were not written)",
+			A.suppressed, secs, A.rate, A.suppressed, A.rate);
 		A.suppressed = 0;
 	}
-	pthread_mutex_unlock(&A.lock);
 }
 
 void alert_get_totals(struct alert_totals *t)
 {
-	pthread_mutex_lock(&A.lock);
 	*t = A.totals;
-	pthread_mutex_unlock(&A.lock);
 }
 
 static int by_last_desc(const void *a, const void *b)
@@ -329,13 +445,11 @@ static int by_last_desc(const void *a, const void *b)
 size_t alert_get_clients(struct alert_client *out, size_t max)
 {
 	size_t n = 0;
-	pthread_mutex_lock(&A.lock);
 	for (size_t i = 0; A.clients != NULL && i < ALERT_CLIENTS_MAX && n < max; i++) {
 		if (A.clients[i].used) {
 			out[n++] = A.clients[i].pub;
 		}
 	}
-	pthread_mutex_unlock(&A.lock);
 	qsort(out, n, sizeof(*out), by_last_desc);
 	return n;
 }

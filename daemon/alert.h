@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * alert: one syslog line per blocked (or alert-only) attempt, without floods.
+ * alert: one syslog line per blocked (or alert-only) attempt, without floods, and without a
+ * worker ever waiting for it.
  *
- * The first attempt of a client at a name is logged in full. Repeats within the window are
- * counted and summarised in one line when the window ends ("N more attempts in the last M s").
- * A global cap limits alert lines per second; lines over it are counted and reported. Every
- * attempt, logged or not, is also counted in a per-client inventory (embargoctl clients).
- * All functions are thread-safe.
+ * A worker pushes each attempt into its own bounded ring (single producer, single consumer,
+ * lock-free): a record that carries everything the line needs, so it outlives the packet and
+ * the policy. A full ring counts the record as lost; the worker never blocks. The main loop
+ * drains the rings and owns the rest: the first attempt of a client at a name is logged in
+ * full, repeats within the window are counted and summarised in one line when the window ends
+ * ("N more attempts in the last M s"), a global cap limits alert lines per second (lines over
+ * it are counted and reported), and every attempt, logged or not, is counted in a per-client
+ * inventory (embargoctl clients). Lines go out through log.c, which never waits either.
+ *
+ * alert_push and alert_ring_wake are called by the ring's worker only; every other function by
+ * the main loop only.
  */
 #ifndef EMBARGOD_ALERT_H
 #define EMBARGOD_ALERT_H
@@ -22,6 +29,33 @@
 /* (client, name) pairs remembered for summaries, and clients in the inventory. */
 #define ALERT_REPEATS_MAX 1024
 #define ALERT_CLIENTS_MAX 1024
+/* Records one worker can queue before the main loop drains them (a power of two). The main
+ * loop is woken as soon as a worker has pushed, so the ring only needs to absorb a burst. */
+#define ALERT_RING_SLOTS 512
+
+struct alert_ring;
+
+/* A ring for one worker; `wake_fd` (an eventfd, or -1) is written after pushes so that the
+ * main loop drains. NULL when out of memory. */
+struct alert_ring *alert_ring_new(int wake_fd);
+void alert_ring_free(struct alert_ring *ring);
+
+/*
+ * Worker side: queue the decision `d` for the inspected packet `r` under policy `p`: action,
+ * proto, name, client address (and MAC when `mac` is given), server address and port, vendor,
+ * category, rule file:line. Actions other than drop, reject and alert queue nothing. Returns
+ * 0 (queued or nothing to queue) or -ENOSPC when the ring is full (the record is lost; the
+ * caller counts it).
+ */
+int alert_push(struct alert_ring *ring, const struct policy *p, const struct inspect_result *r,
+	       const struct policy_decision *d, const uint8_t *mac, size_t mac_len);
+
+/* Worker side, after a batch of packets: wake the main loop if anything was pushed. */
+void alert_ring_wake(struct alert_ring *ring);
+
+/* Main loop: take every record waiting in `ring` and log, summarise or count it at `now_ms`
+ * (CLOCK_MONOTONIC). Returns the number of records taken. */
+size_t alert_ring_drain(struct alert_ring *ring, uint64_t now_ms);
 
 /* Set up (or change, on reload) the window in seconds (0: log every attempt) and the cap in
  * lines per second (0: no cap). Returns 0 or -ENOMEM. */
@@ -30,18 +64,8 @@ int alert_configure(uint32_t window_s, uint32_t rate);
 /* Free the tables. */
 void alert_shutdown(void);
 
-/*
- * Report the decision `d` for the inspected packet `r` under policy `p` at `now_ms`
- * (CLOCK_MONOTONIC): action, proto, name (escaped), client address (and MAC when `mac` is
- * given), server address and port, vendor, category, rule file:line. Priority warning for
- * drop/reject, notice for alert-only. Other actions do nothing.
- */
-void alert_decision(const struct policy *p, const struct inspect_result *r,
-		    const struct policy_decision *d, const uint8_t *mac, size_t mac_len,
-		    uint64_t now_ms);
-
 /* Emit the summaries whose window has ended and the rate cap's count; call about once a
- * second. */
+ * second, after draining the rings. */
 void alert_flush(uint64_t now_ms);
 
 struct alert_totals {

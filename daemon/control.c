@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The control socket: embargoctl's status, stats, reload, test NAME and clients. */
+/*
+ * The control socket: embargoctl's connections, served as events on the main loop.
+ *
+ * Nothing here waits for a client. The listening socket and every accepted connection are
+ * non-blocking; a connection is read as its bytes arrive, and its whole request must be in
+ * within CONTROL_REQUEST_DEADLINE_MS of the accept (a client sending a byte a second gets an
+ * error and is closed, it cannot hold the loop). The reply is written as the client reads it,
+ * within CONTROL_REPLY_DEADLINE_MS. At most CONTROL_CONNS_MAX connections are open; beyond
+ * that, and for a second after accept fails for lack of descriptors, new ones wait in the
+ * listen backlog.
+ */
 #include <errno.h>
 #include <grp.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,421 +20,323 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "alert.h"
-#include "daemon_priv.h"
-#include "embargo/ctlproto.h"
-#include "embargo/policy.h"
-#include "embargo_config.h"
+#include "control.h"
 #include "log.h"
 
-/* A slow client cannot hold the daemon's main loop longer than this. */
-#define CONTROL_IO_TIMEOUT_MS 2000
+#define CONTROL_CONNS_MAX	    32
+#define CONTROL_BACKLOG		    64
+#define CONTROL_REQUEST_DEADLINE_MS 2000
+#define CONTROL_REPLY_DEADLINE_MS   5000
+/* After EMFILE/ENFILE: stop accepting this long, then try again. */
+#define CONTROL_ACCEPT_PAUSE_MS 1000
 
-/* A growing reply buffer. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
+struct conn {
+	struct control *ctl;
+	int fd;
+	struct event *io;	/* EV_READ while the request comes in, then EV_WRITE */
+	struct event *deadline; /* request, then reply deadline */
+	uint8_t req[CTL_REQUEST_MAX];
+	size_t req_len;
+	bool replying;
+	struct sbuf out; /* head line and body */
+	size_t out_off;	 /* bytes of out already sent */
+	struct conn *prev, *next;
 };
 
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct control {
+	struct daemon *d;
+	int fd;
+	struct event *accept_ev;
+	struct event *resume_ev; /* ends a pause after EMFILE/ENFILE */
+	bool accepting;		 /* accept_ev is added */
+	bool stopping;		 /* control_stop: closing connections must not resume */
+	struct conn *conns;
+	unsigned nconns;
+};
 
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void on_accept(evutil_socket_t fd, short what, void *arg);
+
+static void accept_resume(struct control *c)
 {
-	for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p != NULL ? b->p + b->len : NULL,
-				  b->p != NULL ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = true;
-			return;
-		}
-		if (b->p != NULL && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = (b->cap != 0 ? b->cap : 4096) * 2 + (size_t)n;
-		char *np = realloc(b->p, ncap);
-		if (np == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
+	if (!c->accepting && !c->stopping && c->nconns < CONTROL_CONNS_MAX &&
+	    !evtimer_pending(c->resume_ev, NULL) && event_add(c->accept_ev, NULL) == 0) {
+		c->accepting = true;
 	}
 }
 
-/* A JSON string value, quoted. */
-static void sb_json_str(struct sbuf *b, const char *s)
+static void accept_pause(struct control *c, unsigned ms)
 {
-	char small[512];
-	size_t need = ctl_json_escape(small, sizeof(small), s);
-	if (need < sizeof(small)) {
-		sb_printf(b, "\"%s\"", small);
-		return;
+	if (c->accepting) {
+		event_del(c->accept_ev);
+		c->accepting = false;
 	}
-	char *big = malloc(need + 1);
-	if (big == NULL) {
-		b->failed = true;
-		return;
+	if (ms > 0) {
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+		evtimer_add(c->resume_ev, &tv);
 	}
-	ctl_json_escape(big, need + 1, s);
-	sb_printf(b, "\"%s\"", big);
-	free(big);
 }
 
-static void fmt_time(char *out, size_t size, time_t t)
+static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
-	struct tm tm;
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, size, "-");
-		return;
-	}
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)fd;
+	(void)what;
+	accept_resume(arg);
 }
 
-static const struct policy *current(const struct daemon *d)
+static void conn_close(struct conn *k)
 {
-	return atomic_load(&((struct daemon *)d)->shared.policy);
-}
-
-static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
-{
-	const struct embargod_opts *o = d->o;
-	const struct policy *p = current(d);
-	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
-	char since[32], last[32];
-	fmt_time(since, sizeof(since), d->started);
-	fmt_time(last, sizeof(last), d->last_reload);
-	const char *cfg = o->config_path != NULL ? o->config_path : "(domain lists given with -b)";
-	if (json) {
-		sb_printf(b,
-			  "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%" PRIu64
-			  ",\"started\":\"%s\","
-			  "\"config\":",
-			  EMBARGO_VERSION, (long)getpid(), up, since);
-		sb_json_str(b, cfg);
-		sb_printf(b,
-			  ",\"generation\":%" PRIu32 ",\"reloads\":%" PRIu64
-			  ",\"reload_failures\":%" PRIu64
-			  ",\"last_reload\":\"%s\",\"last_reload_error\":",
-			  p->generation, d->reloads, d->reload_failures, last);
-		sb_json_str(b, d->last_reload_error);
-		sb_printf(b,
-			  ",\"queues\":[%u,%u],\"workers\":%u,\"fail_open\":%s,\"rules\":%zu,"
-			  "\"vendors\":%u,\"categories\":%u}\n",
-			  o->queue_first, o->queue_last, d->nworkers,
-			  o->fail_closed ? "false" : "true", domainset_count(p->ds), p->nvendors,
-			  p->ncategories);
-		return;
-	}
-	sb_printf(b,
-		  "embargod %s, pid %ld, up %" PRIu64 "d %02" PRIu64 "h%02" PRIu64 "m%02" PRIu64
-		  "s (since %s)\n",
-		  EMBARGO_VERSION, (long)getpid(), up / 86400, up / 3600 % 24, up / 60 % 60,
-		  up % 60, since);
-	sb_printf(b, "config:      %s, generation %" PRIu32 "\n", cfg, p->generation);
-	sb_printf(b, "reloads:     %" PRIu64 " done, %" PRIu64 " refused%s%s%s\n", d->reloads,
-		  d->reload_failures, d->reload_failures > 0 ? " (last: " : "",
-		  d->reload_failures > 0 ? d->last_reload_error : "",
-		  d->reload_failures > 0 ? ")" : "");
-	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", o->queue_first, o->queue_last,
-		  d->nworkers, o->fail_closed ? "closed" : "open");
-	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
-}
-
-static uint64_t queue_received(const struct daemon *d, unsigned i)
-{
-	struct worker_stats s;
-	worker_stats_get(&d->workers[i], &s);
-	return s.received;
-}
-
-static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
-{
-	struct worker_stats t;
-	struct alert_totals a;
-	daemon_totals(d, &t);
-	alert_get_totals(&a);
-	uint64_t verdicts = t.accepted + t.dropped + t.marked_block;
-	const struct {
-		const char *k;
-		uint64_t v;
-	} rows[] = {
-		{"received", t.received},
-		{"verdicts", verdicts},
-		{"accepted", t.accepted},
-		{"dropped", t.dropped},
-		{"marked_block", t.marked_block},
-		{"named", t.named},
-		{"nameless", t.nameless},
-		{"malformed", t.malformed},
-		{"pending", t.pending},
-		{"ignored", t.ignored},
-		{"decided", t.decided},
-		{"blocked", t.blocked},
-		{"alerted", t.alerted},
-		{"dns_forged", t.dns_forged},
-		{"dns_forge_failed", t.dns_forge_failed},
-		{"queue_overflows", t.enobufs},
-		{"recv_errors", t.recv_errors},
-		{"send_errors", t.send_errors},
-		{"alert_attempts", a.attempts},
-		{"alert_lines", a.logged},
-		{"alert_repeats", a.repeats},
-		{"alert_summaries", a.summaries},
-		{"alert_rate_limited", a.rate_limited},
-	};
-	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
-	if (json) {
-		sb_printf(b, "{");
-		for (size_t i = 0; i < nrows; i++) {
-			sb_printf(b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",", rows[i].k, rows[i].v);
-		}
-		sb_printf(b, ",\"by_proto\":{");
-		for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
-			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",",
-				  inspect_proto_str((enum inspect_proto)i), t.by_proto[i]);
-		}
-		sb_printf(b, "},\"queues\":{");
-		for (unsigned i = 0; i < d->nworkers; i++) {
-			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", d->workers[i].queue,
-				  queue_received(d, i));
-		}
-		sb_printf(b, "}}\n");
-		return;
-	}
-	for (size_t i = 0; i < nrows; i++) {
-		sb_printf(b, "%-20s %" PRIu64 "\n", rows[i].k, rows[i].v);
-	}
-	sb_printf(b, "%-20s", "by protocol");
-	for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
-		sb_printf(b, " %s=%" PRIu64, inspect_proto_str((enum inspect_proto)i),
-			  t.by_proto[i]);
-	}
-	sb_printf(b, "\n%-20s", "by queue");
-	for (unsigned i = 0; i < d->nworkers; i++) {
-		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, queue_received(d, i));
-	}
-	sb_printf(b, "\n");
-}
-
-static const char *str_or(const char *s, const char *dflt)
-{
-	return s != NULL ? s : dflt;
-}
-
-static void cmd_test(const struct daemon *d, const struct name *n, bool json, struct sbuf *b)
-{
-	const struct policy *p = current(d);
-	const struct rule_meta *m = NULL;
-	char name[NAME_TEXT_MAX * 4 + 8];
-	name_escape(n, name, sizeof(name));
-	policy_lookup(p, n, &m);
-	const char *verdict = m != NULL && m->kind != DS_ALLOW ? "block" : "pass";
-	const char *why = m == NULL ? "no rule" : m->kind == DS_ALLOW ? "exception" : "listed";
-	struct policy_rule_names rn;
-	policy_rule_names(p, m, &rn);
-	const char *file = str_or(rn.file, "-");
-	const char *vendor = str_or(rn.vendor, "-");
-	const char *category = str_or(rn.category, "-");
-	const char *reason = str_or(rn.vendor_reason, "");
-	static const enum inspect_proto protos[] = {INSPECT_PROTO_DNS, INSPECT_PROTO_TLS,
-						    INSPECT_PROTO_HTTP, INSPECT_PROTO_QUIC};
-	static const char *const pnames[] = {"dns", "tls", "http", "quic"};
-	if (json) {
-		sb_printf(b, "{\"name\":");
-		sb_json_str(b, name);
-		sb_printf(b, ",\"verdict\":\"%s\",\"why\":\"%s\",\"rule\":", verdict, why);
-		if (m == NULL) {
-			sb_printf(b, "null");
-		} else {
-			sb_printf(b, "{\"file\":");
-			sb_json_str(b, file);
-			sb_printf(b, ",\"line\":%" PRIu32 ",\"vendor\":", m->line);
-			sb_json_str(b, vendor);
-			sb_printf(b, ",\"category\":");
-			sb_json_str(b, category);
-			sb_printf(b, ",\"reason\":");
-			sb_json_str(b, reason);
-			sb_printf(b, "}");
-		}
-		sb_printf(b, ",\"actions\":{");
-		for (size_t i = 0; i < 4; i++) {
-			sb_printf(b, "%s\"%s\":\"%s\"", i == 0 ? "" : ",", pnames[i],
-				  action_str(policy_lookup_proto(p, n, protos[i], NULL)));
-		}
-		sb_printf(b, "}}\n");
-		return;
-	}
-	if (m == NULL) {
-		sb_printf(b, "%s: pass (no rule applies)\n", name);
-		return;
-	}
-	sb_printf(b, "%s: %s (%s)\n", name, verdict, why);
-	sb_printf(b, "  rule:     %s:%" PRIu32 "\n", file, m->line);
-	sb_printf(b, "  vendor:   %s%s%s%s\n", vendor, rn.vendor_title != NULL ? " (" : "",
-		  str_or(rn.vendor_title, ""), rn.vendor_title != NULL ? ")" : "");
-	sb_printf(b, "  category: %s\n", category);
-	if (reason[0] != '\0') {
-		sb_printf(b, "  reason:   %s\n", reason);
-	}
-	sb_printf(b, "  action:  ");
-	for (size_t i = 0; i < 4; i++) {
-		sb_printf(b, " %s=%s", pnames[i],
-			  action_str(policy_lookup_proto(p, n, protos[i], NULL)));
-	}
-	sb_printf(b, "\n");
-}
-
-static void cmd_clients(bool json, struct sbuf *b)
-{
-	struct alert_client *c = calloc(ALERT_CLIENTS_MAX, sizeof(*c));
-	if (c == NULL) {
-		b->failed = true;
-		return;
-	}
-	size_t n = alert_get_clients(c, ALERT_CLIENTS_MAX);
-	if (json) {
-		sb_printf(b, "[");
-	} else if (n == 0) {
-		sb_printf(b, "no client has attempted a listed name\n");
+	struct control *c = k->ctl;
+	if (k->prev != NULL) {
+		k->prev->next = k->next;
 	} else {
-		sb_printf(b, "%-39s %-17s %8s %8s %-20s %-20s %s\n", "CLIENT", "MAC", "ATTEMPTS",
-			  "BLOCKED", "FIRST", "LAST", "LAST NAME (VENDOR/CATEGORY)");
+		c->conns = k->next;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char first[32], last[32];
-		fmt_time(first, sizeof(first), c[i].first);
-		fmt_time(last, sizeof(last), c[i].last);
-		if (json) {
-			sb_printf(b, "%s{\"client\":", i == 0 ? "" : ",");
-			sb_json_str(b, c[i].addr);
-			sb_printf(b, ",\"mac\":");
-			sb_json_str(b, c[i].mac);
-			sb_printf(b,
-				  ",\"attempts\":%" PRIu64 ",\"blocked\":%" PRIu64
-				  ",\"first\":\"%s\",\"last\":\"%s\",\"last_name\":",
-				  c[i].attempts, c[i].blocked, first, last);
-			sb_json_str(b, c[i].last_name);
-			sb_printf(b, ",\"last_vendor\":");
-			sb_json_str(b, c[i].last_vendor);
-			sb_printf(b, ",\"last_category\":");
-			sb_json_str(b, c[i].last_category);
-			sb_printf(b, ",\"last_action\":\"%s\"}", c[i].last_action);
-		} else {
-			sb_printf(b,
-				  "%-39s %-17s %8" PRIu64 " %8" PRIu64 " %-20s %-20s %s (%s/%s)\n",
-				  c[i].addr, c[i].mac[0] != '\0' ? c[i].mac : "-", c[i].attempts,
-				  c[i].blocked, first, last, c[i].last_name, c[i].last_vendor,
-				  c[i].last_category);
-		}
+	if (k->next != NULL) {
+		k->next->prev = k->prev;
 	}
-	if (json) {
-		sb_printf(b, "]\n");
+	c->nconns--;
+	if (k->io != NULL) {
+		event_free(k->io);
 	}
-	free(c);
+	event_free(k->deadline);
+	close(k->fd);
+	free(k->out.p);
+	free(k);
+	accept_resume(c);
 }
 
-static void cmd_reload(struct daemon *d, bool json, struct sbuf *b, bool *ok)
+static void arm_deadline(struct conn *k, unsigned ms)
 {
-	if (daemon_reload(d) != 0) {
-		*ok = false;
-		return;
-	}
-	const struct policy *p = current(d);
-	if (json) {
-		sb_printf(b, "{\"generation\":%" PRIu32 ",\"rules\":%zu}\n", p->generation,
-			  domainset_count(p->ds));
-	} else {
-		sb_printf(b, "reloaded: generation %" PRIu32 ", %zu rules\n", p->generation,
-			  domainset_count(p->ds));
-	}
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(k->deadline, &tv);
 }
 
-static void set_timeouts(int fd)
+/* Send what the socket takes now. Returns 1 when all is out, 0 when the rest must wait, -1 on
+ * an error (the client went away). */
+static int conn_send(struct conn *k)
 {
-	struct timeval tv = {CONTROL_IO_TIMEOUT_MS / 1000, (CONTROL_IO_TIMEOUT_MS % 1000) * 1000};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static void write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n <= 0) {
-			if (n == -1 && errno == EINTR) {
+	while (k->out_off < k->out.len) {
+		ssize_t n = send(k->fd, k->out.p + k->out_off, k->out.len - k->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR) {
 				continue;
 			}
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		}
+		k->out_off += (size_t)n;
+	}
+	return 1;
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+
+/* The reply is ready in k->out: send it, and wait for the socket only if it must. */
+static void conn_reply(struct conn *k)
+{
+	k->replying = true;
+	int rc = conn_send(k);
+	if (rc != 0) {
+		conn_close(k);
+		return;
+	}
+	event_free(k->io);
+	k->io = event_new(k->ctl->d->base, k->fd, EV_WRITE | EV_PERSIST, on_io, k);
+	if (k->io == NULL || event_add(k->io, NULL) != 0) {
+		conn_close(k);
+		return;
+	}
+	arm_deadline(k, CONTROL_REPLY_DEADLINE_MS);
+}
+
+/* "ok" and the body, or "error: why". */
+static void conn_answer(struct conn *k, bool ok, const char *why, struct sbuf *body)
+{
+	if (ok) {
+		sb_printf(&k->out, "ok\n");
+		if (body->len > 0) {
+			sb_printf(&k->out, "%.*s", (int)body->len, body->p);
+		}
+	}
+	if (!ok || k->out.failed) {
+		free(k->out.p);
+		memset(&k->out, 0, sizeof(k->out));
+		sb_printf(&k->out, "error: %s\n", ok ? "out of memory" : why);
+	}
+	if (k->out.failed) {
+		conn_close(k);
+		return;
+	}
+	conn_reply(k);
+}
+
+static void conn_run(struct conn *k, const struct ctl_request *req)
+{
+	struct sbuf body = {NULL, 0, 0, false};
+	const char *why = "";
+	bool ok = control_command(k->ctl->d, req, &body, &why);
+	conn_answer(k, ok, why, &body);
+	free(body.p);
+}
+
+/* Read what has arrived; answer once the request is complete or cannot be. */
+static void conn_read(struct conn *k)
+{
+	for (;;) {
+		ssize_t n =
+			recv(k->fd, k->req + k->req_len, sizeof(k->req) - k->req_len, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return; /* the rest comes with a later event */
+		}
+		if (n == -1) {
+			conn_close(k);
 			return;
 		}
-		p += n;
-		len -= (size_t)n;
+		if (n == 0) {
+			conn_answer(k, false, "request not terminated by a newline", NULL);
+			return;
+		}
+		k->req_len += (size_t)n;
+		struct ctl_request req;
+		const char *why = "";
+		int rc = ctl_parse_request(k->req, k->req_len, &req, &why);
+		if (rc == 0) {
+			conn_run(k, &req);
+			return;
+		}
+		if (rc < 0) {
+			conn_answer(k, false, why, NULL);
+			return;
+		}
 	}
 }
 
-void control_on_accept(evutil_socket_t lfd, short what, void *arg)
+static void on_io(evutil_socket_t fd, short what, void *arg)
 {
-	struct daemon *d = arg;
+	struct conn *k = arg;
+	(void)fd;
 	(void)what;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd == -1) {
+	if (!k->replying) {
+		conn_read(k);
+	} else if (conn_send(k) != 0) {
+		conn_close(k);
+	}
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *k = arg;
+	(void)fd;
+	(void)what;
+	if (k->replying) {
+		conn_close(k); /* the client does not read its reply */
 		return;
 	}
-	set_timeouts(fd);
-	uint8_t buf[CTL_REQUEST_MAX];
-	size_t len = 0;
-	struct ctl_request req;
-	const char *why = "";
-	int rc = 1;
-	while (rc == 1) {
-		ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
-		if (n <= 0) {
-			why = n == 0 ? "request not terminated by a newline" : "read timeout";
-			rc = -EINVAL;
-			break;
+	char msg[96];
+	snprintf(msg, sizeof(msg), "request not complete within %u ms",
+		 CONTROL_REQUEST_DEADLINE_MS);
+	conn_answer(k, false, msg, NULL);
+}
+
+static void conn_new(struct control *c, int fd)
+{
+	struct conn *k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		close(fd);
+		return;
+	}
+	k->ctl = c;
+	k->fd = fd;
+	k->io = event_new(c->d->base, fd, EV_READ | EV_PERSIST, on_io, k);
+	k->deadline = evtimer_new(c->d->base, on_deadline, k);
+	if (k->io == NULL || k->deadline == NULL || event_add(k->io, NULL) != 0) {
+		if (k->io != NULL) {
+			event_free(k->io);
 		}
-		len += (size_t)n;
-		rc = ctl_parse_request(buf, len, &req, &why);
-	}
-	struct sbuf b = {NULL, 0, 0, false};
-	bool ok = rc == 0;
-	if (ok) {
-		switch (req.cmd) {
-		case CTL_STATUS:
-			cmd_status(d, req.json, &b);
-			break;
-		case CTL_STATS:
-			cmd_stats(d, req.json, &b);
-			break;
-		case CTL_RELOAD:
-			cmd_reload(d, req.json, &b, &ok);
-			why = d->last_reload_error;
-			break;
-		case CTL_CLIENTS:
-			cmd_clients(req.json, &b);
-			break;
-		case CTL_TEST:
-			cmd_test(d, &req.name, req.json, &b);
-			break;
+		if (k->deadline != NULL) {
+			event_free(k->deadline);
 		}
+		close(fd);
+		free(k);
+		return;
 	}
-	if (ok && b.failed) {
-		ok = false;
-		why = "out of memory";
+	arm_deadline(k, CONTROL_REQUEST_DEADLINE_MS);
+	k->next = c->conns;
+	if (c->conns != NULL) {
+		c->conns->prev = k;
 	}
-	char head[1200];
-	int hn = ok ? snprintf(head, sizeof(head), "ok\n")
-		    : snprintf(head, sizeof(head), "error: %s\n", why);
-	write_all(fd, head, (size_t)hn < sizeof(head) ? (size_t)hn : sizeof(head) - 1);
-	if (ok) {
-		write_all(fd, b.p, b.len);
+	c->conns = k;
+	c->nconns++;
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct control *c = arg;
+	(void)what;
+	/* Take what the backlog holds, up to the connection limit. */
+	while (c->nconns < CONTROL_CONNS_MAX) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			conn_new(c, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED) {
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_msg(LOG_WARNING, "control", "accept: %s: not accepting for %u ms",
+				strerror(errno), CONTROL_ACCEPT_PAUSE_MS);
+			accept_pause(c, CONTROL_ACCEPT_PAUSE_MS);
+		}
+		return; /* EAGAIN: the backlog is empty */
 	}
-	free(b.p);
-	close(fd);
+	accept_pause(c, 0); /* resumed when a connection closes */
+}
+
+struct control *control_start(struct daemon *d, int fd)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_msg(LOG_ERR, "startup", "control socket: out of memory");
+		return NULL;
+	}
+	c->d = d;
+	c->fd = fd;
+	c->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_accept, c);
+	c->resume_ev = evtimer_new(d->base, on_resume, c);
+	if (c->accept_ev == NULL || c->resume_ev == NULL) {
+		log_msg(LOG_ERR, "startup", "cannot register the control socket");
+		control_stop(c);
+		return NULL;
+	}
+	accept_resume(c);
+	if (!c->accepting) {
+		log_msg(LOG_ERR, "startup", "cannot register the control socket");
+		control_stop(c);
+		return NULL;
+	}
+	return c;
+}
+
+void control_stop(struct control *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	c->stopping = true;
+	while (c->conns != NULL) {
+		conn_close(c->conns);
+	}
+	if (c->accept_ev != NULL) {
+		event_free(c->accept_ev);
+	}
+	if (c->resume_ev != NULL) {
+		event_free(c->resume_ev);
+	}
+	free(c);
 }
 
 int control_open(const char *path, const char *group)
@@ -467,7 +377,8 @@ int control_open(const char *path, const char *group)
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc == -1 || chmod(path, 0660) == -1 ||
-	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) || listen(fd, 8) == -1) {
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) ||
+	    listen(fd, CONTROL_BACKLOG) == -1) {
 		log_msg(LOG_ERR, "startup", "control socket %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

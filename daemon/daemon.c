@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* embargod's lifecycle: open the queues and raw sockets, drop privileges, run one worker per
- * queue, reload the blocklist on SIGHUP, and stop cleanly on SIGTERM/SIGINT. */
+ * queue, reload the blocklist on SIGHUP (reload.c), and stop cleanly on SIGTERM/SIGINT. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -29,12 +30,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-/* How long a reload waits for every worker to let go of the old policy before freeing it. */
-#define RELOAD_QUIESCE_MS 3000
 /* Kernel socket buffer for each queue: a burst of full-size packets fits. */
 #define QUEUE_RCVBUF_BYTES (8u * 1024 * 1024)
 
-static void notify(const char *state)
+void daemon_notify(const char *state)
 {
 #if EMBARGO_HAVE_SYSTEMD
 	sd_notify(0, state);
@@ -129,7 +128,7 @@ static int daemonize(struct daemon *d)
 
 static void report_ready(struct daemon *d)
 {
-	notify("READY=1");
+	daemon_notify("READY=1");
 	if (d->ready_fd != -1) {
 		int null = open("/dev/null", O_RDWR);
 		if (null != -1) {
@@ -145,166 +144,6 @@ static void report_ready(struct daemon *d)
 	}
 }
 
-/* Wait until every worker has passed a point where it holds no reference to policies older
- * than `gen`. False on timeout. */
-static bool wait_quiescent(struct daemon *d, uint32_t gen)
-{
-	for (unsigned waited = 0; waited < RELOAD_QUIESCE_MS; waited += 10) {
-		bool all = true;
-		for (unsigned i = 0; i < d->nworkers; i++) {
-			if (atomic_load(&d->workers[i].seen_generation) < gen) {
-				all = false;
-			}
-		}
-		if (all) {
-			return true;
-		}
-		usleep(10000);
-	}
-	return false;
-}
-
-/* Entries of (vendor, category) in `p`, or -1 when it has no such group. */
-static int64_t group_entries(const struct policy *p, const char *vendor, const char *category,
-			     bool *enabled)
-{
-	for (uint32_t i = 0; i < p->ngroups; i++) {
-		const struct policy_group *g = &p->groups[i];
-		if (strcmp(p->vendors[g->vendor_id], vendor) == 0 &&
-		    strcmp(p->categories[g->category_id], category) == 0) {
-			*enabled = g->enabled;
-			return g->entries + g->exceptions;
-		}
-	}
-	return -1;
-}
-
-/* One line saying what a reload changed, per (vendor, category): added, removed, resized,
- * switched on or off. */
-static void log_reload_diff(const struct policy *old, const struct policy *fresh)
-{
-	char line[900];
-	size_t used = 0;
-	unsigned changes = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		const struct policy *a = pass == 0 ? fresh : old, *b = pass == 0 ? old : fresh;
-		for (uint32_t i = 0; i < a->ngroups; i++) {
-			const struct policy_group *g = &a->groups[i];
-			const char *v = a->vendors[g->vendor_id],
-				   *c = a->categories[g->category_id];
-			bool b_on = false;
-			int64_t b_n = group_entries(b, v, c, &b_on);
-			int64_t a_n = (int64_t)g->entries + g->exceptions;
-			char what[160] = "";
-			if (b_n < 0) {
-				snprintf(what, sizeof(what), "%s/%s %s (%" PRId64 " entries)", v, c,
-					 pass == 0 ? "added" : "removed", a_n);
-			} else if (pass == 0 && (b_n != a_n || b_on != g->enabled)) {
-				snprintf(what, sizeof(what), "%s/%s %" PRId64 "%s -> %" PRId64 "%s",
-					 v, c, b_n, b_on ? "" : " (off)", a_n,
-					 g->enabled ? "" : " (off)");
-			}
-			if (what[0] == '\0') {
-				continue;
-			}
-			changes++;
-			if (used < sizeof(line) - 200) {
-				int n = snprintf(line + used, sizeof(line) - used, "%s%s",
-						 changes > 1 ? "; " : "", what);
-				used += n > 0 ? (size_t)n : 0;
-			}
-		}
-	}
-	if (changes == 0) {
-		log_msg(LOG_INFO, "reload", "no rule changed");
-	} else {
-		log_msg(LOG_INFO, "reload", "%u change(s): %s%s", changes, line,
-			used >= sizeof(line) - 200 ? "; ..." : "");
-	}
-}
-
-/* Settings bound at startup (sockets, queues, user) change only with a restart: a reload that
- * finds them changed in the file says so, one warning per setting. */
-static void warn_restart_only(const struct embargod_opts *o, const struct config_settings *s)
-{
-	uint32_t file = s->set & ~o->cli_set;
-	const char *stale[9];
-	unsigned n = 0;
-	if ((file & CFG_QUEUE) != 0 &&
-	    (s->queue_first != o->queue_first || s->queue_last != o->queue_last)) {
-		stale[n++] = "queue";
-	}
-	if ((file & CFG_FAIL) != 0 && s->fail_closed != o->fail_closed) {
-		stale[n++] = "fail";
-	}
-	if ((file & CFG_OVERFLOW) != 0 && s->overflow_accept != o->overflow_accept) {
-		stale[n++] = "overflow";
-	}
-	if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s->user, o->user) != 0)) {
-		stale[n++] = "user";
-	}
-	if ((file & CFG_CONTROL_SOCKET) != 0 &&
-	    (o->control_socket == NULL || strcmp(s->control_socket, o->control_socket) != 0)) {
-		stale[n++] = "control-socket";
-	}
-	if ((file & CFG_DNS_ANSWER) != 0 && s->dns_answer != (int)o->dns_answer) {
-		stale[n++] = "dns-answer";
-	}
-	if ((file & CFG_LOG_FACILITY) != 0 && s->log_facility != o->log_facility) {
-		stale[n++] = "log-facility";
-	}
-	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
-	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s)) {
-		stale[n++] = "flow-limit";
-	}
-	for (unsigned i = 0; i < n; i++) {
-		log_msg(LOG_WARNING, "reload",
-			"%s changed in the file: it takes effect at the next restart", stale[i]);
-	}
-}
-
-int daemon_reload(struct daemon *d)
-{
-	char err[1024];
-	struct config_settings s;
-	notify("RELOADING=1");
-	struct policy *fresh = load_policy(d->o, &s, err, sizeof(err));
-	d->last_reload = time(NULL);
-	if (fresh == NULL) {
-		d->reload_failures++;
-		snprintf(d->last_reload_error, sizeof(d->last_reload_error), "%s", err);
-		log_msg(LOG_ERR, "reload", "refused, generation %" PRIu32 " stays in force: %s",
-			d->generation, err);
-		notify("READY=1");
-		return -1;
-	}
-	d->reloads++;
-	d->last_reload_error[0] = '\0';
-	if (d->o->config_path != NULL) {
-		warn_restart_only(d->o, &s);
-		/* Alert settings follow the file unless the command line fixed them. */
-		uint32_t window = (s.set & CFG_LOG_WINDOW) ? s.log_window_s : d->o->log_window_s;
-		uint32_t rate = (s.set & CFG_LOG_RATE) ? s.log_rate : d->o->log_rate;
-		alert_configure(window, rate);
-	}
-	fresh->generation = ++d->generation;
-	struct policy *old = atomic_exchange(&d->shared.policy, fresh);
-	atomic_store(&d->shared.generation, d->generation);
-	log_msg(LOG_INFO, "reload",
-		"generation %" PRIu32 " in force: %zu rules, %u vendor(s) (was %zu rules)",
-		d->generation, domainset_count(fresh->ds), fresh->nvendors,
-		domainset_count(old->ds));
-	log_reload_diff(old, fresh);
-	if (wait_quiescent(d, d->generation)) {
-		policy_free(old);
-	} else {
-		/* A worker did not come round in time: leaking is safer than a use-after-free. */
-		log_msg(LOG_WARNING, "reload", "old blocklist kept in memory: a worker is busy");
-	}
-	notify("READY=1");
-	return 0;
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -314,62 +153,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_msg(LOG_INFO, "shutdown", "signal %d: stopping", (int)sig);
-	notify("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	event_base_loopbreak(d->base);
-}
-
-void daemon_totals(const struct daemon *d, struct worker_stats *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (unsigned i = 0; i < d->nworkers; i++) {
-		struct worker_stats ws;
-		worker_stats_get(&d->workers[i], &ws);
-		const struct worker_stats *s = &ws;
-		t->received += s->received;
-		t->accepted += s->accepted;
-		t->dropped += s->dropped;
-		t->marked_block += s->marked_block;
-		t->named += s->named;
-		t->nameless += s->nameless;
-		t->unfinished += s->unfinished;
-		t->held_back += s->held_back;
-		t->quic_vn_sent += s->quic_vn_sent;
-		t->quic_vn_failed += s->quic_vn_failed;
-		t->malformed += s->malformed;
-		t->pending += s->pending;
-		t->ignored += s->ignored;
-		t->decided += s->decided;
-		t->blocked += s->blocked;
-		t->alerted += s->alerted;
-		t->dns_forged += s->dns_forged;
-		t->dns_forge_failed += s->dns_forge_failed;
-		t->enobufs += s->enobufs;
-		t->recv_errors += s->recv_errors;
-		t->send_errors += s->send_errors;
-		for (unsigned k = 0; k <= INSPECT_PROTO_GQUIC; k++) {
-			t->by_proto[k] += s->by_proto[k];
-		}
-	}
-}
-
-static void log_totals(const struct daemon *d)
-{
-	struct worker_stats t;
-	struct alert_totals a;
-	daemon_totals(d, &t);
-	alert_get_totals(&a);
-	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
-	log_msg(LOG_INFO, "shutdown",
-		"totals after %" PRIu64 " s: received=%" PRIu64 " verdicts=%" PRIu64
-		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
-		" blocked=%" PRIu64 " alerted=%" PRIu64 " dns_forged=%" PRIu64
-		" dns_forge_failed=%" PRIu64 " queue_overflows=%" PRIu64 " send_errors=%" PRIu64
-		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
-		" reloads=%" PRIu64 " reloads_refused=%" PRIu64,
-		up, t.received, t.accepted + t.dropped + t.marked_block, t.accepted, t.dropped,
-		t.marked_block, t.named, t.blocked, t.alerted, t.dns_forged, t.dns_forge_failed,
-		t.enobufs, t.send_errors, a.logged, a.repeats, a.rate_limited, d->reloads,
-		d->reload_failures);
 }
 
 static int open_queues(struct daemon *d)
@@ -397,9 +182,12 @@ static int open_queues(struct daemon *d)
 			return -1;
 		}
 		w->in = inspector_new(&lim);
-		if (w->in == NULL) {
+		w->alerts = alert_ring_new(d->alert_wake_fd);
+		if (w->in == NULL || w->alerts == NULL) {
 			log_msg(LOG_ERR, "startup", "out of memory");
 			nfqueue_close(w->nfq);
+			inspector_free(w->in);
+			alert_ring_free(w->alerts);
 			return -1;
 		}
 		verdict_judge_init(&w->judge, w->in);
@@ -413,22 +201,51 @@ static void close_all(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		nfqueue_close(d->workers[i].nfq);
 		inspector_free(d->workers[i].in);
+		alert_ring_free(d->workers[i].alerts);
 	}
-	d->nworkers = 0;
+	d->nworkers = 0; /* no worker left: every retired policy goes */
+	reload_free_retired(d);
 	inject_close(&d->shared.inject);
 	policy_free(atomic_load(&d->shared.policy));
+	if (d->alert_wake_fd != -1) {
+		close(d->alert_wake_fd);
+		d->alert_wake_fd = -1;
+	}
 	if (d->ctl_fd != -1) {
 		close(d->ctl_fd);
 		d->ctl_fd = -1;
 	}
 }
 
+/* Every worker's alert records, into lines and counts. */
+static void drain_alerts(struct daemon *d, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		alert_ring_drain(d->workers[i].alerts, now_ms);
+	}
+}
+
+static void on_alerts(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t n;
+	(void)what;
+	ssize_t got = read(fd, &n, sizeof(n)); /* resets the eventfd; EAGAIN: nothing new */
+	(void)got;
+	drain_alerts(arg, monotonic_ms());
+}
+
+/* Once a second: records a wake-up may have missed, summaries that are due, the log-lost line,
+ * trouble lines. */
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
+	struct daemon *d = arg;
 	(void)fd;
 	(void)what;
-	(void)arg;
-	alert_flush(monotonic_ms());
+	uint64_t now = monotonic_ms();
+	drain_alerts(d, now);
+	alert_flush(now);
+	log_tick();
+	daemon_report_trouble(d, now);
 }
 
 static void log_startup(const struct daemon *d, const struct policy *p)
@@ -464,6 +281,7 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.o = o;
 	d.ready_fd = -1;
 	d.ctl_fd = -1;
+	d.alert_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d.started = time(NULL);
 	d.started_ms = monotonic_ms();
 	log_open(o->log_facility, o->foreground);
@@ -486,6 +304,11 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.shared.fail_open = o->overflow_accept;
 	d.shared.inject.fd4 = d.shared.inject.fd6 = -1;
 
+	if (d.alert_wake_fd == -1) {
+		log_msg(LOG_ERR, "startup", "eventfd: %s", strerror(errno));
+		close_all(&d);
+		return 1;
+	}
 	if (open_queues(&d) != 0) {
 		close_all(&d);
 		return 1;
@@ -541,11 +364,16 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		log_msg(LOG_ERR, "startup", "cannot register the alert timer");
 		goto out_events;
 	}
+	d.alert_event = event_new(d.base, d.alert_wake_fd, EV_READ | EV_PERSIST, on_alerts, &d);
+	d.retire_event = evtimer_new(d.base, reload_on_retire_timer, &d);
+	if (d.alert_event == NULL || d.retire_event == NULL ||
+	    event_add(d.alert_event, NULL) != 0) {
+		log_msg(LOG_ERR, "startup", "cannot register the alert events");
+		goto out_events;
+	}
 	if (d.ctl_fd != -1) {
-		d.ctl_event =
-			event_new(d.base, d.ctl_fd, EV_READ | EV_PERSIST, control_on_accept, &d);
-		if (d.ctl_event == NULL || event_add(d.ctl_event, NULL) != 0) {
-			log_msg(LOG_ERR, "startup", "cannot register the control socket");
+		d.ctl = control_start(&d, d.ctl_fd);
+		if (d.ctl == NULL) {
 			goto out_events;
 		}
 	}
@@ -572,15 +400,22 @@ out_join:
 	for (unsigned i = 0; i < d.nworkers; i++) {
 		worker_join(&d.workers[i]);
 	}
+	drain_alerts(&d, monotonic_ms());
 	alert_flush(UINT64_MAX / 2); /* the summaries still due */
-	log_totals(&d);
+	daemon_log_totals(&d);
 out_events:
 	if (flush != NULL) {
 		event_free(flush);
 	}
-	if (d.ctl_event != NULL) {
-		event_free(d.ctl_event);
-		d.ctl_event = NULL;
+	control_stop(d.ctl);
+	d.ctl = NULL;
+	if (d.alert_event != NULL) {
+		event_free(d.alert_event);
+		d.alert_event = NULL;
+	}
+	if (d.retire_event != NULL) {
+		event_free(d.retire_event);
+		d.retire_event = NULL;
 	}
 	for (unsigned i = 0; i < 3; i++) {
 		if (sig[i] != NULL) {
@@ -591,6 +426,8 @@ out_events:
 out:
 	close_all(&d);
 	alert_shutdown();
+	log_tick(); /* a last log-lost line if the socket takes it now */
+	log_close();
 	if (o->pid_file != NULL && status == 0) {
 		unlink(o->pid_file);
 	}

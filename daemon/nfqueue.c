@@ -3,6 +3,7 @@
  * verdicts in batches. The only file that includes the netlink libraries. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@
 #define NFQUEUE_VERDICT_MSG_MAX 128
 /* Configuration messages and their acknowledgements are small; one page is plenty. */
 #define NFQUEUE_CONFIG_BUF 8192
+/* Sends of one verdict batch before its verdicts are counted as not sent (EINTR, EAGAIN and
+ * ENOBUFS are retried; any other error is final). */
+#define NFQUEUE_SEND_TRIES 8
 
 struct nfqueue {
 	struct mnl_socket *nl;
@@ -36,6 +40,7 @@ struct nfqueue {
 	char *batch;
 	size_t batch_len;
 	unsigned pending;
+	unsigned unsent; /* verdicts given up on since nfqueue_take_unsent */
 	void (*cb)(void *ctx, const struct nfqueue_packet *p);
 	void *cb_ctx;
 	int cb_count;
@@ -216,11 +221,10 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
 		    uint32_t mark)
 {
+	int rc = 0;
 	if (NFQUEUE_BATCH_BUF - q->batch_len < NFQUEUE_VERDICT_MSG_MAX) {
-		int rc = nfqueue_flush(q);
-		if (rc != 0) {
-			return rc;
-		}
+		/* Sent or counted as unsent: either way the buffer has room again. */
+		rc = nfqueue_flush(q);
 	}
 	struct nlmsghdr *nlh = nfq_nlmsg_put(q->batch + q->batch_len, NFQNL_MSG_VERDICT, q->queue);
 	nlh->nlmsg_seq = ++q->seq;
@@ -230,7 +234,7 @@ int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool
 	}
 	q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
 	q->pending++;
-	return 0;
+	return rc;
 }
 
 int nfqueue_flush(struct nfqueue *q)
@@ -238,13 +242,36 @@ int nfqueue_flush(struct nfqueue *q)
 	if (q->batch_len == 0) {
 		return 0;
 	}
-	ssize_t n;
-	do {
-		n = mnl_socket_sendto(q->nl, q->batch, q->batch_len);
-	} while (n < 0 && errno == EINTR);
+	/* The kernel handles verdicts inside the send, so a full send buffer or a failed
+	 * allocation clears within a few tries; the batch stays as it is until then. */
+	int err = 0;
+	for (unsigned tries = 0; tries < NFQUEUE_SEND_TRIES; tries++) {
+		if (mnl_socket_sendto(q->nl, q->batch, q->batch_len) >= 0) {
+			q->batch_len = 0;
+			q->pending = 0;
+			return 0;
+		}
+		err = errno;
+		if (err != EINTR && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
+			break;
+		}
+		if (err != EINTR) {
+			sched_yield();
+		}
+	}
+	/* Given up: these packets stay queued in the kernel (its queue is flushed when it is
+	 * unbound). Counted for the caller, so that the loss is reported. */
+	q->unsent += q->pending;
 	q->batch_len = 0;
 	q->pending = 0;
-	return n < 0 ? -errno : 0;
+	return -err;
+}
+
+unsigned nfqueue_take_unsent(struct nfqueue *q)
+{
+	unsigned n = q->unsent;
+	q->unsent = 0;
+	return n;
 }
 
 unsigned nfqueue_pending(const struct nfqueue *q)

@@ -55,13 +55,20 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 /*
  * Queue a verdict into the pending batch; with `set_mark` the packet leaves with mark `mark`
  * (the firewall rules act on it). The batch goes to the kernel in one send with nfqueue_flush
- * (called automatically when the batch buffer is full). Returns 0 or -errno from a flush.
+ * (called automatically when the batch buffer is full; this verdict is queued whatever that
+ * flush returned). Returns 0 or -errno from that flush.
  */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
 		    uint32_t mark);
 
-/* Send every pending verdict. Returns 0 or -errno. */
+/* Send every pending verdict. A send that fails with EINTR, EAGAIN or ENOBUFS is retried with
+ * the batch kept, up to NFQUEUE_SEND_TRIES times; when it still fails (or fails otherwise) the
+ * batch's verdicts are counted as unsent (nfqueue_take_unsent) and the batch is emptied.
+ * Returns 0 or -errno of the last try. */
 int nfqueue_flush(struct nfqueue *q);
+
+/* Verdicts that could not be sent since the last call. */
+unsigned nfqueue_take_unsent(struct nfqueue *q);
 
 /* Verdicts waiting in the batch. */
 unsigned nfqueue_pending(const struct nfqueue *q);

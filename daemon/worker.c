@@ -2,10 +2,8 @@
 /* A queue worker: receive packets, inspect, decide, answer with a verdict, in its own thread
  * and libevent loop. */
 #include <errno.h>
-#include <inttypes.h>
 #include <sched.h>
 #include <event2/event.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -143,8 +141,10 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 		} else if (a == ACTION_ALERT) {
 			w->stats.alerted++;
 		}
-		alert_decision(ctx->policy, &r, &v.decision, p->has_hwaddr ? p->hwaddr : NULL,
-			       p->hwaddr_len, ctx->now_ms);
+		if (alert_push(w->alerts, ctx->policy, &r, &v.decision,
+			       p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len) != 0) {
+			w->stats.alerts_lost++;
+		}
 	}
 	carry_out(w, p, &r, &v);
 }
@@ -196,7 +196,11 @@ static void drain(struct worker *w, unsigned max_datagrams)
 	if (nfqueue_flush(w->nfq) != 0) {
 		w->stats.send_errors++;
 	}
+	/* Verdicts nfqueue gave up on after its retries (in this flush or in one the batch
+	 * buffer forced): counted, never dropped silently. */
+	w->stats.verdicts_unsent += nfqueue_take_unsent(w->nfq);
 	publish_stats(w);
+	alert_ring_wake(w->alerts);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -204,39 +208,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	drain(arg, WORKER_RECV_BATCH);
-}
-
-/* Trouble is reported at most once per this many milliseconds per queue. */
-#define WORKER_TROUBLE_REPORT_MS 60000
-
-/* One line for what went wrong since the last report: queue overflows (warning) and failed
- * sends or receives (err), so that a flood of failures is one line a minute. */
-static void report_trouble(struct worker *w, uint64_t now_ms)
-{
-	if (now_ms - w->reported_ms < WORKER_TROUBLE_REPORT_MS && w->reported_ms != 0) {
-		return;
-	}
-	const struct worker_stats *s = &w->stats, *r = &w->reported;
-	uint64_t overflows = s->enobufs - r->enobufs;
-	uint64_t forge = s->dns_forge_failed - r->dns_forge_failed;
-	uint64_t send = s->send_errors - r->send_errors;
-	uint64_t recv = s->recv_errors - r->recv_errors;
-	if (overflows + forge + send + recv == 0) {
-		return;
-	}
-	char since[48] = "";
-	if (w->reported_ms != 0) {
-		snprintf(since, sizeof(since), " in the last %" PRIu64 " s",
-			 (now_ms - w->reported_ms + 999) / 1000);
-	}
-	log_msg(forge + send + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
-		"queue %u%s: queue_overflows=%" PRIu64 " dns_answers_not_sent=%" PRIu64
-		" verdict_send_errors=%" PRIu64 " receive_errors=%" PRIu64
-		" (overflowing packets are %s by the kernel)",
-		w->queue, since, overflows, forge, send, recv,
-		w->shared->fail_open ? "accepted unseen" : "dropped");
-	w->reported = *s;
-	w->reported_ms = now_ms;
 }
 
 struct tick_ctx {
@@ -251,7 +222,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	uint64_t now = monotonic_ms();
 	inspect_expire(t->w->in, now);
-	report_trouble(t->w, now);
 	/* Outside any packet: whatever policy was loaded before is no longer in use here. */
 	atomic_store_explicit(&t->w->seen_generation,
 			      atomic_load_explicit(&t->w->shared->generation, memory_order_acquire),

@@ -12,6 +12,7 @@
 #include "embargo/dns.h"
 #include "embargo/inspect.h"
 #include "embargo/verdict.h"
+#include "alert.h"
 #include "inject.h"
 #include "nfqueue.h"
 
@@ -31,13 +32,16 @@ struct worker_shared {
 };
 
 /* Counters of one worker. Every received packet gets exactly one verdict:
- * received == accepted + dropped + marked_block (accepted with a drop/reject mark). */
+ * received == accepted + dropped + marked_block (accepted with a drop/reject mark), of which
+ * verdicts_unsent could not be sent to the kernel (send_errors counts the failed sends).
+ * Written by the worker's thread only; others read the snapshot (worker_stats_get). */
 struct worker_stats {
 	uint64_t received, accepted, dropped, marked_block;
 	uint64_t named, nameless, malformed, pending, ignored, decided, unfinished;
 	uint64_t held_back; /* dropped until the server shows what it took (conflicting copies) */
 	uint64_t blocked, alerted, dns_forged, dns_forge_failed, quic_vn_sent, quic_vn_failed;
-	uint64_t enobufs, recv_errors, send_errors;
+	uint64_t enobufs, recv_errors, send_errors, verdicts_unsent;
+	uint64_t alerts_lost; /* alert records a full ring could not take */
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
 /* Published whole as a counters snapshot (struct counters), one value per field. */
@@ -52,9 +56,11 @@ struct worker {
 	struct verdict_judge judge;
 	struct worker_shared *shared;
 	pthread_t thread;
-	atomic_uint seen_generation;  /* policy generation this worker has moved on to */
-	struct worker_stats stats;    /* the worker thread's own; others read `published` */
-	struct counters published;    /* `stats` as of the end of the last batch */
+	atomic_uint seen_generation; /* policy generation this worker has moved on to */
+	struct alert_ring *alerts;   /* this worker's alert records, drained by the main loop */
+	struct worker_stats stats;   /* the worker thread's own; others read `published` */
+	struct counters published;   /* `stats` as of the end of the last batch */
+	/* Main loop only: */
 	struct worker_stats reported; /* counters as of the last trouble report */
 	uint64_t reported_ms;	      /* when that was */
 	bool started;

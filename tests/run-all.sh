@@ -4,8 +4,9 @@
 # with -Werror under ASan+UBSan and runs every suite (unit, fuzz replay, corpus, integration),
 # builds for s390x, armhf and mipsel and runs the unit, fuzz-replay and corpus suites there under
 # qemu-user, builds lib/ with musl and replays the fuzz corpora, checks that a clang -Werror
-# build compiles, checks formatting and the no-assert rule, and ends with one line
-# "N passed, N failed".
+# build compiles and runs the unit suite under valgrind, runs the unit suite and the two-worker
+# data path test under ThreadSanitizer, checks formatting and the no-assert rule, and ends with
+# one line "N passed, N failed".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,8 +100,23 @@ for target in s390x armhf mipsel musl; do
 done
 
 echo "== checks"
+# DWARF 4: the valgrind of Debian 12 cannot read clang's DWARF 5.
 check "clang -Werror build compiles" \
-	bash -c "rm -rf '$top/build-clang' && CC=clang meson setup '$top/build-clang' -Dwerror=true >/dev/null && ninja -C '$top/build-clang'"
+	bash -c "rm -rf '$top/build-clang' && CC=clang meson setup '$top/build-clang' -Dwerror=true -Dc_args=-gdwarf-4 >/dev/null && ninja -C '$top/build-clang'"
+check "valgrind over the unit suite: no error, no leak" \
+	meson test -C "$top/build-clang" --suite unit --num-processes 2 --timeout-multiplier 4 \
+	--wrap="valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect"
+# ThreadSanitizer: the unit suite, and the data path test with two workers (queues 0-1), whose
+# floods, reload storm and control clients run against both at once (8 s per stress phase).
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+check "ThreadSanitizer build compiles" \
+	bash -c "rm -rf '$top/build-tsan' && CC=clang meson setup '$top/build-tsan' -Dwerror=true -Db_sanitize=thread -Db_lundef=false -Dbench=false >/dev/null && ninja -C '$top/build-tsan'"
+check "ThreadSanitizer: unit suite" meson test -C "$top/build-tsan" --suite unit --num-processes 2
+if [ "$(id -u)" -eq 0 ]; then
+	check "ThreadSanitizer: data path, two workers" \
+		env EMBARGO_QUEUES=0-1 EMBARGO_STRESS_S=8 "$top/tests/integration/datapath.sh" \
+		"$top/build-tsan/daemon/embargod" "$top/build-tsan/daemon/embargoctl" "$top"
+fi
 check "clang-format on tracked C files" \
 	bash -c "git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror"
 check "systemd unit verifies, exposure below 2.0" "$top/tests/check-systemd-unit.sh" "$build"

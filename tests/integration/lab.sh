@@ -28,6 +28,12 @@ result() { # ok|FAIL, case, detail
 	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 
+check() { # case, detail, command...: ok when the command succeeds
+	local name=$1 detail=$2
+	shift 2
+	if "$@"; then result ok "$name" "$detail"; else result FAIL "$name" "$detail"; fi
+}
+
 # wait_for PATTERN FILE SECONDS: until a line of FILE matches, SECONDS at most.
 wait_for() {
 	local i
@@ -194,6 +200,29 @@ lab_daemon_stop() {
 	kill -TERM "$LAB_DAEMON_PID" 2>/dev/null
 	wait "$LAB_DAEMON_PID" 2>/dev/null || rc=$?
 	return $rc
+}
+
+# lab_syslog_start: a syslog receiver (syslog_sink.py) on $LAB_DIR/log.sock, for daemons started
+# through with_syslog.sh, appending what it receives to LAB_SYSLOG ($LAB_DIR/syslog.txt); sets
+# LAB_SYSLOG_PID. Returns non-zero when its socket does not appear.
+lab_syslog_start() {
+	local i
+	LAB_SYSLOG="$LAB_DIR/syslog.txt"
+	: >"$LAB_SYSLOG"
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/syslog_sink.py" "$LAB_DIR/log.sock" \
+		"$LAB_SYSLOG" &
+	LAB_SYSLOG_PID=$!
+	LAB_PIDS+=($LAB_SYSLOG_PID)
+	for i in $(seq 50); do
+		[ -S "$LAB_DIR/log.sock" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# json EXPR: the value of a python expression over the JSON on stdin (as j)
+json() {
+	/usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 
 # Milliseconds since the epoch.

@@ -25,11 +25,6 @@ for t in unshare setpriv; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 
-check() { # case, detail, command...: ok when the command succeeds
-	local name=$1 detail=$2
-	shift 2
-	if "$@"; then result ok "$name" "$detail"; else result FAIL "$name" "$detail"; fi
-}
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -64,8 +59,6 @@ trap 'rm -rf "$tmp"; lab_down' EXIT
 conf="$LAB_DIR/etc"
 mkdir -p "$conf/blocklist.d"
 sock="$LAB_DIR/embargod.sock"
-syslog="$LAB_DIR/syslog.txt"
-: >"$syslog"
 cat >"$conf/embargod.conf" <<EOF
 # test configuration
 queue 0
@@ -103,9 +96,8 @@ LAB_PIDS+=($!)
 ip -n "$LAB_C" addr add 10.231.1.3/24 dev "ec$LAB_ID"
 ip -n "$LAB_C" addr add fd00:e3b:1::3/64 dev "ec$LAB_ID" nodad
 
-/usr/bin/python3 "$here/syslog_sink.py" "$LAB_DIR/log.sock" "$syslog" &
-LAB_PIDS+=($!)
-for i in $(seq 50); do [ -S "$LAB_DIR/log.sock" ] && break; sleep 0.05; done
+lab_syslog_start || { echo "FAIL syslog receiver"; finish; }
+syslog=$LAB_SYSLOG
 lab_g "$top/conf/embargo-firewall" up --backend iptables --queue 0 ||
 	{ echo "FAIL firewall up"; finish; }
 "$here/with_syslog.sh" "$LAB_DIR/log.sock" ip netns exec "$LAB_G" \
@@ -124,9 +116,6 @@ else
 	finish
 fi
 ctl() { "$ctl_bin" -s "$sock" "$@"; }
-json() { # python expression over the JSON on stdin as j; prints its value
-	/usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
-}
 
 # ---- alerts ----
 q() { lab_c dig +time=2 +tries=1 "$@" 2>&1; }

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What embargoctl's commands answer: status, stats, reload, test NAME and clients, as text or
+ * JSON. The connections they arrive on are control.c's. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "control.h"
+#include "embargo/policy.h"
+#include "embargo_config.h"
+#include "log.h"
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p != NULL ? b->p + b->len : NULL,
+				  b->p != NULL ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if (b->p != NULL && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (b->cap != 0 ? b->cap : 4096) * 2 + (size_t)n;
+		char *np = realloc(b->p, ncap);
+		if (np == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+/* A JSON string value, quoted. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	char small[512];
+	size_t need = ctl_json_escape(small, sizeof(small), s);
+	if (need < sizeof(small)) {
+		sb_printf(b, "\"%s\"", small);
+		return;
+	}
+	char *big = malloc(need + 1);
+	if (big == NULL) {
+		b->failed = true;
+		return;
+	}
+	ctl_json_escape(big, need + 1, s);
+	sb_printf(b, "\"%s\"", big);
+	free(big);
+}
+
+static void fmt_time(char *out, size_t size, time_t t)
+{
+	struct tm tm;
+	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, size, "-");
+		return;
+	}
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const struct policy *current(const struct daemon *d)
+{
+	return atomic_load(&((struct daemon *)d)->shared.policy);
+}
+
+static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
+{
+	const struct embargod_opts *o = d->o;
+	const struct policy *p = current(d);
+	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
+	char since[32], last[32];
+	fmt_time(since, sizeof(since), d->started);
+	fmt_time(last, sizeof(last), d->last_reload);
+	const char *cfg = o->config_path != NULL ? o->config_path : "(domain lists given with -b)";
+	if (json) {
+		sb_printf(b,
+			  "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%" PRIu64
+			  ",\"started\":\"%s\","
+			  "\"config\":",
+			  EMBARGO_VERSION, (long)getpid(), up, since);
+		sb_json_str(b, cfg);
+		sb_printf(b,
+			  ",\"generation\":%" PRIu32 ",\"reloads\":%" PRIu64
+			  ",\"reload_failures\":%" PRIu64
+			  ",\"last_reload\":\"%s\",\"last_reload_error\":",
+			  p->generation, d->reloads, d->reload_failures, last);
+		sb_json_str(b, d->last_reload_error);
+		sb_printf(b,
+			  ",\"queues\":[%u,%u],\"workers\":%u,\"fail_open\":%s,\"rules\":%zu,"
+			  "\"vendors\":%u,\"categories\":%u}\n",
+			  o->queue_first, o->queue_last, d->nworkers,
+			  o->fail_closed ? "false" : "true", domainset_count(p->ds), p->nvendors,
+			  p->ncategories);
+		return;
+	}
+	sb_printf(b,
+		  "embargod %s, pid %ld, up %" PRIu64 "d %02" PRIu64 "h%02" PRIu64 "m%02" PRIu64
+		  "s (since %s)\n",
+		  EMBARGO_VERSION, (long)getpid(), up / 86400, up / 3600 % 24, up / 60 % 60,
+		  up % 60, since);
+	sb_printf(b, "config:      %s, generation %" PRIu32 "\n", cfg, p->generation);
+	sb_printf(b, "reloads:     %" PRIu64 " done, %" PRIu64 " refused%s%s%s\n", d->reloads,
+		  d->reload_failures, d->reload_failures > 0 ? " (last: " : "",
+		  d->reload_failures > 0 ? d->last_reload_error : "",
+		  d->reload_failures > 0 ? ")" : "");
+	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", o->queue_first, o->queue_last,
+		  d->nworkers, o->fail_closed ? "closed" : "open");
+	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
+}
+
+static uint64_t queue_received(const struct daemon *d, unsigned i)
+{
+	struct worker_stats s;
+	worker_stats_get(&d->workers[i], &s);
+	return s.received;
+}
+
+static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
+{
+	struct daemon_totals all;
+	daemon_totals(d, &all);
+	const struct worker_stats *t = &all.queues;
+	const struct alert_totals *a = &all.alerts;
+	uint64_t verdicts = t->accepted + t->dropped + t->marked_block;
+	const struct {
+		const char *k;
+		uint64_t v;
+	} rows[] = {
+		{"received", t->received},
+		{"verdicts", verdicts},
+		{"accepted", t->accepted},
+		{"dropped", t->dropped},
+		{"marked_block", t->marked_block},
+		{"named", t->named},
+		{"nameless", t->nameless},
+		{"unfinished", t->unfinished},
+		{"malformed", t->malformed},
+		{"pending", t->pending},
+		{"ignored", t->ignored},
+		{"decided", t->decided},
+		{"held_back", t->held_back},
+		{"blocked", t->blocked},
+		{"alerted", t->alerted},
+		{"dns_forged", t->dns_forged},
+		{"dns_forge_failed", t->dns_forge_failed},
+		{"quic_vn_sent", t->quic_vn_sent},
+		{"quic_vn_failed", t->quic_vn_failed},
+		{"queue_overflows", t->enobufs},
+		{"recv_errors", t->recv_errors},
+		{"send_errors", t->send_errors},
+		{"verdicts_unsent", t->verdicts_unsent},
+		{"alert_attempts", a->attempts},
+		{"alert_lines", a->logged},
+		{"alert_repeats", a->repeats},
+		{"alert_summaries", a->summaries},
+		{"alert_rate_limited", a->rate_limited},
+		{"alert_records_lost", t->alerts_lost},
+		{"log_lines_sent", all.log.sent},
+		{"log_lines_lost", all.log.lost},
+	};
+	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	if (json) {
+		sb_printf(b, "{");
+		for (size_t i = 0; i < nrows; i++) {
+			sb_printf(b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",", rows[i].k, rows[i].v);
+		}
+		sb_printf(b, ",\"by_proto\":{");
+		for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
+			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",",
+				  inspect_proto_str((enum inspect_proto)i), t->by_proto[i]);
+		}
+		sb_printf(b, "},\"queues\":{");
+		for (unsigned i = 0; i < d->nworkers; i++) {
+			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", d->workers[i].queue,
+				  queue_received(d, i));
+		}
+		sb_printf(b, "}}\n");
+		return;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		sb_printf(b, "%-20s %" PRIu64 "\n", rows[i].k, rows[i].v);
+	}
+	sb_printf(b, "%-20s", "by protocol");
+	for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
+		sb_printf(b, " %s=%" PRIu64, inspect_proto_str((enum inspect_proto)i),
+			  t->by_proto[i]);
+	}
+	sb_printf(b, "\n%-20s", "by queue");
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue,
+			  queue_received(d, i));
+	}
+	sb_printf(b, "\n");
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s != NULL ? s : dflt;
+}
+
+static void cmd_test(const struct daemon *d, const struct name *n, bool json, struct sbuf *b)
+{
+	const struct policy *p = current(d);
+	const struct rule_meta *m = NULL;
+	char name[NAME_TEXT_MAX * 4 + 8];
+	name_escape(n, name, sizeof(name));
+	policy_lookup(p, n, &m);
+	const char *verdict = m != NULL && m->kind != DS_ALLOW ? "block" : "pass";
+	const char *why = m == NULL ? "no rule" : m->kind == DS_ALLOW ? "exception" : "listed";
+	struct policy_rule_names rn;
+	policy_rule_names(p, m, &rn);
+	const char *file = str_or(rn.file, "-");
+	const char *vendor = str_or(rn.vendor, "-");
+	const char *category = str_or(rn.category, "-");
+	const char *reason = str_or(rn.vendor_reason, "");
+	static const enum inspect_proto protos[] = {INSPECT_PROTO_DNS, INSPECT_PROTO_TLS,
+						    INSPECT_PROTO_HTTP, INSPECT_PROTO_QUIC};
+	static const char *const pnames[] = {"dns", "tls", "http", "quic"};
+	if (json) {
+		sb_printf(b, "{\"name\":");
+		sb_json_str(b, name);
+		sb_printf(b, ",\"verdict\":\"%s\",\"why\":\"%s\",\"rule\":", verdict, why);
+		if (m == NULL) {
+			sb_printf(b, "null");
+		} else {
+			sb_printf(b, "{\"file\":");
+			sb_json_str(b, file);
+			sb_printf(b, ",\"line\":%" PRIu32 ",\"vendor\":", m->line);
+			sb_json_str(b, vendor);
+			sb_printf(b, ",\"category\":");
+			sb_json_str(b, category);
+			sb_printf(b, ",\"reason\":");
+			sb_json_str(b, reason);
+			sb_printf(b, "}");
+		}
+		sb_printf(b, ",\"actions\":{");
+		for (size_t i = 0; i < 4; i++) {
+			sb_printf(b, "%s\"%s\":\"%s\"", i == 0 ? "" : ",", pnames[i],
+				  action_str(policy_lookup_proto(p, n, protos[i], NULL)));
+		}
+		sb_printf(b, "}}\n");
+		return;
+	}
+	if (m == NULL) {
+		sb_printf(b, "%s: pass (no rule applies)\n", name);
+		return;
+	}
+	sb_printf(b, "%s: %s (%s)\n", name, verdict, why);
+	sb_printf(b, "  rule:     %s:%" PRIu32 "\n", file, m->line);
+	sb_printf(b, "  vendor:   %s%s%s%s\n", vendor, rn.vendor_title != NULL ? " (" : "",
+		  str_or(rn.vendor_title, ""), rn.vendor_title != NULL ? ")" : "");
+	sb_printf(b, "  category: %s\n", category);
+	if (reason[0] != '\0') {
+		sb_printf(b, "  reason:   %s\n", reason);
+	}
+	sb_printf(b, "  action:  ");
+	for (size_t i = 0; i < 4; i++) {
+		sb_printf(b, " %s=%s", pnames[i],
+			  action_str(policy_lookup_proto(p, n, protos[i], NULL)));
+	}
+	sb_printf(b, "\n");
+}
+
+static void cmd_clients(bool json, struct sbuf *b)
+{
+	struct alert_client *c = calloc(ALERT_CLIENTS_MAX, sizeof(*c));
+	if (c == NULL) {
+		b->failed = true;
+		return;
+	}
+	size_t n = alert_get_clients(c, ALERT_CLIENTS_MAX);
+	if (json) {
+		sb_printf(b, "[");
+	} else if (n == 0) {
+		sb_printf(b, "no client has attempted a listed name\n");
+	} else {
+		sb_printf(b, "%-39s %-17s %8s %8s %-20s %-20s %s\n", "CLIENT", "MAC", "ATTEMPTS",
+			  "BLOCKED", "FIRST", "LAST", "LAST NAME (VENDOR/CATEGORY)");
+	}
+	for (size_t i = 0; i < n; i++) {
+		char first[32], last[32];
+		fmt_time(first, sizeof(first), c[i].first);
+		fmt_time(last, sizeof(last), c[i].last);
+		if (json) {
+			sb_printf(b, "%s{\"client\":", i == 0 ? "" : ",");
+			sb_json_str(b, c[i].addr);
+			sb_printf(b, ",\"mac\":");
+			sb_json_str(b, c[i].mac);
+			sb_printf(b,
+				  ",\"attempts\":%" PRIu64 ",\"blocked\":%" PRIu64
+				  ",\"first\":\"%s\",\"last\":\"%s\",\"last_name\":",
+				  c[i].attempts, c[i].blocked, first, last);
+			sb_json_str(b, c[i].last_name);
+			sb_printf(b, ",\"last_vendor\":");
+			sb_json_str(b, c[i].last_vendor);
+			sb_printf(b, ",\"last_category\":");
+			sb_json_str(b, c[i].last_category);
+			sb_printf(b, ",\"last_action\":\"%s\"}", c[i].last_action);
+		} else {
+			sb_printf(b,
+				  "%-39s %-17s %8" PRIu64 " %8" PRIu64 " %-20s %-20s %s (%s/%s)\n",
+				  c[i].addr, c[i].mac[0] != '\0' ? c[i].mac : "-", c[i].attempts,
+				  c[i].blocked, first, last, c[i].last_name, c[i].last_vendor,
+				  c[i].last_category);
+		}
+	}
+	if (json) {
+		sb_printf(b, "]\n");
+	}
+	free(c);
+}
+
+static void cmd_reload(struct daemon *d, bool json, struct sbuf *b, bool *ok)
+{
+	if (daemon_reload(d) != 0) {
+		*ok = false;
+		return;
+	}
+	const struct policy *p = current(d);
+	if (json) {
+		sb_printf(b, "{\"generation\":%" PRIu32 ",\"rules\":%zu}\n", p->generation,
+			  domainset_count(p->ds));
+	} else {
+		sb_printf(b, "reloaded: generation %" PRIu32 ", %zu rules\n", p->generation,
+			  domainset_count(p->ds));
+	}
+}
+
+bool control_command(struct daemon *d, const struct ctl_request *req, struct sbuf *b,
+		     const char **why)
+{
+	bool ok = true;
+	switch (req->cmd) {
+	case CTL_STATUS:
+		cmd_status(d, req->json, b);
+		break;
+	case CTL_STATS:
+		cmd_stats(d, req->json, b);
+		break;
+	case CTL_RELOAD:
+		cmd_reload(d, req->json, b, &ok);
+		*why = d->last_reload_error;
+		break;
+	case CTL_CLIENTS:
+		cmd_clients(req->json, b);
+		break;
+	case CTL_TEST:
+		cmd_test(d, &req->name, req->json, b);
+		break;
+	}
+	if (ok && b->failed) {
+		ok = false;
+		*why = "out of memory";
+	}
+	return ok;
+}
