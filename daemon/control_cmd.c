@@ -200,8 +200,7 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 	}
 	sb_printf(b, "\n%-20s", "by queue");
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue,
-			  queue_received(d, i));
+		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, queue_received(d, i));
 	}
 	sb_printf(b, "\n");
 }

@@ -118,13 +118,13 @@ void daemon_log_totals(const struct daemon *d)
 		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
 		" unfinished=%" PRIu64 " held_back=%" PRIu64 " blocked=%" PRIu64 " alerted=%" PRIu64
 		" dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64 " quic_vn_sent=%" PRIu64
-		" queue_overflows=%" PRIu64 " send_errors=%" PRIu64
-		" verdicts_unsent=%" PRIu64 " alert_lines=%" PRIu64 " alert_repeats=%" PRIu64
-		" alert_rate_limited=%" PRIu64 " alert_records_lost=%" PRIu64
-		" log_lines_lost=%" PRIu64 " reloads=%" PRIu64 " reloads_refused=%" PRIu64,
+		" queue_overflows=%" PRIu64 " send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
+		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
+		" alert_records_lost=%" PRIu64 " log_lines_lost=%" PRIu64 " reloads=%" PRIu64
+		" reloads_refused=%" PRIu64,
 		up, t->received, t->accepted + t->dropped + t->marked_block, t->accepted,
 		t->dropped, t->marked_block, t->named, t->unfinished, t->held_back, t->blocked,
-		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, t->enobufs, t->send_errors, t->verdicts_unsent, a->logged,
-		a->repeats, a->rate_limited, t->alerts_lost, all.log.lost, d->reloads,
-		d->reload_failures);
+		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, t->enobufs,
+		t->send_errors, t->verdicts_unsent, a->logged, a->repeats, a->rate_limited,
+		t->alerts_lost, all.log.lost, d->reloads, d->reload_failures);
 }
