@@ -10,7 +10,7 @@ discards it, and the trick works when the server answers the real (listed) name.
 
 NAME is the name the client really wants, DECOY the innocent name of the fakes. Each run prints
 one line: "ok <what the server answered>" (exit 0), or "reset", "timeout", "closed",
-"unreachable", "error <why>" (exit 1). Tricks (see `evade.py --help`):
+"unreachable", "refused", "error <why>" (exit 1). Tricks:
 
   hello            a plain TLS ClientHello (reference)
   fake-ttl         fake hello at the real hello's sequence number, TTL/hop limit 2 (dies one
@@ -39,9 +39,11 @@ one line: "ok <what the server answered>" (exit 0), or "reset", "timeout", "clos
   split            the hello in two segments, cut inside the name
   hold             --count connections, each with half a hello, kept open --seconds
   flood            DNS queries for NAME over UDP as fast as possible, --seconds / --count
-  dns-pointer      DNS over UDP: the question's name is "upd" and a pointer to the rest of
-                   NAME, placed after the question
-  dns-two-questions DNS over UDP: QDCOUNT 2, the second question "upd" + a pointer to the first
+  dns              DNS over UDP: one query for NAME (reference, and for the flood)
+  dns-pointer      DNS over UDP: the question's name is NAME's first label and a pointer to
+                   the rest of NAME, which is placed after the question
+  dns-two-questions DNS over UDP: QDCOUNT 2, the parent of NAME, then NAME's first label and a
+                   pointer to the first question's name
 """
 
 import argparse
@@ -266,96 +268,103 @@ class Tls:
         return "ok " + buf.split(b"\r\n")[0].decode(errors="replace") if buf else "closed"
 
 
-def tls_with_fakes(args, fakes, fooling="ttl"):
-    """Connect, send each fake (bytes) at the real hello's sequence number, then the hello."""
-    c = Conn(args)
-    tls = Tls(args.name)
-    for fake in fakes:
-        c.raw(fake, **FOOLING[fooling](c))
+class TrickError(Exception):
+    """The trick could not be set up as asked; reported as "error <why>"."""
+
+
+def send_whole(c, tls):
     c.sock.sendall(tls.hello)
-    return tls.finish(c.sock)
 
 
-def trick_hello(args):
-    return tls_with_fakes(args, [])
+def send_split(c, tls):
+    """The hello in two writes (two segments), cut inside the name."""
+    cut = tls.name_cut()
+    c.sock.sendall(tls.hello[:cut])
+    time.sleep(GAP_S * 2)
+    c.sock.sendall(tls.hello[cut:])
 
 
-def trick_fake(method):
-    def run(args):
-        return tls_with_fakes(args, [Tls(args.decoy).hello], method)
-    return run
-
-
-def trick_two_decoys(args):
-    return tls_with_fakes(args, [Tls(args.decoy).hello, Tls("www." + args.decoy).hello])
-
-
-def trick_http_decoy(args):
-    return tls_with_fakes(args, [f"GET / HTTP/1.1\r\nHost: {args.decoy}".encode()])
-
-
-def trick_second_syn(args):
-    c = Conn(args)
-    tls = Tls(args.name)
-    # A SYN on the same ports, numbered well ahead of the stream; the server answers it with a
-    # challenge ACK (RFC 5961 4) and keeps the connection.
-    c.raw(flags=TCP_SYN, seq_delta=100000, ack_delta=0)
-    c.sock.sendall(tls.hello)
-    return tls.finish(c.sock)
-
-
-def trick_urgent(args):
-    c = Conn(args)
-    tls = Tls(args.name)
+def send_urgent(c, tls):
+    """The hello with one byte of urgent data inside the name. The server's TCP takes the byte
+    out of the stream (its SO_OOBINLINE is off), so it reads the hello as it was made."""
     cut = tls.name_cut()
     c.sock.sendall(tls.hello[:cut])
     time.sleep(GAP_S)
-    # The byte sent as urgent data is taken out of the stream by the server's TCP (its
-    # SO_OOBINLINE is off), so the server reads the hello as it was made.
     c.sock.send(b"X", socket.MSG_OOB)
     time.sleep(GAP_S)
     c.sock.sendall(tls.hello[cut:])
+
+
+def tls_run(args, before=None, send=send_whole, alpn=None):
+    """Connect, run before(conn) (fakes and other packets written past the kernel), put the
+    real hello on the wire with send(conn, tls), then finish the handshake and ask for /."""
+    c = Conn(args)
+    tls = Tls(args.name, alpn=alpn)
+    if before is not None:
+        before(c)
+    send(c, tls)
     return tls.finish(c.sock)
+
+
+def fakes_first(fakes, fooling="ttl"):
+    """A `before` that writes each fake (bytes) at the real hello's sequence number."""
+    def before(c):
+        for fake in fakes:
+            c.raw(fake, **FOOLING[fooling](c))
+    return before
+
+
+def trick_hello(args):
+    return tls_run(args)
+
+
+def trick_fake(method):
+    return lambda args: tls_run(args, fakes_first([Tls(args.decoy).hello], method))
+
+
+def trick_two_decoys(args):
+    decoys = [Tls(args.decoy).hello, Tls("www." + args.decoy).hello]
+    return tls_run(args, fakes_first(decoys))
+
+
+def trick_http_decoy(args):
+    return tls_run(args, fakes_first([f"GET / HTTP/1.1\r\nHost: {args.decoy}".encode()]))
+
+
+def trick_second_syn(args):
+    # A SYN on the same ports, numbered well ahead of the stream; the server answers it with a
+    # challenge ACK (RFC 5961 4) and keeps the connection.
+    return tls_run(args, lambda c: c.raw(flags=TCP_SYN, seq_delta=100000))
+
+
+def trick_urgent(args):
+    return tls_run(args, send=send_urgent)
 
 
 def trick_ipv6_exthdrs(args):
-    c = Conn(args)
-    if c.family != socket.AF_INET6:
-        return "error needs an IPv6 address"
-    tls = Tls(args.name)
-    c.raw(flags=TCP_ACK, dstopts=9)
-    c.sock.sendall(tls.hello)
-    return tls.finish(c.sock)
+    if ":" not in args.addr:
+        raise TrickError("needs an IPv6 address")
+    return tls_run(args, lambda c: c.raw(flags=TCP_ACK, dstopts=9))
 
 
 def trick_ahead(args):
-    c = Conn(args)
-    tls = Tls(args.name)
-    c.raw(b"x", seq_delta=args.ahead)
-    c.sock.sendall(tls.hello)
-    return tls.finish(c.sock)
+    return tls_run(args, lambda c: c.raw(b"x", seq_delta=args.ahead))
 
 
 def trick_big_hello(args):
     # Protocol names of 250 bytes each make the ALPN extension, and the hello, long; the
     # server ignores protocols it does not know.
     alpn = [f"p{i:02d}".ljust(250, "x") for i in range(args.min_hello // 250 + 1)]
-    c = Conn(args)
-    tls = Tls(args.name, alpn=alpn)
-    if len(tls.hello) <= args.min_hello:
-        return f"error hello only {len(tls.hello)} bytes"
-    c.sock.sendall(tls.hello)
-    return tls.finish(c.sock)
+
+    def send_long(c, tls):
+        if len(tls.hello) <= args.min_hello:
+            raise TrickError(f"hello only {len(tls.hello)} bytes")
+        send_whole(c, tls)
+    return tls_run(args, send=send_long, alpn=alpn)
 
 
 def trick_split(args):
-    c = Conn(args)
-    tls = Tls(args.name)
-    cut = tls.name_cut()
-    c.sock.sendall(tls.hello[:cut])
-    time.sleep(GAP_S * 2)
-    c.sock.sendall(tls.hello[cut:])
-    return tls.finish(c.sock)
+    return tls_run(args, send=send_split)
 
 
 def trick_hold(args):
@@ -498,8 +507,8 @@ def trick_dns(args):
 
 
 def trick_dns_pointer(args):
-    # "upd" and a pointer to the rest of the name, which is put after the question (forward:
-    # RFC 1035 4.1.4 means prior occurrences, but the server follows it).
+    # The first label and a pointer to the rest of the name, which is put after the question
+    # (a forward pointer: RFC 1035 4.1.4 means prior occurrences, but servers follow it).
     first, _, rest = args.name.partition(".")
     question_end = 12 + 1 + len(first) + 2 + 4
     q = bytes([len(first)]) + first.encode() + struct.pack("!HHH", 0xC000 | question_end, 1, 1)
@@ -509,7 +518,7 @@ def trick_dns_pointer(args):
 
 
 def trick_dns_two_questions(args):
-    # Question 1 is the parent name; question 2 is "upd" and a pointer to question 1's name.
+    # Question 1 is the parent name; question 2 is the first label and a pointer to it.
     first, _, rest = args.name.partition(".")
     q1 = dns_name(rest) + struct.pack("!HH", 1, 1)
     q2 = bytes([len(first)]) + first.encode() + struct.pack("!HHH", 0xC000 | 12, 1, 1)
@@ -839,7 +848,7 @@ DEFAULT_PORT = {"http-keepalive": 80, "http-pipelined": 80}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trick", choices=sorted(TRICKS))
     ap.add_argument("addr")
@@ -863,6 +872,8 @@ def main():
         result = "timeout"
     except ConnectionRefusedError:
         result = "refused"
+    except TrickError as e:
+        result = f"error {e}"
     except (ssl.SSLError, OSError) as e:
         result = f"error {e}"
     print(result, flush=True)
