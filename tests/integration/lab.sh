@@ -74,6 +74,22 @@ lab_preflight() {
 	ip netns del "emb-probe-$$"
 }
 
+# lab_require TOOL...: exit 77 (meson's skip) with the reason unless the lab can run here and
+# every TOOL is on PATH.
+lab_require() {
+	local why t
+	if ! why=$(lab_preflight); then
+		echo "SKIP: $why"
+		exit 77
+	fi
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null; then
+			echo "SKIP: $t missing"
+			exit 77
+		fi
+	done
+}
+
 lab_down() {
 	local p n
 	for p in "${LAB_PIDS[@]}"; do
