@@ -9,7 +9,7 @@ PACKAGES="
   libcap-dev libcmocka-dev
   iproute2 iptables nftables conntrack tcpdump
   dnsmasq-base nginx-light openssl curl dnsutils knot-dnsutils ngtcp2-client ngtcp2-server
-  python3 python3-scapy socat systemd
+  python3 python3-scapy python3-cryptography socat systemd
 "
 
 if [ "$(id -u)" -ne 0 ]; then
