@@ -9,7 +9,7 @@ PACKAGES="
   libcap-dev libcmocka-dev valgrind
   iproute2 iptables nftables conntrack tcpdump
   dnsmasq-base nginx-light openssl curl dnsutils knot-dnsutils ngtcp2-client ngtcp2-server
-  python3 python3-scapy socat systemd
+  python3 python3-scapy python3-cryptography socat systemd
   qemu-user-static musl-tools busybox
   gcc-s390x-linux-gnu libc6-dev-s390x-cross linux-libc-dev-s390x-cross
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross linux-libc-dev-armhf-cross

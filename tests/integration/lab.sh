@@ -6,7 +6,9 @@
 #   server  10.231.2.2   fd00:e3b:2::2              10.231.2.1 / fd00:e3b:2::1 (server side)
 #
 # The server runs dnsmasq (UDP and TCP 53) answering every name with the server's own addresses,
-# and nginx on 80 and 443 (self-signed certificate) serving index.html and a bulk file.
+# and nginx on 80 and 443 (self-signed certificate) serving index.html and a bulk file. Both log
+# the names they were asked for: dnsmasq.log ("query[A] NAME from ADDR") and access.log ("HOST
+# ADDR "REQUEST"", one line per HTTP request) in LAB_DIR.
 
 LAB_C4=10.231.1.2
 LAB_S4=10.231.2.2
@@ -78,6 +80,22 @@ lab_preflight() {
 	ip netns del "emb-probe-$$"
 }
 
+# lab_require TOOL...: exit 77 (meson's skip) with the reason unless the lab can run here and
+# every TOOL is on PATH.
+lab_require() {
+	local why t
+	if ! why=$(lab_preflight); then
+		echo "SKIP: $why"
+		exit 77
+	fi
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null; then
+			echo "SKIP: $t missing"
+			exit 77
+		fi
+	done
+}
+
 lab_down() {
 	local p n
 	for p in "${LAB_PIDS[@]}"; do
@@ -138,7 +156,8 @@ lab_up() {
 
 	lab_s dnsmasq --no-resolv --no-hosts --bind-interfaces --listen-address=$LAB_S4 \
 		--listen-address=$LAB_S6 --address=/#/$LAB_S4 --address=/#/$LAB_S6 \
-		--pid-file="$LAB_DIR/dnsmasq.pid" --log-facility="$LAB_DIR/dnsmasq.log" || return 1
+		--pid-file="$LAB_DIR/dnsmasq.pid" --log-facility="$LAB_DIR/dnsmasq.log" \
+		--log-queries || return 1
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$LAB_DIR/key.pem" \
 		-out "$LAB_DIR/cert.pem" -days 1 -subj /CN=lab 2>/dev/null || return 1
 	mkdir -p "$LAB_DIR/www"
@@ -153,7 +172,8 @@ error_log $LAB_DIR/nginx.err;
 worker_processes 1;
 events { worker_connections 256; }
 http {
-	access_log off;
+	log_format lab '\$host \$remote_addr "\$request"';
+	access_log $LAB_DIR/access.log lab;
 	sendfile on;
 	server {
 		listen $LAB_S4:80;
@@ -228,4 +248,45 @@ json() {
 # Milliseconds since the epoch.
 lab_now_ms() {
 	echo $(($(date +%s%N) / 1000000))
+}
+
+# Second addresses: one more client (LAB_C4B, LAB_C6B) and one more server address (LAB_S4B,
+# LAB_S6B) where a test can run servers of its own next to nginx and dnsmasq.
+LAB_C4B=10.231.1.3
+LAB_C6B=fd00:e3b:1::3
+LAB_S4B=10.231.2.3
+LAB_S6B=fd00:e3b:2::3
+lab_second_addresses() {
+	ip -n "$LAB_C" addr add $LAB_C4B/24 dev "ec$LAB_ID" &&
+		ip -n "$LAB_C" addr add $LAB_C6B/64 dev "ec$LAB_ID" nodad &&
+		ip -n "$LAB_S" addr add $LAB_S4B/24 dev "es$LAB_ID" &&
+		ip -n "$LAB_S" addr add $LAB_S6B/64 dev "es$LAB_ID" nodad
+}
+
+# The server one router further: what reaches the server namespace with TTL / hop limit 1 is
+# dropped, as the next router would (its TTL would expire there). A packet the client sends
+# with TTL 2 crosses the gateway and dies before the server.
+lab_server_far() {
+	lab_s iptables -w -t raw -A PREROUTING -m ttl --ttl-eq 1 -j DROP &&
+		lab_s ip6tables -w -t raw -A PREROUTING -m hl --hl-eq 1 -j DROP
+}
+
+# lab_mtu MTU: the MTU of every lab link (both ends of both veth pairs).
+lab_mtu() {
+	ip -n "$LAB_C" link set "ec$LAB_ID" mtu "$1" &&
+		ip -n "$LAB_G" link set "egc$LAB_ID" mtu "$1" &&
+		ip -n "$LAB_G" link set "egs$LAB_ID" mtu "$1" &&
+		ip -n "$LAB_S" link set "es$LAB_ID" mtu "$1"
+}
+
+# lab_tls_logger LOG ADDR...: a TLS server on port 443 of ADDR... in the server namespace
+# (tests/integration/tls_server.py, the lab's certificate) that writes "sni NAME PEER" to LOG
+# for every ClientHello its TLS stack parsed. Returns once it listens.
+lab_tls_logger() {
+	local log=$1
+	shift
+	lab_s /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/tls_server.py" "$LAB_DIR/cert.pem" \
+		"$LAB_DIR/key.pem" "$log" "$@" &
+	LAB_PIDS+=($!)
+	wait_for "^listening" "$log" 5
 }
