@@ -946,6 +946,19 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		s->set |= CFG_LOG_FACILITY;
 		return 0;
 	}
+	if (strcmp(k, "source-rate") == 0) {
+		/* Read by the firewall helper (per-client admission to the queue); checked here
+		 * so that a bad value is refused like any other. */
+		if (st->nargs != 2 || parse_uint(st->arg[1], 10000000, &v) != 0) {
+			return at(c, f, st->line[st->nargs > 1 ? 1 : 0],
+				  st->col[st->nargs > 1 ? 1 : 0],
+				  "source-rate takes a number (packets per second one client may "
+				  "queue, 0..10000000, 0 = no limit)");
+		}
+		s->source_rate = v;
+		s->set |= CFG_SOURCE_RATE;
+		return 0;
+	}
 	if (strcmp(k, "log-rate") == 0 || strcmp(k, "log-window") == 0) {
 		bool rate = k[4] == 'r';
 		if (st->nargs != 2 || parse_uint(st->arg[1], rate ? 100000 : 86400, &v) != 0) {

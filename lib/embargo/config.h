@@ -31,6 +31,7 @@ enum config_set {
 	CFG_FLOW_TIMEOUT = 1u << 14,
 	CFG_OVERFLOW = 1u << 15,
 	CFG_UNFINISHED = 1u << 16,
+	CFG_SOURCE_RATE = 1u << 17,
 };
 
 #define CONFIG_PATH_MAX	 256
@@ -54,6 +55,7 @@ struct config_settings {
 	uint8_t sinkhole_v6[16];
 	enum action nameless_action;
 	enum action unfinished_action;
+	uint32_t source_rate;	 /* firewall: packets per second one client may queue */
 	uint32_t flow_packets;	 /* client packets with payload inspected per flow */
 	uint32_t flow_timeout_s; /* idle seconds before an undecided flow is forgotten */
 };

@@ -273,18 +273,19 @@ CASE_CMD=("${evade[@]}" split "$LAB_S4B" --source "$LAB_C4B")
 case_run "7 300 half hellos, 2nd client" hold_try hold_works hold_blocked describe_hold
 
 # ---- 8: a flood from two senders while listed connections are tried ----
-# flood_try NAME: two senders flood UDP DNS queries for an unlisted name (to an address that
-# drops them) for FLOOD_S seconds; meanwhile, up to FLOOD_ROUNDS rounds of one TLS hello, one
-# DNS query, one HTTP request (curl) and one QUIC Initial for NAME. Sets THROUGH (answered
-# tries per protocol), SERVER (what the servers logged for NAME), MIN / MAX (fewest and most
-# answered tries of one protocol) and SENT.
+# flood_try NAME: two senders (two other client addresses) flood UDP DNS queries for an
+# unlisted name (to an address that drops them) for FLOOD_S seconds; meanwhile, up to
+# FLOOD_ROUNDS rounds of one TLS hello, one DNS query, one HTTP request (curl) and one QUIC
+# Initial for NAME from the first client address. Sets THROUGH (answered tries per protocol),
+# SERVER (what the servers logged for NAME), MIN / MAX (fewest and most answered tries of one
+# protocol) and SENT.
 flood_try() {
 	local name=$1 f1 f2 r out tls=0 dns=0 http=0 quic=0 rounds=0 lt ld lh
 	lt=$(log_lines tls) ld=$(log_lines dns) lh=$(log_lines http)
-	ip netns exec "$LAB_C" "${evade[@]}" flood $LAB_S4B "$allowed" --source $LAB_C4 \
+	ip netns exec "$LAB_C" "${evade[@]}" flood $LAB_S4B "$allowed" --source $LAB_C4B \
 		--seconds $FLOOD_S --count $FLOOD_COUNT >"$LAB_DIR/flood1.out" 2>&1 &
 	f1=$!
-	ip netns exec "$LAB_C" "${evade[@]}" flood $LAB_S4B "$allowed" --source $LAB_C4B \
+	ip netns exec "$LAB_C" "${evade[@]}" flood $LAB_S4B "$allowed" --source $LAB_C4C \
 		--seconds $FLOOD_S --count $FLOOD_COUNT >"$LAB_DIR/flood2.out" 2>&1 &
 	f2=$!
 	sleep 0.5
@@ -311,8 +312,9 @@ flood_try() {
 	MAX=$(printf '%s\n' $tls $dns $http $quic | sort -n | tail -1)
 	[ "$rounds" -gt 0 ] || MIN=0
 }
-# Without the daemon, and for an unlisted name (the network stays up), every protocol gets
-# through at least once; with the daemon, no listed try gets through.
+# Without the daemon, and for an unlisted name (the network stays up for the clients that do
+# not flood), every protocol gets through at least once; with the daemon, no listed try gets
+# through.
 every_protocol() { [ "$MIN" -gt 0 ]; }
 none_through() { [ "$MAX" -eq 0 ] && [ "$SERVER" = "tls 0 dns 0 http 0" ]; }
 describe_flood() {

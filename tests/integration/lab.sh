@@ -250,14 +250,16 @@ lab_now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
 
-# Second addresses: one more client (LAB_C4B, LAB_C6B) and one more server address (LAB_S4B,
-# LAB_S6B) where a test can run servers of its own next to nginx and dnsmasq.
+# Second addresses: more clients (LAB_C4B, LAB_C6B, LAB_C4C) and one more server address
+# (LAB_S4B, LAB_S6B) where a test can run servers of its own next to nginx and dnsmasq.
 LAB_C4B=10.231.1.3
+LAB_C4C=10.231.1.4
 LAB_C6B=fd00:e3b:1::3
 LAB_S4B=10.231.2.3
 LAB_S6B=fd00:e3b:2::3
 lab_second_addresses() {
 	ip -n "$LAB_C" addr add $LAB_C4B/24 dev "ec$LAB_ID" &&
+		ip -n "$LAB_C" addr add $LAB_C4C/24 dev "ec$LAB_ID" &&
 		ip -n "$LAB_C" addr add $LAB_C6B/64 dev "ec$LAB_ID" nodad &&
 		ip -n "$LAB_S" addr add $LAB_S4B/24 dev "es$LAB_ID" &&
 		ip -n "$LAB_S" addr add $LAB_S6B/64 dev "es$LAB_ID" nodad
