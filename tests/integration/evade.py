@@ -182,7 +182,8 @@ def opt_timestamp(tsval, tsecr=0):
 
 
 def opt_md5():
-    return struct.pack("!BB", 19, 18) + os.urandom(16)
+    # Any digest will do: the server has no key. From `random`, so that a seeded run repeats.
+    return struct.pack("!BB", 19, 18) + random.randbytes(16)
 
 
 # How each fake is made to be one the server discards ("fooling"), as keyword arguments of
@@ -205,6 +206,11 @@ FOOLING = {
 
 
 # ---- TLS through Python's ssl: real hellos, real handshakes ----
+
+
+def name_cut(hello, name):
+    """An offset in the middle of the server_name `name` in `hello`."""
+    return hello.find(name.encode()) + len(name) // 2
 
 
 class Tls:
@@ -236,8 +242,7 @@ class Tls:
         self.hello = self.out.read()
 
     def name_cut(self):
-        """An offset in the middle of the server_name in the hello."""
-        return self.hello.find(self.name.encode()) + len(self.name) // 2
+        return name_cut(self.hello, self.name)
 
     def finish(self, sock):
         while True:
@@ -565,11 +570,17 @@ def trick_dns_fake_ttl(args):
     return dns_tcp_exchange(c, 1, 0x5151)
 
 
+def dns_pipeline(count, decoy, name):
+    """`count` length-prefixed queries back to back (IDs 0x100 on), the last one for `name`,
+    the others for `decoy`."""
+    msgs = [tcp_framed(dns_query(0x100 + i, decoy)) for i in range(count - 1)]
+    msgs.append(tcp_framed(dns_query(0x100 + count - 1, name)))
+    return b"".join(msgs)
+
+
 def trick_dns_pipeline(args):
     c = Conn(args, port=53)
-    msgs = [tcp_framed(dns_query(0x100 + i, args.decoy)) for i in range(args.count - 1)]
-    msgs.append(tcp_framed(dns_query(0x100 + args.count - 1, args.name)))
-    c.sock.sendall(b"".join(msgs))
+    c.sock.sendall(dns_pipeline(args.count, args.decoy, args.name))
     return dns_tcp_exchange(c, args.count, 0x100 + args.count - 1)
 
 
