@@ -4,18 +4,19 @@
 per trick of tests/integration/evade.py that a capture can show, and a control of each in which
 every name, the decoys' and the real one, is unlisted.
 
-  make_captures.py OUTDIR [--only REGEX]
+  make_captures.py OUTDIR [--only REGEX] [--known]
 
 writes OUTDIR/CASE.pcap (the real name upd.kaspersky.com, listed by "kaspersky.com") and
-OUTDIR/CASE.control.pcap (the real name notkaspersky.com) and prints one line per file.
+OUTDIR/CASE.control.pcap (the real name notkaspersky.com) and prints one line per file; with
+--known, those of the cases the daemon is known to get wrong instead.
 
 The packets are those a pair of real stacks would exchange across the gateway, both ways: the
 handshake (a round trip of 3 ms to the server), the server's acknowledgement of what it took
 and its first answer. A fake the server discards is not acknowledged: the server's ACK covers
 only the real bytes. A real copy sent right after a decoy is held back by the gateway until the
 flow has been quiet for two round trips, and the client's stack sends it again an RTO (200 ms)
-later; both captures of a case hold that retransmission, so the evasion and its control differ
-in their names only. Fakes, hellos, queries and QUIC Initials are made by evade.py's own
+later; both captures of such a case hold that retransmission: a case's evasion and its control
+differ in their names only. Fakes, hellos, queries and QUIC Initials are made by evade.py's own
 functions (the same bytes as the live test sends); everything is fixed (addresses, ports,
 sequence numbers, timestamps, random bytes), so a run writes the same files every time.
 """
