@@ -182,7 +182,8 @@ def opt_timestamp(tsval, tsecr=0):
 
 
 def opt_md5():
-    return struct.pack("!BB", 19, 18) + os.urandom(16)
+    # Any digest will do: the server has no key. From `random`, so that a seeded run repeats.
+    return struct.pack("!BB", 19, 18) + random.randbytes(16)
 
 
 # How each fake is made to be one the server discards ("fooling"), as keyword arguments of
@@ -205,6 +206,11 @@ FOOLING = {
 
 
 # ---- TLS through Python's ssl: real hellos, real handshakes ----
+
+
+def name_cut(hello, name):
+    """An offset in the middle of the server_name `name` in `hello`."""
+    return hello.find(name.encode()) + len(name) // 2
 
 
 class Tls:
@@ -236,8 +242,7 @@ class Tls:
         self.hello = self.out.read()
 
     def name_cut(self):
-        """An offset in the middle of the server_name in the hello."""
-        return self.hello.find(self.name.encode()) + len(self.name) // 2
+        return name_cut(self.hello, self.name)
 
     def finish(self, sock):
         while True:
@@ -351,10 +356,14 @@ def trick_ahead(args):
     return tls_run(args, lambda c: c.raw(b"x", seq_delta=args.ahead))
 
 
+def long_alpn(min_len):
+    """Protocol names of 250 bytes each, more than `min_len` bytes in all: they make the ALPN
+    extension, and the hello, long; a server ignores protocols it does not know."""
+    return [f"p{i:02d}".ljust(250, "x") for i in range(min_len // 250 + 1)]
+
+
 def trick_big_hello(args):
-    # Protocol names of 250 bytes each make the ALPN extension, and the hello, long; the
-    # server ignores protocols it does not know.
-    alpn = [f"p{i:02d}".ljust(250, "x") for i in range(args.min_hello // 250 + 1)]
+    alpn = long_alpn(args.min_hello)
 
     def send_long(c, tls):
         if len(tls.hello) <= args.min_hello:
@@ -506,24 +515,31 @@ def trick_dns(args):
     return dns_udp(args, dns_query(random.getrandbits(16), args.name))
 
 
-def trick_dns_pointer(args):
-    # The first label and a pointer to the rest of the name, which is put after the question
-    # (a forward pointer: RFC 1035 4.1.4 means prior occurrences, but servers follow it).
-    first, _, rest = args.name.partition(".")
+def dns_pointer_query(qid, name):
+    """A query whose question is the first label of `name` and a pointer to the rest, which is
+    put after the question (a forward pointer: RFC 1035 4.1.4 means prior occurrences, but
+    servers follow it)."""
+    first, _, rest = name.partition(".")
     question_end = 12 + 1 + len(first) + 2 + 4
     q = bytes([len(first)]) + first.encode() + struct.pack("!HHH", 0xC000 | question_end, 1, 1)
-    msg = struct.pack("!HHHHHH", random.getrandbits(16), 0x0100, 1, 0, 0, 0) + q + \
-        dns_name(rest)
-    return dns_udp(args, msg)
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + dns_name(rest)
+
+
+def dns_two_questions_query(qid, name):
+    """QDCOUNT 2: question 1 is the parent of `name`; question 2 is its first label and a
+    pointer to the first question's name."""
+    first, _, rest = name.partition(".")
+    q1 = dns_name(rest) + struct.pack("!HH", 1, 1)
+    q2 = bytes([len(first)]) + first.encode() + struct.pack("!HHH", 0xC000 | 12, 1, 1)
+    return struct.pack("!HHHHHH", qid, 0x0100, 2, 0, 0, 0) + q1 + q2
+
+
+def trick_dns_pointer(args):
+    return dns_udp(args, dns_pointer_query(random.getrandbits(16), args.name))
 
 
 def trick_dns_two_questions(args):
-    # Question 1 is the parent name; question 2 is the first label and a pointer to it.
-    first, _, rest = args.name.partition(".")
-    q1 = dns_name(rest) + struct.pack("!HH", 1, 1)
-    q2 = bytes([len(first)]) + first.encode() + struct.pack("!HHH", 0xC000 | 12, 1, 1)
-    msg = struct.pack("!HHHHHH", random.getrandbits(16), 0x0100, 2, 0, 0, 0) + q1 + q2
-    return dns_udp(args, msg)
+    return dns_udp(args, dns_two_questions_query(random.getrandbits(16), args.name))
 
 
 def dns_tcp_exchange(c, queries, want_id):
@@ -554,11 +570,17 @@ def trick_dns_fake_ttl(args):
     return dns_tcp_exchange(c, 1, 0x5151)
 
 
+def dns_pipeline(count, decoy, name):
+    """`count` length-prefixed queries back to back (IDs 0x100 on), the last one for `name`,
+    the others for `decoy`."""
+    msgs = [tcp_framed(dns_query(0x100 + i, decoy)) for i in range(count - 1)]
+    msgs.append(tcp_framed(dns_query(0x100 + count - 1, name)))
+    return b"".join(msgs)
+
+
 def trick_dns_pipeline(args):
     c = Conn(args, port=53)
-    msgs = [tcp_framed(dns_query(0x100 + i, args.decoy)) for i in range(args.count - 1)]
-    msgs.append(tcp_framed(dns_query(0x100 + args.count - 1, args.name)))
-    c.sock.sendall(b"".join(msgs))
+    c.sock.sendall(dns_pipeline(args.count, args.decoy, args.name))
     return dns_tcp_exchange(c, args.count, 0x100 + args.count - 1)
 
 
@@ -660,40 +682,51 @@ def tls_ext(kind, body):
     return struct.pack("!HH", kind, len(body)) + body
 
 
-def quic_client_hello(name, scid):
+def tls_client_hello(name, alpn=("h3",), extensions=b"", rand=None, share=None):
+    """A TLS 1.3 ClientHello handshake message (RFC 8446 4.1.2): SNI, x25519 key share, ALPN
+    `alpn`, then `extensions` (encoded). `rand` (32 bytes) and `share` (the x25519 public
+    key) are fresh unless given."""
+    if share is None:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        share = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw,
+                                                                       PublicFormat.Raw)
+    sni = name.encode()
+    protos = b"".join(bytes([len(p)]) + p.encode() for p in alpn)
+    exts = b"".join([
+        tls_ext(0, struct.pack("!HBH", len(sni) + 3, 0, len(sni)) + sni),
+        tls_ext(10, struct.pack("!HHH", 4, 0x001D, 0x0017)),
+        tls_ext(13, struct.pack("!H6H", 12, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501)),
+        tls_ext(16, struct.pack("!H", len(protos)) + protos),
+        tls_ext(43, b"\x02\x03\x04"),
+        tls_ext(51, struct.pack("!HHH", 36, 0x001D, 32) + share),
+    ]) + extensions
+    body = b"\x03\x03" + (rand or os.urandom(32)) + b"\x00" + \
+        struct.pack("!HHHH", 6, 0x1301, 0x1302, 0x1303) + b"\x01\x00"
+    body += struct.pack("!H", len(exts)) + exts
+    return b"\x01" + struct.pack("!I", len(body))[1:] + body
+
+
+def quic_client_hello(name, scid, rand=None, share=None):
     """A TLS 1.3 ClientHello for QUIC (RFC 9001 8): SNI, ALPN h3, x25519 key share and the
     transport parameters (RFC 9000 18.2) a server needs to answer."""
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    pub = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    sni = name.encode()
     tp = b""
     for pid, value in ((0x0F, scid), (0x01, varint(30000)), (0x04, varint(1 << 20)),
                        (0x05, varint(1 << 18)), (0x06, varint(1 << 18)),
                        (0x07, varint(1 << 18)), (0x08, varint(100)), (0x09, varint(100))):
         tp += varint(pid) + varint(len(value)) + value
-    exts = b"".join([
-        tls_ext(0, struct.pack("!HBH", len(sni) + 3, 0, len(sni)) + sni),
-        tls_ext(10, struct.pack("!HHH", 4, 0x001D, 0x0017)),
-        tls_ext(13, struct.pack("!H6H", 12, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501)),
-        tls_ext(16, struct.pack("!HB", 3, 2) + b"h3"),
-        tls_ext(43, b"\x02\x03\x04"),
-        tls_ext(51, struct.pack("!HHH", 36, 0x001D, 32) + pub),
-        tls_ext(0x39, tp),
-    ])
-    body = b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack("!HHHH", 6, 0x1301, 0x1302,
-                                                                  0x1303) + b"\x01\x00"
-    body += struct.pack("!H", len(exts)) + exts
-    return b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return tls_client_hello(name, ("h3",), tls_ext(0x39, tp), rand, share)
 
 
-def quic_initial(dcid, scid, crypto, pn=0):
-    """A client Initial carrying `crypto` at offset 0, padded to 1200 bytes, protected."""
+def quic_initial(dcid, scid, crypto, pn=0, side="client in", odcid=None):
+    """A client Initial carrying `crypto` at offset 0, padded to 1200 bytes, protected; with
+    side "server in", the server's Initial answering the client's first one, whose
+    Destination Connection ID `odcid` gives the keys."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    key, iv, hp = quic_keys(dcid, "client in")
+    key, iv, hp = quic_keys(odcid or dcid, side)
     frames = b"\x06" + varint(0) + varint(len(crypto)) + crypto
     pn_len = 2
     head = bytes([0xC0 | (pn_len - 1)]) + struct.pack("!I", QUIC_V1) + \
