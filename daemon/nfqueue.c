@@ -182,6 +182,10 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(attr[NFQA_MARK]) >= sizeof(uint32_t)) {
 		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	}
+	if (attr[NFQA_IFINDEX_INDEV] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_IFINDEX_INDEV]) >= sizeof(uint32_t)) {
+		p.in_ifindex = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	}
 	if (attr[NFQA_HWADDR] != NULL &&
 	    mnl_attr_get_payload_len(attr[NFQA_HWADDR]) >= sizeof(struct nfqnl_msg_packet_hw)) {
 		const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(attr[NFQA_HWADDR]);

@@ -29,6 +29,7 @@ struct nfqueue_packet {
 	size_t len;		/* bytes copied */
 	size_t orig_len;	/* bytes of the packet (> len when the copy was cut) */
 	uint32_t mark;		/* packet mark (skb mark) as the packet reached the queue */
+	uint32_t in_ifindex;	/* interface it came in on (0: generated on this host) */
 	bool has_hwaddr;
 	uint8_t hwaddr[8];
 	uint16_t hwaddr_len;

@@ -134,8 +134,9 @@ static void handle_frame(struct verdict_judge *j, const struct replay_opts *o, i
 	uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 	bool truncated = h->caplen < h->len;
 	/* The same verdict model as the daemon; a capture knows no connection marks. */
-	verdict_packet(j, o->policy, frame + link.ip_offset, h->caplen - link.ip_offset, truncated,
-		       INSPECT_MARK_NONE, now_ms, r, &v);
+	struct inspect_meta meta = {truncated, INSPECT_MARK_NONE, 0};
+	verdict_packet(j, o->policy, frame + link.ip_offset, h->caplen - link.ip_offset, &meta,
+		       now_ms, r, &v);
 	t->by_state[r->state]++;
 	t->names += r->nnames;
 	t->dropped += v.drop;

@@ -130,8 +130,9 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 		w->stats.accepted++;
 		return;
 	}
-	verdict_packet(&w->judge, ctx->policy, p->payload, p->len, p->orig_len > p->len,
-		       kernel_mark(w->shared, p->mark), ctx->now_ms, &r, &v);
+	struct inspect_meta meta = {p->orig_len > p->len, (uint8_t)kernel_mark(w->shared, p->mark),
+				    p->in_ifindex};
+	verdict_packet(&w->judge, ctx->policy, p->payload, p->len, &meta, ctx->now_ms, &r, &v);
 	count_state(&w->stats, &r);
 	w->stats.by_proto[r.proto]++;
 	if (v.judged) {

@@ -305,6 +305,13 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	}
 	flow_buffer_put(t, f, &f->buffer);
 	flow_buffer_put(t, f, &f->alt_buffer);
+	if (f->key.l4_proto == PKT_PROTO_UDP) {
+		/* QUIC connections allowed but not answered keep their attempt's buffers. */
+		for (unsigned d = 0; d < f->u.quic.ndecided; d++) {
+			flow_buffer_put(t, f, &f->u.quic.decided[d].buffer);
+			flow_buffer_put(t, f, &f->u.quic.decided[d].alt);
+		}
+	}
 	state_unlink(t, i);
 	source_unlink(t, i);
 	t->sources[f->source].flows--;
@@ -330,12 +337,32 @@ static uint32_t heaviest_source(const struct flow_table *t, bool by_buffers)
 	return best;
 }
 
+/* The oldest flow of source `src`, a decided one if it has any (those live on in the kernel's
+ * connection marks, an undecided one would have to be judged unfinished). */
+static struct flow *source_oldest(struct flow_table *t, uint32_t src)
+{
+	for (uint32_t i = t->sources[src].tail; i != FLOW_NONE; i = t->flows[i].src_prev) {
+		if (t->flows[i].state == FLOW_DECIDED) {
+			return &t->flows[i];
+		}
+	}
+	return &t->flows[t->sources[src].tail];
+}
+
+/* A client's shares bind only once the table or pool runs low (less than a quarter left):
+ * until then one busy address (a NAT behind the gateway) may use more. */
+static bool under_pressure(uint32_t free, uint32_t total)
+{
+	return free <= total / 4;
+}
+
 /* Make room for one more flow of the client of `k`. */
 static void make_room(struct flow_table *t, const struct flow_key *k)
 {
 	uint32_t src = source_find(t, k);
-	if (src != FLOW_NONE && t->sources[src].flows >= share_flows(t)) {
-		flow_remove(t, &t->flows[t->sources[src].tail]);
+	if (src != FLOW_NONE && t->sources[src].flows >= share_flows(t) &&
+	    under_pressure(t->lim.max_flows - t->stats.flows_active, t->lim.max_flows)) {
+		flow_remove(t, source_oldest(t, src));
 		t->stats.flows_evicted++;
 		return;
 	}
@@ -344,9 +371,10 @@ static void make_room(struct flow_table *t, const struct flow_key *k)
 	}
 	uint32_t victim = t->by_state[FLOW_DECIDED].tail;
 	if (victim == FLOW_NONE) {
-		victim = t->sources[heaviest_source(t, false)].tail;
+		flow_remove(t, source_oldest(t, heaviest_source(t, false)));
+	} else {
+		flow_remove(t, &t->flows[victim]);
 	}
-	flow_remove(t, &t->flows[victim]);
 	t->stats.flows_evicted++;
 }
 
@@ -446,7 +474,9 @@ static bool steal_buffer(struct flow_table *t, const struct flow_source *s)
 uint32_t flow_buffer_get(struct flow_table *t, struct flow *f)
 {
 	struct flow_source *s = &t->sources[f->source];
-	if (s->buffers >= share_buffers(t) || (t->nfree_buffers == 0 && !steal_buffer(t, s))) {
+	if ((s->buffers >= share_buffers(t) &&
+	     under_pressure(t->nfree_buffers, t->lim.max_buffers)) ||
+	    (t->nfree_buffers == 0 && !steal_buffer(t, s))) {
 		t->stats.buffers_exhausted++;
 		return FLOW_NONE;
 	}

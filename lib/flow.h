@@ -67,9 +67,10 @@ struct tcp_state {
 	uint32_t starts[MSG_STARTS_MAX]; /* the latest message starts, oldest first */
 	uint32_t urgent[TCP_URGENT_MAX]; /* sequence numbers of urgent bytes (BSD semantics) */
 	uint8_t nstarts;
-	uint64_t syn_ms;  /* when the SYN was seen */
-	uint64_t pass_ms; /* when a segment with unacknowledged bytes last passed */
-	uint32_t rtt_ms;  /* SYN to handshake-completing ACK; 0 when unknown */
+	uint64_t syn_ms;	 /* when the SYN was seen */
+	uint64_t pass_ms;	 /* when a segment with unacknowledged bytes last passed */
+	uint32_t rtt_ms;	 /* SYN to handshake-completing ACK; 0 when unknown */
+	uint32_t client_ifindex; /* interface the client's packets come in on, 0 unknown */
 	uint8_t nurgent;
 	uint8_t flags;		/* enum tcp_flag bits */
 	uint8_t syn_ttl;	/* TTL / hop limit of the SYN */
@@ -83,11 +84,16 @@ struct quic_decided {
 	uint8_t dcid[QUIC_CID_MAX];
 	uint8_t dcid_len;
 	uint8_t verdict;
+	/* An allow the server has not answered yet: the connection's Initials are still read
+	 * (`buffer`), and a copy whose CRYPTO bytes differ is read on its own (`alt`). */
+	bool tentative;
+	uint32_t buffer, alt; /* FLOW_NONE when none */
 };
 struct quic_state {
 	struct quic_decided decided[QUIC_DECIDED_MAX];
-	uint8_t ndecided; /* entries used; the oldest is replaced when full */
-	uint8_t next;	  /* the entry replaced next */
+	uint8_t ndecided;	 /* entries used; the oldest is replaced when full */
+	uint8_t next;		 /* the entry replaced next */
+	uint32_t client_ifindex; /* interface the client's packets come in on, 0 unknown */
 };
 
 struct flow {

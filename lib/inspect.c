@@ -196,8 +196,8 @@ static bool inspect_gquic(struct inspector *in, const struct pkt *p, struct insp
 	return true;
 }
 
-static void inspect_udp(struct inspector *in, const struct pkt *p, uint64_t now_ms,
-			struct inspect_result *out)
+static void inspect_udp(struct inspector *in, const struct pkt *p, const struct inspect_meta *meta,
+			uint64_t now_ms, struct inspect_result *out)
 {
 	if (p->dport == DNS_PORT) {
 		inspect_dns_udp(in, p, out);
@@ -211,8 +211,13 @@ static void inspect_udp(struct inspector *in, const struct pkt *p, uint64_t now_
 	key_from_pkt(&k, p, false);
 	key_from_pkt(&rk, p, true);
 	struct flow *f = flow_find(in->ft, &k);
-	if (f == NULL && flow_find(in->ft, &rk) != NULL) {
-		result_set(out, INSPECT_IGNORED, "server-side");
+	struct flow *rf = f == NULL ? flow_find(in->ft, &rk) : NULL;
+	if (rf != NULL) {
+		if (rf->proto == INSPECT_PROTO_QUIC) {
+			quic_server_packet(in, rf, p, meta->in_ifindex, out);
+		} else {
+			result_set(out, INSPECT_IGNORED, "server-side");
+		}
 		return;
 	}
 	if (inspect_gquic(in, p, out)) {
@@ -228,15 +233,22 @@ static void inspect_udp(struct inspector *in, const struct pkt *p, uint64_t now_
 			result_set(out, INSPECT_DECIDED, NULL);
 			return;
 		}
+		/* Another protocol, or a connection older than this inspector: nothing to judge
+		 * in it, and its long-header packets still reach us (see quicflow.c). */
+		out->mark = f == NULL ? INSPECT_MARK_ALLOW : INSPECT_MARK_NONE;
 		result_set(out, INSPECT_IGNORED, f != NULL ? "quic-short-header" : "udp-other");
 		return;
 	}
-	inspect_quic(in, p, f, &k, now_ms, out);
+	inspect_quic(in, p, f, &k, meta->in_ifindex, now_ms, out);
 }
 
-void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool truncated,
-		    enum inspect_mark kernel_mark, uint64_t now_ms, struct inspect_result *out)
+void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len,
+		    const struct inspect_meta *meta, uint64_t now_ms, struct inspect_result *out)
 {
+	static const struct inspect_meta none = {false, INSPECT_MARK_NONE, 0};
+	if (meta == NULL) {
+		meta = &none;
+	}
 	out->proto = INSPECT_PROTO_NONE;
 	out->state = INSPECT_IGNORED;
 	out->mark = INSPECT_MARK_NONE;
@@ -255,7 +267,7 @@ void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool tr
 	in->cand_flow = NULL;
 	in->stats.packets++;
 
-	enum parse_result r = pkt_parse(ip, len, truncated, &out->pkt);
+	enum parse_result r = pkt_parse(ip, len, meta->truncated, &out->pkt);
 	if (r == PARSE_NOT_MINE) {
 		result_set(out, INSPECT_IGNORED, "not-ip");
 		return;
@@ -274,9 +286,9 @@ void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool tr
 		return;
 	}
 	if (p->l4_proto == PKT_PROTO_TCP) {
-		inspect_tcp(in, p, truncated, kernel_mark, now_ms, out);
+		inspect_tcp(in, p, meta, now_ms, out);
 	} else if (p->l4_proto == PKT_PROTO_UDP) {
-		inspect_udp(in, p, now_ms, out);
+		inspect_udp(in, p, meta, now_ms, out);
 	} else {
 		result_set(out, INSPECT_IGNORED, "other-protocol");
 	}

@@ -93,13 +93,18 @@ void sniff_http(struct inspector *in, const uint8_t *data, size_t len, uint32_t 
 
 /* ---- transports ---- */
 
-void inspect_tcp(struct inspector *in, const struct pkt *p, bool truncated,
-		 enum inspect_mark kernel_mark, uint64_t now_ms, struct inspect_result *out);
+void inspect_tcp(struct inspector *in, const struct pkt *p, const struct inspect_meta *meta,
+		 uint64_t now_ms, struct inspect_result *out);
 enum inspect_mark tcp_decide(struct inspector *in, struct flow *f, const struct inspect_result *res,
 			     enum inspect_verdict v);
 
 void inspect_quic(struct inspector *in, const struct pkt *p, struct flow *f,
-		  const struct flow_key *k, uint64_t now_ms, struct inspect_result *out);
+		  const struct flow_key *k, uint32_t ifindex, uint64_t now_ms,
+		  struct inspect_result *out);
+/* A packet from the server of a QUIC flow: its first long-header packet makes the client's
+ * allowed connections final. */
+void quic_server_packet(struct inspector *in, struct flow *f, const struct pkt *p, uint32_t ifindex,
+			struct inspect_result *out);
 enum inspect_mark quic_decide(struct inspector *in, struct flow *f,
 			      const struct inspect_result *res, enum inspect_verdict v);
 

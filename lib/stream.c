@@ -239,3 +239,20 @@ void stream_copy(struct stream_buf *to, const struct stream_buf *from)
 	to->data = data;
 	memcpy(to->data, from->data, top);
 }
+
+void stream_truncate(struct stream_buf *s, uint32_t end)
+{
+	if (s->contiguous > end) {
+		s->contiguous = end;
+	}
+	unsigned w = 0;
+	for (unsigned i = 0; i < s->nranges; i++) {
+		struct stream_range r = s->ranges[i];
+		if (r.start >= end) {
+			continue;
+		}
+		r.end = r.end < end ? r.end : end;
+		s->ranges[w++] = r;
+	}
+	s->nranges = (uint8_t)w;
+}

@@ -137,12 +137,19 @@ static void confirm(struct inspector *in, struct flow *f, struct inspect_result 
 
 /* A packet from the server of a flow the client opened. */
 static void server_packet(struct inspector *in, struct flow *f, const struct pkt *p,
-			  uint64_t now_ms, struct inspect_result *out)
+			  const struct inspect_meta *meta, uint64_t now_ms,
+			  struct inspect_result *out)
 {
 	struct tcp_state *t = &f->u.tcp;
 	out->proto = (enum inspect_proto)f->proto;
 	result_set(out, INSPECT_IGNORED, "server-side");
 	if (f->state == FLOW_DECIDED) {
+		return;
+	}
+	if (meta->in_ifindex != 0 && meta->in_ifindex == t->client_ifindex) {
+		/* It claims to be the server but comes from the client's side: a client forging
+		 * the acknowledgement of its own decoy. It speaks for nobody. */
+		result_set(out, INSPECT_IGNORED, "server-from-client-side");
 		return;
 	}
 	flow_touch(in->ft, f, now_ms);
@@ -430,6 +437,8 @@ static void conflicting_segment(struct inspector *in, struct flow *f, uint32_t r
 	 * copy starts: the server has none of the earlier copy past it, so this one replaces
 	 * it. Judge the flow again from the start of what is held. */
 	stream_write(held(in, f), rel, data, n);
+	/* What the replaced copy had past this one came with it and died with it. */
+	stream_truncate(held(in, f), rel + (uint32_t)n);
 	flow_buffer_put(in->ft, f, &f->alt_buffer);
 	passed(t, t->win_seq + rel, n, now_ms);
 	if (!is_sliding(f)) {
@@ -446,8 +455,9 @@ static void conflicting_segment(struct inspector *in, struct flow *f, uint32_t r
 }
 
 /* A segment with data from the client of an undecided flow. */
-static void client_data(struct inspector *in, struct flow *f, const struct pkt *p, bool truncated,
-			uint64_t now_ms, struct inspect_result *out)
+static void client_data(struct inspector *in, struct flow *f, const struct pkt *p,
+			const struct inspect_meta *meta, uint64_t now_ms,
+			struct inspect_result *out)
 {
 	struct tcp_state *t = &f->u.tcp;
 	const uint8_t *data = p->payload;
@@ -501,7 +511,7 @@ static void client_data(struct inspector *in, struct flow *f, const struct pkt *
 		}
 		return;
 	}
-	if (truncated && first_pending) {
+	if (meta->truncated && first_pending) {
 		/* Bytes of this segment were not copied to us: they cannot be judged. */
 		result_bound(in, f, out, "truncated");
 		return;
@@ -535,7 +545,8 @@ static void client_data(struct inspector *in, struct flow *f, const struct pkt *
 
 /* A SYN from the client: a new flow, a retransmission, or another SYN on the same tuple. */
 static bool client_syn(struct inspector *in, struct flow **fp, const struct flow_key *k,
-		       const struct pkt *p, uint64_t now_ms, struct inspect_result *out)
+		       const struct pkt *p, uint32_t ifindex, uint64_t now_ms,
+		       struct inspect_result *out)
 {
 	struct flow *f = *fp;
 	if (f != NULL && f->u.tcp.isn1 == p->tcp_seq && (f->u.tcp.flags & TCP_F_SYN)) {
@@ -563,6 +574,7 @@ static bool client_syn(struct inspector *in, struct flow **fp, const struct flow
 	f->u.tcp.flags = TCP_F_SYN;
 	f->u.tcp.syn_ms = now_ms;
 	f->u.tcp.syn_ttl = p->ttl;
+	f->u.tcp.client_ifindex = ifindex;
 	if (p->dport == DNS_PORT) {
 		f->proto = INSPECT_PROTO_DNS_TCP;
 	}
@@ -583,7 +595,7 @@ static bool client_syn(struct inspector *in, struct flow **fp, const struct flow
  * joined again.
  */
 static struct flow *unknown_flow(struct inspector *in, const struct flow_key *k,
-				 const struct pkt *p, enum inspect_mark kernel_mark,
+				 const struct pkt *p, const struct inspect_meta *meta,
 				 uint64_t now_ms, struct inspect_result *out)
 {
 	if (p->payload_len == 0) {
@@ -592,6 +604,8 @@ static struct flow *unknown_flow(struct inspector *in, const struct flow_key *k,
 	}
 	struct flow *f = flow_create(in->ft, k, now_ms);
 	tcp_start(f, p->tcp_seq);
+	f->u.tcp.client_ifindex = meta->in_ifindex;
+	uint8_t kernel_mark = meta->kernel_mark;
 	if (p->dport == DNS_PORT) {
 		f->proto = INSPECT_PROTO_DNS_TCP;
 	}
@@ -606,8 +620,8 @@ static struct flow *unknown_flow(struct inspector *in, const struct flow_key *k,
 	return f;
 }
 
-void inspect_tcp(struct inspector *in, const struct pkt *p, bool truncated,
-		 enum inspect_mark kernel_mark, uint64_t now_ms, struct inspect_result *out)
+void inspect_tcp(struct inspector *in, const struct pkt *p, const struct inspect_meta *meta,
+		 uint64_t now_ms, struct inspect_result *out)
 {
 	struct flow_key k;
 	key_from_pkt(&k, p, false);
@@ -617,7 +631,7 @@ void inspect_tcp(struct inspector *in, const struct pkt *p, bool truncated,
 		key_from_pkt(&rk, p, true);
 		struct flow *rf = flow_find(in->ft, &rk);
 		if (rf != NULL) {
-			server_packet(in, rf, p, now_ms, out);
+			server_packet(in, rf, p, meta, now_ms, out);
 			return;
 		}
 		if ((p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK)) {
@@ -634,7 +648,7 @@ void inspect_tcp(struct inspector *in, const struct pkt *p, bool truncated,
 		}
 	}
 	if ((p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN) {
-		if (client_syn(in, &f, &k, p, now_ms, out)) {
+		if (client_syn(in, &f, &k, p, meta->in_ifindex, now_ms, out)) {
 			return;
 		}
 	} else if (p->tcp_flags & PKT_TCP_SYN) {
@@ -642,7 +656,7 @@ void inspect_tcp(struct inspector *in, const struct pkt *p, bool truncated,
 		return;
 	}
 	if (f == NULL) {
-		f = unknown_flow(in, &k, p, kernel_mark, now_ms, out);
+		f = unknown_flow(in, &k, p, meta, now_ms, out);
 		if (f == NULL) {
 			return;
 		}
@@ -667,7 +681,7 @@ void inspect_tcp(struct inspector *in, const struct pkt *p, bool truncated,
 		result_set(out, INSPECT_IGNORED, "no-payload");
 		return;
 	}
-	client_data(in, f, p, truncated, now_ms, out);
+	client_data(in, f, p, meta, now_ms, out);
 }
 
 enum inspect_mark tcp_decide(struct inspector *in, struct flow *f, const struct inspect_result *res,

@@ -38,11 +38,11 @@ static void block_dns_udp(const struct policy *p, const struct policy_decision *
 }
 
 void verdict_packet(struct verdict_judge *j, const struct policy *p, const uint8_t *ip, size_t len,
-		    bool truncated, enum inspect_mark kernel_mark, uint64_t now_ms,
-		    struct inspect_result *r, struct verdict *v)
+		    const struct inspect_meta *meta, uint64_t now_ms, struct inspect_result *r,
+		    struct verdict *v)
 {
 	j->policy = p;
-	inspect_packet(j->in, ip, len, truncated, kernel_mark, now_ms, r);
+	inspect_packet(j->in, ip, len, meta, now_ms, r);
 	memset(v, 0, sizeof(*v));
 	switch (r->state) {
 	case INSPECT_IGNORED:

@@ -102,14 +102,22 @@ void inspect_limits_default(struct inspect_limits *lim);
 struct inspector *inspector_new(const struct inspect_limits *lim);
 void inspector_free(struct inspector *in);
 
+/* What the caller knows of a packet beyond its bytes (all zero: nothing). */
+struct inspect_meta {
+	bool truncated;	     /* the copy is shorter than the packet */
+	uint8_t kernel_mark; /* enum inspect_mark the kernel holds for the packet's flow (NONE
+				when unknown, as in a capture): tells a flow this inspector lost
+				from one it never saw */
+	uint32_t in_ifindex; /* interface the packet came in on; 0 when unknown or local. A
+				packet on the client's side cannot speak for the server. */
+};
+
 /*
- * Inspect one IP packet (`len` bytes from the IP header) seen at `now_ms` (any monotonic clock).
- * `truncated` when the copy is shorter than the packet. `kernel_mark` is what the kernel holds
- * for the packet's flow (INSPECT_MARK_NONE when unknown, as in a capture): it tells a flow this
- * inspector lost from one it never saw. Fills `out` completely. Never allocates.
+ * Inspect one IP packet (`len` bytes from the IP header) seen at `now_ms` (any monotonic clock),
+ * with what `meta` says of it (NULL: nothing). Fills `out` completely. Never allocates.
  */
-void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len, bool truncated,
-		    enum inspect_mark kernel_mark, uint64_t now_ms, struct inspect_result *out);
+void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len,
+		    const struct inspect_meta *meta, uint64_t now_ms, struct inspect_result *out);
 
 /* How a judged packet's flow goes on (inspect_decide). */
 enum inspect_verdict {

@@ -53,6 +53,9 @@ size_t stream_write(struct stream_buf *s, uint64_t offset, const uint8_t *data, 
  * it; n may lie past every known byte). The conflict and overflow flags are cleared. */
 void stream_shift(struct stream_buf *s, uint32_t n);
 
+/* Forget every known byte at or past offset `end`. */
+void stream_truncate(struct stream_buf *s, uint32_t end);
+
 /* Copy of `from` (state and known bytes) into `to`, whose storage has the same capacity. */
 void stream_copy(struct stream_buf *to, const struct stream_buf *from);
 

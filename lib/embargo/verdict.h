@@ -38,14 +38,14 @@ struct verdict_judge {
 void verdict_judge_init(struct verdict_judge *j, struct inspector *in);
 
 /*
- * Inspect one packet (as inspect_packet) and decide it with policy `p` (NULL: no rules, every
+ * Inspect one packet (as inspect_packet, with `meta`) and decide it with policy `p` (NULL: no rules, every
  * name allowed). Fills `r` (the inspection) and `v`: the kernel verdict, the mark, an answer to
  * send, and the policy's decision when one was taken. The flow's state moves on as the verdict
  * says (inspect_decide), so a caller only carries `v` out.
  */
 void verdict_packet(struct verdict_judge *j, const struct policy *p, const uint8_t *ip, size_t len,
-		    bool truncated, enum inspect_mark kernel_mark, uint64_t now_ms,
-		    struct inspect_result *r, struct verdict *v);
+		    const struct inspect_meta *meta, uint64_t now_ms, struct inspect_result *r,
+		    struct verdict *v);
 
 /* "accept" / "drop". */
 const char *verdict_str(const struct verdict *v);

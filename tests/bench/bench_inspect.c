@@ -39,7 +39,7 @@ static double time_inspect(struct inspector *in, struct sample *s, unsigned iter
 			/* TCP/UDP source port sits at the same offset for IPv4 without options. */
 			s->pkt[20] = (uint8_t)(i >> 8);
 			s->pkt[21] = (uint8_t)i;
-			inspect_packet(in, s->pkt, s->len, false, INSPECT_MARK_NONE, now++, &res);
+			inspect_packet(in, s->pkt, s->len, NULL, now++, &res);
 			if (res.state == INSPECT_NAMED || res.state == INSPECT_NAMELESS) {
 				inspect_decide(in, &res, INSPECT_VERDICT_ALLOW);
 			}

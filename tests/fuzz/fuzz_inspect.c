@@ -65,9 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		memcpy(pkt, data + pos, len);
 		pos += len;
-		verdict_packet(
-			&judge, (flags & 0x40) ? everything : listed, pkt, len, (flags & 1) != 0,
-			(flags & 0x20) ? INSPECT_MARK_FOLLOW : INSPECT_MARK_NONE, now, &res, &v);
+		struct inspect_meta meta = {
+			(flags & 1) != 0, (flags & 0x20) ? INSPECT_MARK_FOLLOW : INSPECT_MARK_NONE,
+			(uint32_t)(flags >> 7)};
+		verdict_packet(&judge, (flags & 0x40) ? everything : listed, pkt, len, &meta, now,
+			       &res, &v);
 		if (v.mark > INSPECT_MARK_REJECT || res.nnames > INSPECT_NAMES_MAX) {
 			abort();
 		}

@@ -10,8 +10,8 @@
   control  no action=reject line at all; a line with action=none verdict=accept naming the real
            name notkaspersky.com (or, when the packet carries several names, all allowed,
            counting them: names=N); for TLS and HTTP a later line of the server's packet
-           that makes the allow final (reason=confirmed, mark=allow; HTTP mark=watch); for
-           QUIC the real name's line carries mark=allow.
+           that makes the allow final (reason=confirmed, mark=allow; HTTP mark=watch; QUIC: the
+           server's answer).
 
 One line per capture ("ok" or "FAIL", the title, the line that decided it or what was
 missing), then "N passed, N failed". Exits 77 (skip) without scapy or python3-cryptography.
@@ -73,10 +73,7 @@ def judge(case, control, lines, listed, unlisted, client):
     if not real:
         return False, "no line with " + " ".join(f"{k}={v}" for k, v in named.items()) + \
             " action=none verdict=accept"
-    if kind == "quic":
-        line, f = parsed[real[-1]]
-        return (True, line) if f.get("mark") == "allow" else (False, "not mark=allow: " + line)
-    if kind in ("tls", "http"):
+    if kind in ("tls", "http", "quic"):
         mark = "watch" if kind == "http" else "allow"
         for line, f in parsed[real[-1] + 1:]:
             if has(f, reason="confirmed", mark=mark):

@@ -45,7 +45,7 @@ static struct inspect_result *send_pkt(struct fixture *fx, const struct pb_opts 
 	size_t n = pb_build(o, payload, len, buf, sizeof(buf));
 	assert_true(n > 0);
 	uint8_t *copy = test_exact_copy(buf, n);
-	inspect_packet(fx->in, copy, n, false, INSPECT_MARK_NONE, fx->now_ms, &fx->res);
+	inspect_packet(fx->in, copy, n, NULL, fx->now_ms, &fx->res);
 	free(copy);
 	fx->now_ms += 1;
 	return &fx->res;
@@ -429,11 +429,11 @@ static void test_not_inspected(void **state)
 	struct pb_opts o = pb_default(17, 5000);
 	assert_int_equal(send_pkt(fx, &o, (const uint8_t *)"hi", 2)->state, INSPECT_IGNORED);
 	uint8_t junk[3] = {0x70, 0, 0};
-	inspect_packet(fx->in, junk, sizeof(junk), false, INSPECT_MARK_NONE, 1, &fx->res);
+	inspect_packet(fx->in, junk, sizeof(junk), NULL, 1, &fx->res);
 	assert_int_equal(fx->res.state, INSPECT_IGNORED);
 	/* A packet that cannot be read is judged alone: it does not pass, decides nothing. */
 	uint8_t short_v4[10] = {0x45};
-	inspect_packet(fx->in, short_v4, sizeof(short_v4), false, INSPECT_MARK_NONE, 1, &fx->res);
+	inspect_packet(fx->in, short_v4, sizeof(short_v4), NULL, 1, &fx->res);
 	assert_int_equal(fx->res.state, INSPECT_MALFORMED);
 	assert_true(fx->res.hold);
 }
