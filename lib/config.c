@@ -63,16 +63,6 @@ struct src {
 	struct src *parent;
 };
 
-struct entry {
-	uint32_t text_off; /* in ctx.pool */
-	uint16_t text_len;
-	uint8_t match; /* enum ds_match */
-	uint8_t kind;  /* enum ds_kind */
-	uint32_t line;
-	uint16_t file_id;
-	uint32_t group;
-};
-
 struct vendor_def {
 	char *id, *title, *reason;
 	enum action action; /* ACTION_NONE: not given */
@@ -108,10 +98,9 @@ struct ctx {
 	size_t ncats, cats_cap;
 	struct group_def *groups;
 	size_t ngroups, groups_cap;
-	struct entry *entries;
-	size_t nentries, entries_cap;
-	char *pool;
-	size_t pool_len, pool_cap;
+	/* Entries go straight into the domain set as they are read; which groups are on and
+	 * their actions are settled in compile() (domainset_builder_filter). */
+	struct domainset_builder *b;
 	struct policy_prefix *exempt, *enforce;
 	size_t nexempt, exempt_cap, nenforce, enforce_cap;
 	unsigned depth;
@@ -470,25 +459,28 @@ static int add_entry(struct ctx *c, struct src *f, const char *text, size_t len,
 		}
 		match = DS_GLOB;
 	}
-	if (c->nentries >= DOMAINSET_RULES_MAX ||
-	    array_reserve((void **)&c->entries, &c->entries_cap, c->nentries + 1,
-			  sizeof(*c->entries)) != 0 ||
-	    array_reserve((void **)&c->pool, &c->pool_cap, c->pool_len + nlen, 1) != 0) {
+	struct name nm;
+	if (name_from_text(&nm, n, nlen) != 0) {
+		policy_quote(qb, text, len);
+		return at(c, f, line, col, "invalid name \"%s\"", qb);
+	}
+	const struct group_def *g = &c->groups[group];
+	const struct rule_meta m = {
+		.line = line,
+		.file_id = f->file_id,
+		.vendor_id = g->vendor,
+		.category_id = g->category,
+		.action = ACTION_NONE, /* the group's, once known */
+		.kind = (uint8_t)kind,
+	};
+	int rc = c->b != NULL ? domainset_builder_add(c->b, &nm, match, &m) : -ENOMEM;
+	if (rc == -ENOMEM) {
 		return oom(c);
 	}
-	if (c->pool_len + nlen > UINT32_MAX) {
-		return ctx_fail(c, -E2BIG, "%s: too many names", f->name);
+	if (rc != 0) {
+		policy_quote(qb, text, len);
+		return at(c, f, line, col, "invalid name \"%s\": rule not accepted", qb);
 	}
-	memcpy(c->pool + c->pool_len, n, nlen);
-	struct entry *e = &c->entries[c->nentries++];
-	e->text_off = (uint32_t)c->pool_len;
-	e->text_len = (uint16_t)nlen;
-	e->match = (uint8_t)match;
-	e->kind = (uint8_t)kind;
-	e->line = line;
-	e->file_id = f->file_id;
-	e->group = group;
-	c->pool_len += nlen;
 	if (kind == DS_ALLOW) {
 		c->groups[group].exceptions++;
 	} else {
@@ -648,6 +640,27 @@ static void set_dir(struct src *f, const char *path)
 	}
 }
 
+/* A list being imported, read a line at a time (policy_read_lines). */
+struct import_file {
+	struct ctx *c;
+	struct src in; /* its buf is the current line */
+	enum import_format fmt;
+	uint32_t group;
+	bool reported; /* import_line failed with a message */
+};
+
+static int import_file_line(void *ctx, const char *line, size_t len, uint32_t lineno)
+{
+	struct import_file *imp = ctx;
+	imp->in.buf = line;
+	imp->in.len = len;
+	imp->in.line = lineno;
+	imp->in.line_start = 0;
+	int rc = import_line(imp->c, &imp->in, imp->fmt, line, len, lineno, imp->group);
+	imp->reported = rc != 0;
+	return rc;
+}
+
 static int do_import(struct ctx *c, struct src *f, const struct stmt *st, uint32_t group)
 {
 	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
@@ -670,33 +683,22 @@ static int do_import(struct ctx *c, struct src *f, const struct stmt *st, uint32
 	}
 	char path[PATH_MAX + 256];
 	path_join(path, sizeof(path), f->dir, st->arg[2]);
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = policy_read_file(path, &buf, &len);
+	uint16_t file_id;
+	int rc = add_file(c, path, &file_id);
 	if (rc != 0) {
+		return rc;
+	}
+	struct import_file imp = {
+		.c = c,
+		.in = {.name = c->files[file_id], .file_id = file_id},
+		.fmt = fmt,
+		.group = group,
+	};
+	rc = policy_read_lines(path, import_file_line, &imp);
+	if (rc != 0 && !imp.reported) {
 		return at(c, f, st->line[2], st->col[2], "cannot read \"%s\": %s", q(st, 2, qb),
 			  rc == -EFBIG ? "file too large" : strerror(-rc));
 	}
-	uint16_t file_id;
-	rc = add_file(c, path, &file_id);
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	struct src in = {
-		.name = c->files[file_id], .file_id = file_id, .buf = buf, .len = len, .line = 1};
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-		in.pos = in.line_start = 3;
-	}
-	while (rc == 0 && in.pos < in.len) {
-		const char *eol = memchr(in.buf + in.pos, '\n', in.len - in.pos);
-		size_t end = eol != NULL ? (size_t)(eol - in.buf) : in.len;
-		rc = import_line(c, &in, fmt, in.buf + in.pos, end - in.pos, in.line, group);
-		in.pos = end + 1;
-		in.line_start = in.pos;
-		in.line++;
-	}
-	free(buf);
 	return rc;
 }
 
@@ -1440,10 +1442,61 @@ static char **dup_table(size_t n)
 	return calloc(n > 0 ? n : 1, sizeof(char *));
 }
 
+/* The groups by (vendor, category), for settling the rules' actions in compile(). */
+struct group_map {
+	const struct policy *p;
+	uint32_t *keys; /* group index + 1; 0 = empty */
+	size_t mask;
+};
+
+static size_t group_map_slot(const struct group_map *m, uint16_t vendor, uint16_t category)
+{
+	uint32_t k = (uint32_t)vendor << 16 | category;
+	return (size_t)((k * 0x9e3779b1u) >> 7) & m->mask;
+}
+
+static int group_map_init(struct group_map *m, const struct policy *p)
+{
+	size_t n = 16;
+	while (n < (size_t)p->ngroups * 2) {
+		n *= 2;
+	}
+	m->p = p;
+	m->mask = n - 1;
+	m->keys = calloc(n, sizeof(*m->keys));
+	if (m->keys == NULL) {
+		return -ENOMEM;
+	}
+	for (uint32_t g = 0; g < p->ngroups; g++) {
+		size_t i = group_map_slot(m, p->groups[g].vendor_id, p->groups[g].category_id);
+		while (m->keys[i] != 0) {
+			i = (i + 1) & m->mask;
+		}
+		m->keys[i] = g + 1;
+	}
+	return 0;
+}
+
+/* domainset_keep_fn: a rule stays when its group is on, and takes the group's action. */
+static bool group_keep(void *ctx, struct rule_meta *meta)
+{
+	const struct group_map *m = ctx;
+	for (size_t i = group_map_slot(m, meta->vendor_id, meta->category_id); m->keys[i] != 0;
+	     i = (i + 1) & m->mask) {
+		const struct policy_group *pg = &m->p->groups[m->keys[i] - 1];
+		if (pg->vendor_id == meta->vendor_id && pg->category_id == meta->category_id) {
+			meta->action = (uint8_t)pg->action;
+			return pg->enabled;
+		}
+	}
+	return false;
+}
+
 static int compile(struct ctx *c, struct policy **out)
 {
 	struct policy *p = calloc(1, sizeof(*p));
-	struct domainset_builder *b = domainset_builder_new();
+	struct domainset_builder *b = c->b;
+	c->b = NULL;
 	if (p == NULL || b == NULL) {
 		free(p);
 		domainset_builder_free(b);
@@ -1491,34 +1544,12 @@ static int compile(struct ctx *c, struct policy **out)
 							  : c->vendors[g->vendor].action;
 	}
 	p->ngroups = (uint32_t)c->ngroups;
-	for (size_t i = 0; i < c->nentries; i++) {
-		const struct entry *e = &c->entries[i];
-		const struct policy_group *pg = &p->groups[e->group];
-		if (!pg->enabled) {
-			continue;
-		}
-		struct name n;
-		if (name_from_text(&n, c->pool + e->text_off, e->text_len) != 0) {
-			rc = ctx_fail(c, -EINVAL, "%s:%u: invalid name", p->files[e->file_id],
-				      e->line);
-			goto fail;
-		}
-		struct rule_meta m = {
-			.line = e->line,
-			.file_id = e->file_id,
-			.vendor_id = pg->vendor_id,
-			.category_id = pg->category_id,
-			.action = (uint8_t)pg->action,
-			.kind = e->kind,
-		};
-		int r = domainset_builder_add(b, &n, (enum ds_match)e->match, &m);
-		if (r != 0) {
-			rc = r == -ENOMEM ? oom(c)
-					  : ctx_fail(c, r, "%s:%u: rule not accepted",
-						     p->files[e->file_id], e->line);
-			goto fail;
-		}
+	struct group_map map;
+	if (group_map_init(&map, p) != 0) {
+		goto fail;
 	}
+	domainset_builder_filter(b, group_keep, &map);
+	free(map.keys);
 	p->ds = domainset_build(b);
 	b = NULL;
 	if (p->ds == NULL) {
@@ -1593,8 +1624,8 @@ static void ctx_free(struct ctx *c)
 	}
 	free(c->cats);
 	free(c->groups);
-	free(c->entries);
-	free(c->pool);
+	domainset_builder_free(c->b);
+	c->b = NULL;
 	free(c->exempt);
 	free(c->enforce);
 }
@@ -1602,7 +1633,8 @@ static void ctx_free(struct ctx *c)
 static int load(struct ctx *c, struct src *f, struct policy **out)
 {
 	uint16_t file_id;
-	int rc = add_file(c, f->name, &file_id);
+	c->b = domainset_builder_new();
+	int rc = c->b != NULL ? add_file(c, f->name, &file_id) : oom(c);
 	if (rc == 0) {
 		f->name = c->files[file_id];
 		f->file_id = file_id;
