@@ -123,24 +123,37 @@ static void ds_suffix_hashes(const struct domainset *ds, struct ds_query *q)
 {
 	const struct name *n = q->n;
 	unsigned nsfx = 0;
-	uint64_t h = DS_FNV_OFFSET;
+	uint64_t h = DS_FNV_OFFSET, counts = ds->label_counts;
 	for (size_t i = n->len; i-- > 0;) {
 		uint8_t c = (uint8_t)n->text[i];
 		if (c == '.' && nsfx < NAME_LABELS_MAX - 1) {
 			q->offs[nsfx] = (uint8_t)(i + 1);
-			q->hashes[nsfx] = ds_hash_final(h);
-			q->home[nsfx] = &ds->buckets[ds_home(ds, q->hashes[nsfx])];
-			__builtin_prefetch(q->home[nsfx]);
+			const bool probe = (counts & 1) != 0;
+			counts = counts >> 1 |
+				 (counts & (1ull << 63)); /* bit 63: 64 labels or more */
+			if (probe) {
+				q->hashes[nsfx] = ds_hash_final(h);
+				q->home[nsfx] = &ds->buckets[ds_home(ds, q->hashes[nsfx])];
+				__builtin_prefetch(q->home[nsfx]);
+			} else {
+				q->home[nsfx] = NULL; /* no record has a name of this many labels */
+			}
 			nsfx++;
 		}
 		h = ds_hash_step(h, c);
 	}
 	q->offs[nsfx] = 0;
 	q->hashes[nsfx] = ds_hash_final(h);
-	q->home[nsfx] = &ds->buckets[ds_home(ds, q->hashes[nsfx])];
-	__builtin_prefetch(q->home[nsfx]);
+	q->home[nsfx] = NULL;
+	if ((counts & 1) != 0) {
+		q->home[nsfx] = &ds->buckets[ds_home(ds, q->hashes[nsfx])];
+		__builtin_prefetch(q->home[nsfx]);
+	}
 	q->nsfx = nsfx;
 	for (unsigned j = 0; j <= nsfx; j++) {
+		if (q->home[j] == NULL) {
+			continue;
+		}
 		const unsigned m = ds_bucket_tags(q->home[j], ds_tag(q->hashes[j]), &q->ends[j]);
 		q->match[j] = (uint16_t)m;
 		if (m != 0) {
@@ -257,34 +270,36 @@ const struct rule_meta *domainset_lookup(const struct domainset *ds, const struc
 	q.n = n;
 	ds_suffix_hashes(ds, &q);
 	const unsigned full = q.nsfx;
-	for (unsigned j = 0; j <= full; j++) {
-		q.node[j] = ds_probe(ds, &q, j);
-	}
-	const uint32_t whole = q.node[full];
-	if (whole != DS_NONE && (ds->arena[whole + 1] & DS_F_EXACT) != 0) {
-		return ds_rule(ds, whole, DS_F_XSLOT);
-	}
-	if (n->flags & NAME_F_IP_LITERAL) {
-		return NULL; /* addresses have no parent domains: suffix rules were stored as exact */
-	}
+	/* Shortest suffix first: a record is verified against the one of its parent. */
 	const struct ds_glob *glob = NULL;
 	const struct rule_meta *suffix = NULL;
-	for (unsigned j = full + 1; j-- > 0;) {
-		const uint32_t off = q.node[j];
+	for (unsigned j = 0; j < full; j++) {
+		const uint32_t off = q.home[j] != NULL ? ds_probe(ds, &q, j) : DS_NONE;
+		q.node[j] = off;
 		if (off == DS_NONE) {
 			continue;
 		}
 		const uint8_t flags = ds->arena[off + 1];
-		if (j != full && (flags & DS_F_GLOBS) != 0) {
+		if ((flags & DS_F_SUFFIX) != 0) {
+			suffix = ds_rule(ds, off, DS_F_SSLOT); /* a longer one replaces it */
+		}
+		if ((flags & DS_F_GLOBS) != 0) {
 			const struct ds_glob *g = ds_bucket_match(ds, off, n, q.offs[j] - 1u, glob);
 			glob = g != NULL ? g : glob;
 		}
-		if (suffix == NULL && (flags & DS_F_SUFFIX) != 0) {
-			suffix = ds_rule(ds, off, DS_F_SSLOT);
-			if (ds->nglobs == 0) {
-				break; /* the longest suffix rule, and no glob can beat it */
-			}
+	}
+	const uint32_t whole = q.home[full] != NULL ? ds_probe(ds, &q, full) : DS_NONE;
+	if (whole != DS_NONE) {
+		const uint8_t flags = ds->arena[whole + 1];
+		if ((flags & DS_F_EXACT) != 0) {
+			return ds_rule(ds, whole, DS_F_XSLOT);
 		}
+		if ((flags & DS_F_SUFFIX) != 0) {
+			suffix = ds_rule(ds, whole, DS_F_SSLOT);
+		}
+	}
+	if (n->flags & NAME_F_IP_LITERAL) {
+		return NULL; /* addresses have no parent domains: suffix rules were stored as exact */
 	}
 	return glob != NULL ? &glob->meta : suffix;
 }

@@ -18,8 +18,8 @@
 /* Loads of the index: grow (double) past DS_LOAD_GROW_PCT while building; at the end, rebuild at
  * DS_LOAD_FINAL_PCT when the table is emptier than DS_LOAD_REBUILD_PCT. */
 #define DS_LOAD_GROW_PCT    88u
-#define DS_LOAD_FINAL_PCT   85u
-#define DS_LOAD_REBUILD_PCT 72u
+#define DS_LOAD_FINAL_PCT   80u
+#define DS_LOAD_REBUILD_PCT 70u
 #define DS_BUCKETS_MIN	    8u
 
 /* Parent records are made for names of three labels or more while they pay: after the first
@@ -349,6 +349,7 @@ static uint32_t ds_node(struct domainset_builder *b, const char *text, size_t le
 	if (off == DS_NONE || ds_index_add(ds, h, off) != 0) {
 		return DS_NONE;
 	}
+	ds->label_counts |= ds_label_bit(nlabels);
 	return off;
 }
 

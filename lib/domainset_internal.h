@@ -90,7 +90,15 @@ struct domainset {
 	struct ds_gref *grefs;
 	size_t ngrefs;
 	size_t nrules; /* distinct rules (set by domainset_build) */
+	/* Bit k-1: some record's name has k labels (bit 63: 64 or more). A query's suffixes of
+	 * other lengths are not probed. */
+	uint64_t label_counts;
 };
+
+static inline uint64_t ds_label_bit(unsigned nlabels)
+{
+	return 1ull << (nlabels - 1 < 63 ? nlabels - 1 : 63);
+}
 
 /* FNV-1a 64-bit parameters (offset basis and prime, from the FNV reference description). */
 #define DS_FNV_OFFSET 0xcbf29ce484222325u
