@@ -474,6 +474,53 @@ static void test_category_off(void **state)
 	policy_free(p);
 }
 
+/* A name listed by several groups: the rule of the first group that stays on stands, as if
+ * the groups switched off had not listed it, whichever way round the files come. */
+static void test_category_off_overlap(void **state)
+{
+	(void)state;
+	struct config_settings s;
+	struct policy *p =
+		load_ok("vendor a {\n"
+			"  category doh { *.dns.example.com\n exact.example.org }\n"
+			"}\n"
+			"vendor b { category web {\n"
+			"  *.dns.example.com\n exact.example.org\n allow ok.dns.example.com\n"
+			"} }\n"
+			"vendor c { category doh { allow ok.dns.example.com } }\n"
+			"category doh off\n",
+			&s);
+	const struct rule_meta *r = rule_of(p, "x.dns.example.com");
+	assert_string_equal(rule_vendor(p, r), "b");
+	assert_int_equal(r->line, 6);
+	r = rule_of(p, "exact.example.org");
+	assert_string_equal(rule_vendor(p, r), "b");
+	r = rule_of(p, "ok.dns.example.com");
+	assert_string_equal(rule_vendor(p, r), "b");
+	assert_int_equal(act(p, "ok.dns.example.com"), ACTION_ALLOW);
+	policy_free(p);
+
+	/* With both on, the first listing stands; a later allow beats an earlier block. */
+	p = load_ok("vendor a { category doh { *.dns.example.com } }\n"
+		    "vendor b { category web { *.dns.example.com\n allow ok.dns.example.com } }\n"
+		    "vendor c { category doh { allow ok.dns.example.com } }\n",
+		    &s);
+	assert_string_equal(rule_vendor(p, rule_of(p, "x.dns.example.com")), "a");
+	assert_string_equal(rule_vendor(p, rule_of(p, "ok.dns.example.com")), "b");
+	policy_free(p);
+
+	/* Only the web category off: vendor c's exception is the one left. */
+	p = load_ok("vendor a { category doh { *.dns.example.com } }\n"
+		    "vendor b { category web { *.dns.example.com\n allow ok.dns.example.com } }\n"
+		    "vendor c { category doh { allow ok.dns.example.com } }\n"
+		    "category web off\n",
+		    &s);
+	assert_string_equal(rule_vendor(p, rule_of(p, "x.dns.example.com")), "a");
+	assert_string_equal(rule_vendor(p, rule_of(p, "ok.dns.example.com")), "c");
+	assert_string_equal(rule_category(p, rule_of(p, "ok.dns.example.com")), "doh");
+	policy_free(p);
+}
+
 static void test_canary(void **state)
 {
 	(void)state;
@@ -1443,27 +1490,17 @@ static void test_truncation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_action_from_str),
-		cmocka_unit_test(test_settings),
-		cmocka_unit_test(test_syntax),
-		cmocka_unit_test(test_entry_forms),
-		cmocka_unit_test(test_allow),
-		cmocka_unit_test(test_action_precedence),
-		cmocka_unit_test(test_category_off),
-		cmocka_unit_test(test_canary),
-		cmocka_unit_test(test_client_scope),
-		cmocka_unit_test(test_groups),
-		cmocka_unit_test(test_shipped_config),
-		cmocka_unit_test(test_include),
-		cmocka_unit_test(test_include_depth),
-		cmocka_unit_test(test_import),
-		cmocka_unit_test(test_errors_lexical),
-		cmocka_unit_test(test_errors_names),
-		cmocka_unit_test(test_errors_structure),
-		cmocka_unit_test(test_errors_values),
-		cmocka_unit_test(test_errors_limits),
-		cmocka_unit_test(test_err_buffer),
-		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_action_from_str), cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_syntax),		cmocka_unit_test(test_entry_forms),
+		cmocka_unit_test(test_allow),		cmocka_unit_test(test_action_precedence),
+		cmocka_unit_test(test_category_off),	cmocka_unit_test(test_category_off_overlap),
+		cmocka_unit_test(test_canary),		cmocka_unit_test(test_client_scope),
+		cmocka_unit_test(test_groups),		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_include),		cmocka_unit_test(test_include_depth),
+		cmocka_unit_test(test_import),		cmocka_unit_test(test_errors_lexical),
+		cmocka_unit_test(test_errors_names),	cmocka_unit_test(test_errors_structure),
+		cmocka_unit_test(test_errors_values),	cmocka_unit_test(test_errors_limits),
+		cmocka_unit_test(test_err_buffer),	cmocka_unit_test(test_truncation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
