@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite, as CI runs it: installs the dependencies (Debian 12, as root), builds
 # with -Werror under ASan+UBSan and runs every suite (unit, fuzz replay, corpus, integration),
-# checks that a clang -Werror build compiles, checks formatting and the no-assert rule, and
-# ends with one line "N passed, N failed".
+# runs the lab benchmark's smoke mode, checks that a clang -Werror build compiles, checks
+# formatting and the no-assert rule, and ends with one line "N passed, N failed".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,6 +74,24 @@ count_meson "$log"
 # firewall cases) are in the meson log; show them.
 grep -hE '^(match rate|ok |FAIL )' "$build/meson-logs/testlog.txt" 2>/dev/null || true
 rm -f "$log"
+
+# The lab benchmark in its quick mode: proves the harness runs and finds what it measures
+# (the full benchmark, tests/bench/run, is not part of this run).
+echo "== benchmark harness (tests/bench/run --smoke)"
+"$top/tests/bench/run" --smoke --build "$build" >"/tmp/embargo-bench.$$" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then
+	echo "ok   bench: smoke ($(tail -n 1 "/tmp/embargo-bench.$$"))"
+	passed=$((passed + 1))
+elif [ "$rc" -eq 77 ]; then
+	echo "skip bench: smoke ($(tail -n 1 "/tmp/embargo-bench.$$"))"
+	skipped=$((skipped + 1))
+else
+	echo "FAIL bench: smoke (exit $rc)"
+	sed 's/^/     /' "/tmp/embargo-bench.$$" | tail -n 30
+	failed=$((failed + 1))
+fi
+rm -f "/tmp/embargo-bench.$$"
 
 echo "== checks"
 check "clang -Werror build compiles" \
