@@ -10,13 +10,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "embargo/config.h"
 #include "embargo/dns.h"
@@ -50,14 +53,22 @@ struct stmt {
 	char arena[STMT_ARENA];
 };
 
-/* One file being read. */
+/* One file being read: all of it in `buf`, or (streamed) a window of it that src_avail moves
+ * along, so that a large file is never in memory at once. */
 struct src {
 	const char *name; /* as messages show it */
 	uint16_t file_id; /* its index in the file table (rules point back to it) */
 	const char *buf;
-	size_t len, pos;
+	size_t len, pos;   /* bytes in buf; the next one to read */
+	size_t base;	   /* offset in the file of buf[0] */
+	size_t line_start; /* offset in the file where the current line starts */
 	uint32_t line;
-	size_t line_start;
+	bool streamed; /* read from fd into window */
+	bool eof;
+	int fd;
+	int read_error; /* -errno once reading failed (-EFBIG: past POLICY_LIST_BYTES_MAX) */
+	char *window;
+	size_t window_cap, total;
 	char dir[PATH_MAX]; /* for relative includes and imports */
 	char real[PATH_MAX];
 	struct src *parent;
@@ -176,9 +187,89 @@ static bool is_delim(char ch)
 	       ch == '"' || (uint8_t)ch < 0x20 || ch == 0x7f;
 }
 
+/* Column of buf[pos]. */
 static uint32_t col_of(const struct src *f, size_t pos)
 {
-	return (uint32_t)(pos - f->line_start + 1);
+	return (uint32_t)(f->base + pos - f->line_start + 1);
+}
+
+/* First window of a streamed file; it grows only for a statement that does not fit. */
+#define SRC_WINDOW 65536
+
+/* Read more of a streamed file until `n` bytes from pos are in the window, dropping those
+ * before pos. False at the end of the file or on a read error (kept in read_error). */
+static bool src_fill(struct src *f, size_t n)
+{
+	if (f->pos > 0) {
+		memmove(f->window, f->window + f->pos, f->len - f->pos);
+		f->base += f->pos;
+		f->len -= f->pos;
+		f->pos = 0;
+	}
+	while (f->len < n && !f->eof) {
+		if (f->len == f->window_cap) {
+			size_t ncap = f->window_cap == 0 ? SRC_WINDOW : f->window_cap * 2;
+			char *w = ncap <= POLICY_LIST_BYTES_MAX ? realloc(f->window, ncap) : NULL;
+			if (w == NULL) {
+				f->read_error = -ENOMEM;
+				f->eof = true;
+				break;
+			}
+			f->window = w;
+			f->window_cap = ncap;
+		}
+		ssize_t got = read(f->fd, f->window + f->len, f->window_cap - f->len);
+		if (got == -1 && errno == EINTR) {
+			continue;
+		}
+		if (got <= 0) {
+			f->read_error = got < 0 ? -errno : 0;
+			f->eof = true;
+			break;
+		}
+		f->total += (size_t)got;
+		if (f->total > POLICY_LIST_BYTES_MAX) {
+			f->read_error = -EFBIG;
+			f->eof = true;
+			break;
+		}
+		f->len += (size_t)got;
+	}
+	f->buf = f->window;
+	return f->pos + n <= f->len;
+}
+
+/* Are the `n` bytes from pos there (read in when streamed)? */
+static bool src_avail(struct src *f, size_t n)
+{
+	return f->pos + n <= f->len || (f->streamed && !f->eof && src_fill(f, n));
+}
+
+/* Open `path` to be streamed into `f`; 0 or -errno (-EFBIG for a file too large). */
+static int src_open(struct src *f, const char *path)
+{
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd == -1) {
+		return -errno;
+	}
+	struct stat st;
+	if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > POLICY_LIST_BYTES_MAX) {
+		close(f->fd);
+		return -EFBIG;
+	}
+	f->streamed = true;
+	return 0;
+}
+
+static void src_close(struct src *f)
+{
+	if (f->streamed) {
+		close(f->fd);
+		free(f->window);
+		f->window = NULL;
+		f->streamed = false;
+	}
 }
 
 static int arena_add(struct ctx *c, struct src *f, struct stmt *st, uint32_t col)
@@ -203,18 +294,18 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 	st->nargs = 0;
 	st->used = 0;
 	for (;;) {
-		while (f->pos < f->len && is_blank(f->buf[f->pos])) {
+		while (src_avail(f, 1) && is_blank(f->buf[f->pos])) {
 			f->pos++;
 		}
 		st->end_line = f->line;
 		st->end_col = col_of(f, f->pos);
-		if (f->pos >= f->len) {
+		if (!src_avail(f, 1)) {
 			st->end = END_EOF;
 			return 0;
 		}
 		char ch = f->buf[f->pos];
 		if (ch == '#') {
-			while (f->pos < f->len && f->buf[f->pos] != '\n') {
+			while (src_avail(f, 1) && f->buf[f->pos] != '\n') {
 				f->pos++;
 			}
 			continue;
@@ -222,7 +313,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 		if (ch == '\n') {
 			f->pos++;
 			f->line++;
-			f->line_start = f->pos;
+			f->line_start = f->base + f->pos;
 			if (st->nargs > 0) {
 				st->end = END_STMT;
 				return 0;
@@ -258,7 +349,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 		if (ch == '"') {
 			f->pos++;
 			for (;;) {
-				if (f->pos >= f->len || f->buf[f->pos] == '\n') {
+				if (!src_avail(f, 1) || f->buf[f->pos] == '\n') {
 					return at(c, f, f->line, col, "unterminated string");
 				}
 				char v = f->buf[f->pos];
@@ -267,7 +358,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 					break;
 				}
 				if (v == '\\') {
-					char e = f->pos + 1 < f->len ? f->buf[f->pos + 1] : '\0';
+					char e = src_avail(f, 2) ? f->buf[f->pos + 1] : '\0';
 					if (e != '"' && e != '\\') {
 						return at(
 							c, f, f->line, col_of(f, f->pos),
@@ -288,7 +379,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 				f->pos++;
 			}
 		} else {
-			while (f->pos < f->len && !is_delim(f->buf[f->pos])) {
+			while (src_avail(f, 1) && !is_delim(f->buf[f->pos])) {
 				if (st->used + 2 > STMT_ARENA) {
 					return at(c, f, f->line, col, "statement too long");
 				}
@@ -1076,9 +1167,7 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 		if (rc != 0) {
 			break;
 		}
-		char *buf = NULL;
-		size_t len = 0;
-		int r = policy_read_file(path, &buf, &len);
+		int r = src_open(&in, path);
 		if (r != 0) {
 			rc = at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
 				r == -EFBIG ? "file too large" : strerror(-r));
@@ -1089,14 +1178,17 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 		if (rc == 0) {
 			in.name = c->files[file_id];
 			in.file_id = file_id;
-			in.buf = buf;
-			in.len = len;
 			set_dir(&in, path);
 			c->depth++;
 			rc = parse_file(c, &in);
 			c->depth--;
 		}
-		free(buf);
+		if (rc == 0 && in.read_error != 0) {
+			rc = at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+				in.read_error == -EFBIG ? "file too large"
+							: strerror(-in.read_error));
+		}
+		src_close(&in);
 	}
 	if (wild) {
 		globfree(&g);
@@ -1428,7 +1520,7 @@ static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t 
 
 static int parse_file(struct ctx *c, struct src *f)
 {
-	if (f->len >= 3 && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0) {
+	if (src_avail(f, 3) && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0) {
 		f->pos = f->line_start = 3;
 	}
 	struct scope sc = {.level = LV_TOP};
@@ -1640,6 +1732,11 @@ static int load(struct ctx *c, struct src *f, struct policy **out)
 		f->file_id = file_id;
 		rc = parse_file(c, f);
 	}
+	if (rc == 0 && f->read_error != 0) {
+		rc = ctx_fail(c, f->read_error, "%s: %s", f->name,
+			      f->read_error == -EFBIG ? "file too large"
+						      : strerror(-f->read_error));
+	}
 	if (rc == 0 && c->canary) {
 		rc = add_canary(c);
 	}
@@ -1689,19 +1786,17 @@ int config_load(const char *path, unsigned flags, struct config_settings *s, str
 {
 	struct ctx c;
 	ctx_init(&c, flags, s, err, err_size);
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = policy_read_file(path, &buf, &len);
+	struct src f = {.name = path, .line = 1};
+	int rc = src_open(&f, path);
 	if (rc != 0) {
 		return ctx_fail(&c, rc, "%s: %s", path,
 				rc == -EFBIG ? "file too large" : strerror(-rc));
 	}
-	struct src f = {.name = path, .buf = buf, .len = len, .line = 1};
 	set_dir(&f, path);
 	if (realpath(path, f.real) == NULL) {
 		f.real[0] = '\0';
 	}
 	rc = load(&c, &f, out);
-	free(buf);
+	src_close(&f);
 	return rc;
 }

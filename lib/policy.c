@@ -6,14 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "embargo/policy.h"
 #include "policy_internal.h"
-
-/* First read size when the file size is unknown (pipes, /proc), in bytes. */
-#define POLICY_READ_CHUNK 65536
 
 /* The one category plain lists have. */
 static const char policy_listed[] = "listed";
@@ -259,68 +255,6 @@ void policy_quote(char *out, const char *v, size_t len)
 		w += 3;
 	}
 	out[w] = '\0';
-}
-
-/* Read a whole file. Returns 0 with a malloc'd buffer, or -errno (-EFBIG past the limit). */
-int policy_read_file(const char *path, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		return -errno;
-	}
-	struct stat st;
-	size_t cap = POLICY_READ_CHUNK;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
-		if ((uint64_t)st.st_size > POLICY_LIST_BYTES_MAX) {
-			close(fd);
-			return -EFBIG;
-		}
-		cap = (size_t)st.st_size + 1; /* +1: the read that sees the end */
-	}
-	char *data = malloc(cap);
-	size_t used = 0;
-	int rc = data != NULL ? 0 : -ENOMEM;
-	while (rc == 0) {
-		if (used == cap) {
-			/* One byte past the limit is enough to tell a file that is too large. */
-			if (cap > POLICY_LIST_BYTES_MAX) {
-				rc = -EFBIG;
-				break;
-			}
-			size_t ncap = cap * 2 <= POLICY_LIST_BYTES_MAX
-					      ? cap * 2
-					      : (size_t)POLICY_LIST_BYTES_MAX + 1;
-			char *n = realloc(data, ncap);
-			if (n == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			data = n;
-			cap = ncap;
-		}
-		ssize_t got = read(fd, data + used, cap - used);
-		if (got == -1) {
-			if (errno != EINTR) {
-				rc = -errno;
-			}
-			continue;
-		}
-		if (got == 0) {
-			break;
-		}
-		used += (size_t)got;
-		if (used > POLICY_LIST_BYTES_MAX) {
-			rc = -EFBIG;
-		}
-	}
-	close(fd);
-	if (rc < 0) {
-		free(data);
-		return rc;
-	}
-	*buf = data;
-	*len = used;
-	return 0;
 }
 
 /* First buffer of policy_read_lines, in bytes; it grows for a longer line. */

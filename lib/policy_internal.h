@@ -14,10 +14,6 @@
  * POLICY_ERR_VALUE_MAX * 4 + 4 bytes. */
 void policy_quote(char *out, const char *v, size_t len);
 
-/* Read a whole file of at most POLICY_LIST_BYTES_MAX bytes. Returns 0 with a malloc'd buffer
- * (not NUL-terminated), or -errno (-EFBIG past the limit). */
-int policy_read_file(const char *path, char **buf, size_t *len);
-
 /* Called with each line (without its '\n'; `lineno` from 1); non-zero stops the reading. */
 typedef int policy_line_fn(void *ctx, const char *line, size_t len, uint32_t lineno);
 
