@@ -159,6 +159,9 @@ static void ds_suffix_hashes(const struct domainset *ds, struct ds_query *q)
 		if (m != 0) {
 			__builtin_prefetch(ds->arena + q->home[j]->refs[__builtin_ctz(m)]);
 		}
+		if (!q->ends[j]) {
+			__builtin_prefetch(q->home[j] + 1); /* the probe goes on there */
+		}
 	}
 }
 
