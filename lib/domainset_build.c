@@ -8,12 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domainset_internal.h"
+#include "domainset_build.h"
 #include "reserve.h"
-
-/* A glob's '*' may not sit in the rightmost DS_GLOB_FIXED_MIN labels: "*.com" would match a whole
- * top-level domain through a pattern that reads like a single site. */
-#define DS_GLOB_FIXED_MIN 2u
 
 /* Loads of the index: grow (double) past DS_LOAD_GROW_PCT while building; at the end, rebuild at
  * DS_LOAD_FINAL_PCT when the table is emptier than DS_LOAD_REBUILD_PCT. */
@@ -28,45 +24,6 @@
 #define DS_PARENTS_TRIAL 1024u
 /* A parent reference costs 4 bytes: a shorter shared tail saves nothing. */
 #define DS_PARENT_MIN_LEN 4u
-
-/* A glob as added; compiled by domainset_build. */
-struct ds_pglob {
-	struct rule_meta meta;
-	uint32_t text_off; /* in the builder's ptext: a length byte, then the pattern */
-	uint32_t seq;	   /* order of addition */
-	uint32_t node;	   /* record of the fixed suffix (set by domainset_build) */
-	uint16_t literal;  /* bytes that are not '*' */
-	uint8_t len;	   /* bytes of the pattern */
-	uint8_t fixed_off; /* where the fixed suffix starts in the pattern */
-	uint8_t nlabels;
-	uint8_t dropped; /* by domainset_builder_filter */
-};
-
-/* A second rule for a name and match that already have one from another vendor or category:
- * which one stands depends on domainset_builder_filter. */
-struct ds_shadow {
-	struct rule_meta meta;
-	uint64_t hash;
-	uint32_t text_off; /* in the builder's stext */
-	uint8_t len;
-	uint8_t slot; /* DS_F_XSLOT or DS_F_SSLOT */
-};
-
-struct domainset_builder {
-	struct domainset ds; /* first: domainset_build hands this out */
-	size_t nadds;
-	struct ds_pglob *pglobs;
-	size_t npglobs, pglobs_cap;
-	uint8_t *ptext;
-	size_t ptext_len, ptext_cap;
-	struct ds_shadow *shadows;
-	size_t nshadows, shadows_cap;
-	uint8_t *stext;
-	size_t stext_len, stext_cap;
-	uint64_t *shkeys; /* hash set of shadowed (name, match) keys; 0 = empty */
-	size_t shkeys_cap, nshkeys;
-	size_t parents_made, parents_found;
-};
 
 struct domainset_builder *domainset_builder_new(void)
 {
@@ -195,9 +152,9 @@ static int ds_slot_put(struct domainset *ds, uint64_t h, uint32_t off)
 	return -1;
 }
 
-/* The record of name `text`, DS_NONE if none; `*ref` gets where the index holds it. */
-static uint32_t ds_find(const struct domainset *ds, uint64_t h, const char *text, size_t len,
-			uint32_t **ref)
+/* Declared in domainset_build.h. */
+uint32_t ds_find(const struct domainset *ds, uint64_t h, const char *text, size_t len,
+		 uint32_t **ref)
 {
 	if (ds->nbuckets == 0) {
 		return DS_NONE;
@@ -286,9 +243,6 @@ static bool ds_make_parents(const struct domainset_builder *b)
 	return b->parents_made < DS_PARENTS_TRIAL || b->parents_found >= b->parents_made;
 }
 
-static uint32_t ds_node(struct domainset_builder *b, const char *text, size_t len, unsigned nlabels,
-			bool flat, unsigned slots);
-
 /* The parent record for a new record of name `text` (DS_NONE: none), and in `*own` the bytes
  * of `text` the new record keeps. */
 static uint32_t ds_parent_for(struct domainset_builder *b, const char *text, size_t len,
@@ -330,12 +284,9 @@ static uint32_t ds_parent_for(struct domainset_builder *b, const char *text, siz
 	return p;
 }
 
-/*
- * The record of name `text` (`nlabels` labels), made when missing with room for the rules in
- * `slots`, and its parents as ds_parent_for decides unless `flat`. DS_NONE when out of memory.
- */
-static uint32_t ds_node(struct domainset_builder *b, const char *text, size_t len, unsigned nlabels,
-			bool flat, unsigned slots)
+/* Declared in domainset_build.h; the parents are ds_parent_for's. */
+uint32_t ds_node(struct domainset_builder *b, const char *text, size_t len, unsigned nlabels,
+		 bool flat, unsigned slots)
 {
 	struct domainset *ds = &b->ds;
 	const uint64_t h = domainset_hash(text, len);
@@ -469,11 +420,6 @@ static int ds_shadow_add(struct domainset_builder *b, const struct name *n, uint
 	return 0;
 }
 
-static inline bool ds_is_replaced_by(const struct rule_meta *old, const struct rule_meta *new)
-{
-	return old->kind == DS_BLOCK && new->kind == DS_ALLOW;
-}
-
 /* The shadows, in the order they were added, against the rules they shadow (after `keep`, when
  * given, had its say on both): the first rule that stays stands, unless a later one is an
  * allow replacing a block. */
@@ -499,69 +445,6 @@ static void ds_shadows_resolve(struct domainset_builder *b, domainset_keep_fn *k
 }
 
 /* ---- adding ---- */
-
-/*
- * Offset of a glob pattern's fixed suffix (the labels right of the rightmost label holding a
- * '*'), 0 when it holds no '*', or -1 when a '*' sits in the rightmost DS_GLOB_FIXED_MIN labels.
- */
-static int ds_glob_split(const struct name *n)
-{
-	unsigned labels = 0; /* complete labels seen from the right */
-	for (size_t i = n->len; i-- > 0;) {
-		if (n->text[i] == '.') {
-			labels++;
-		} else if (n->text[i] == '*') {
-			if (labels < DS_GLOB_FIXED_MIN) {
-				return -1;
-			}
-			const char *dot = memchr(n->text + i, '.', n->len - i);
-			return (int)(dot - n->text) + 1;
-		}
-	}
-	return 0;
-}
-
-static int ds_glob_add(struct domainset_builder *b, const struct name *n, size_t fixed_off,
-		       const struct rule_meta *meta)
-{
-	unsigned fixed_labels = 1, stars = 0;
-	for (size_t i = fixed_off; i < n->len; i++) {
-		fixed_labels += n->text[i] == '.' ? 1u : 0u;
-	}
-	for (size_t i = 0; i < n->len; i++) {
-		stars += n->text[i] == '*' ? 1u : 0u;
-	}
-	/* The fixed suffix gets a record now: domainset_build hangs the globs off it. */
-	if (ds_node(b, n->text + fixed_off, n->len - fixed_off, fixed_labels, false, 0) ==
-	    DS_NONE) {
-		return -ENOMEM;
-	}
-	void *p = b->pglobs, *t = b->ptext;
-	if (b->npglobs >= UINT32_MAX - 1 ||
-	    array_reserve(&p, &b->pglobs_cap, b->npglobs + 1, sizeof(struct ds_pglob)) != 0) {
-		return -ENOMEM;
-	}
-	b->pglobs = p;
-	if (b->ptext_len + 1 + n->len > UINT32_MAX ||
-	    array_reserve(&t, &b->ptext_cap, b->ptext_len + 1 + n->len, 1) != 0) {
-		return -ENOMEM;
-	}
-	b->ptext = t;
-	b->ptext[b->ptext_len] = (uint8_t)n->len;
-	memcpy(b->ptext + b->ptext_len + 1, n->text, n->len);
-	b->pglobs[b->npglobs] = (struct ds_pglob){
-		.meta = *meta,
-		.text_off = (uint32_t)b->ptext_len,
-		.seq = (uint32_t)b->npglobs,
-		.literal = (uint16_t)(n->len - stars),
-		.len = (uint8_t)n->len,
-		.fixed_off = (uint8_t)fixed_off,
-		.nlabels = n->nlabels,
-	};
-	b->npglobs++;
-	b->ptext_len += 1 + n->len;
-	return 0;
-}
 
 /* An exact or suffix rule into the record of its name. */
 static int ds_rule_add(struct domainset_builder *b, const struct name *n, unsigned slot,
@@ -652,117 +535,6 @@ int domainset_builder_filter(struct domainset_builder *b, domainset_keep_fn *kee
 	for (size_t i = 0; i < b->npglobs; i++) {
 		b->pglobs[i].dropped = keep(ctx, &b->pglobs[i].meta) ? 0 : 1;
 	}
-	return 0;
-}
-
-/* ---- compilation ---- */
-
-static int ds_cmp_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? -1 : (a > b ? 1 : 0);
-}
-
-static const uint8_t *ds_pglob_text(const struct domainset_builder *b, const struct ds_pglob *g)
-{
-	return b->ptext + g->text_off + 1;
-}
-
-/* Same fixed suffix, then same pattern, then order of addition: duplicates become neighbours. */
-static int ds_glob_cmp_pattern(const void *pa, const void *pb, void *builder)
-{
-	const struct domainset_builder *bl = builder;
-	const struct ds_pglob *a = pa, *b = pb;
-	if (a->node != b->node) {
-		return ds_cmp_u32(a->node, b->node);
-	}
-	if (a->len != b->len) {
-		return ds_cmp_u32(a->len, b->len);
-	}
-	int c = memcmp(ds_pglob_text(bl, a), ds_pglob_text(bl, b), a->len);
-	return c != 0 ? c : ds_cmp_u32(a->seq, b->seq);
-}
-
-/* Same fixed suffix, then the lookup's preference: most literal bytes, allow, first added. */
-static int ds_glob_cmp_rank(const void *pa, const void *pb)
-{
-	const struct ds_pglob *a = pa, *b = pb;
-	if (a->node != b->node) {
-		return ds_cmp_u32(a->node, b->node);
-	}
-	if (a->literal != b->literal) {
-		return a->literal > b->literal ? -1 : 1;
-	}
-	if (a->meta.kind != b->meta.kind) {
-		return a->meta.kind == DS_ALLOW ? -1 : 1;
-	}
-	return ds_cmp_u32(a->seq, b->seq);
-}
-
-/*
- * The globs that stayed: duplicates merged (same pattern: the first is kept unless a later allow
- * replaces a block), ranked per fixed suffix, each suffix's record flagged and listed in grefs.
- * Returns 0 or -ENOMEM.
- */
-static int ds_globs_compile(struct domainset_builder *b)
-{
-	struct domainset *ds = &b->ds;
-	size_t n = 0;
-	for (size_t i = 0; i < b->npglobs; i++) {
-		struct ds_pglob *g = &b->pglobs[i];
-		if (g->dropped) {
-			continue;
-		}
-		const char *fixed = (const char *)ds_pglob_text(b, g) + g->fixed_off;
-		const size_t flen = (size_t)(g->len - g->fixed_off);
-		g->node = ds_find(ds, domainset_hash(fixed, flen), fixed, flen, NULL);
-		b->pglobs[n++] = *g;
-	}
-	if (n == 0) {
-		return 0;
-	}
-	qsort_r(b->pglobs, n, sizeof(*b->pglobs), ds_glob_cmp_pattern, b);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct ds_pglob *prev = m > 0 ? &b->pglobs[m - 1] : NULL, *g = &b->pglobs[i];
-		if (prev != NULL && prev->node == g->node && prev->len == g->len &&
-		    memcmp(ds_pglob_text(b, prev), ds_pglob_text(b, g), g->len) == 0) {
-			if (ds_is_replaced_by(&prev->meta, &g->meta)) {
-				prev->meta = g->meta;
-			}
-			continue;
-		}
-		b->pglobs[m++] = *g;
-	}
-	qsort(b->pglobs, m, sizeof(*b->pglobs), ds_glob_cmp_rank);
-	size_t nbuckets = 0;
-	for (size_t i = 0; i < m; i++) {
-		nbuckets += i == 0 || b->pglobs[i].node != b->pglobs[i - 1].node ? 1u : 0u;
-	}
-	ds->globs = malloc(m * sizeof(struct ds_glob));
-	ds->grefs = malloc(nbuckets * sizeof(struct ds_gref));
-	if (ds->globs == NULL || ds->grefs == NULL) {
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m; i++) {
-		const struct ds_pglob *g = &b->pglobs[i];
-		if (i == 0 || g->node != b->pglobs[i - 1].node) {
-			ds->grefs[ds->ngrefs++] = (struct ds_gref){g->node, (uint32_t)i};
-			ds->arena[g->node + 1] |= DS_F_GLOBS;
-		}
-		ds->globs[i] = (struct ds_glob){
-			.meta = g->meta,
-			.text_off = g->text_off,
-			.seq = g->seq,
-			.literal = g->literal,
-			.nlabels = g->nlabels,
-			.last = (uint8_t)(i + 1 == m || b->pglobs[i + 1].node != g->node),
-		};
-	}
-	ds->nglobs = m;
-	/* grefs are in rank order, which sorts by node first. */
-	ds->gtext = b->ptext;
-	ds->gtext_len = b->ptext_len;
-	b->ptext = NULL;
 	return 0;
 }
 
