@@ -56,6 +56,7 @@ struct ds_query {
 	const struct ds_bucket *home[NAME_LABELS_MAX];
 	uint16_t match[NAME_LABELS_MAX];
 	bool ends[NAME_LABELS_MAX];
+	bool early; /* match and ends are filled in (the set is large: see ds_suffix_hashes) */
 };
 
 /*
@@ -97,8 +98,14 @@ static bool ds_verify(const struct domainset *ds, const struct ds_query *q, unsi
 static uint32_t ds_probe(const struct domainset *ds, const struct ds_query *q, unsigned j)
 {
 	const struct ds_bucket *bk = q->home[j];
-	unsigned m = q->match[j];
-	bool ends = q->ends[j];
+	bool ends;
+	unsigned m;
+	if (q->early) {
+		m = q->match[j];
+		ends = q->ends[j];
+	} else {
+		m = ds_bucket_tags(bk, ds_tag(q->hashes[j]), &ends);
+	}
 	for (;;) {
 		for (; m != 0; m &= m - 1) {
 			const uint32_t off = bk->refs[__builtin_ctz(m)];
@@ -117,7 +124,8 @@ static uint32_t ds_probe(const struct domainset *ds, const struct ds_query *q, u
 /*
  * The hash and start of every label-boundary suffix of the query, shortest first, from one
  * right-to-left pass. The home buckets of all suffixes are fetched at once so that their cache
- * misses overlap, then the record the first matching tag of each points at.
+ * misses overlap; in a large set, then the record the first matching tag of each points at (in
+ * a small one, which stays in the cache, that would cost more than it saves).
  */
 static void ds_suffix_hashes(const struct domainset *ds, struct ds_query *q)
 {
@@ -150,7 +158,8 @@ static void ds_suffix_hashes(const struct domainset *ds, struct ds_query *q)
 		__builtin_prefetch(q->home[nsfx]);
 	}
 	q->nsfx = nsfx;
-	for (unsigned j = 0; j <= nsfx; j++) {
+	q->early = ds->large;
+	for (unsigned j = 0; q->early && j <= nsfx; j++) {
 		if (q->home[j] == NULL) {
 			continue;
 		}

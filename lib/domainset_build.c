@@ -572,5 +572,6 @@ struct domainset *domainset_build(struct domainset_builder *b)
 			return NULL;
 		}
 	}
+	ds->large = domainset_memory(ds) > DS_LARGE_BYTES;
 	return ds;
 }

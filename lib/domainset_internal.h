@@ -93,7 +93,11 @@ struct domainset {
 	/* Bit k-1: some record's name has k labels (bit 63: 64 or more). A query's suffixes of
 	 * other lengths are not probed. */
 	uint64_t label_counts;
+	bool large; /* past DS_LARGE_BYTES: lookups fetch records ahead */
 };
+
+/* A set this large no longer stays in the caches a lookup finds it in. */
+#define DS_LARGE_BYTES (4u << 20)
 
 static inline uint64_t ds_label_bit(unsigned nlabels)
 {
