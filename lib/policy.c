@@ -317,13 +317,18 @@ int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
 			break;
 		}
 		end += (size_t)got;
-		if (first && end >= 3) {
+		if (first) {
+			if (end < 3 && got != 0) {
+				continue; /* three bytes (or the end) tell whether a mark is there */
+			}
 			first = false;
-			start = memcmp(buf, bom, 3) == 0 ? 3 : 0;
+			start = end >= 3 && memcmp(buf, bom, 3) == 0 ? 3 : 0;
 		}
 		if (got == 0) {
-			if (end > start) {
-				rc = line(ctx, buf + start, end - start, lineno);
+			rc = lines_emit(buf, &start, end, &lineno, line, ctx);
+			if (rc == 0 && end > start) {
+				rc = line(ctx, buf + start, end - start,
+					  lineno); /* no '\n' at the end */
 			}
 			break;
 		}

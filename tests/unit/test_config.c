@@ -827,6 +827,59 @@ static void file_err(const char *path, int want_rc, const char *want)
 	assert_string_equal(err, want);
 }
 
+/* A configuration file larger than the window it is read through: statements, a long comment
+ * line and a quoted string cross its edges, and messages still give the right line and
+ * column. */
+static void test_large_file(void **state)
+{
+	(void)state;
+	enum {
+		ENTRIES = 9000,
+		COMMENT = 150000
+	};
+	size_t cap = ENTRIES * 40 + COMMENT + 256, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, cap - len,
+				"vendor big {\n\tname \"Big\"\n"
+				"\tcategory c {\n");
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "\t\t*.e%u.example%u.com\n", i,
+					i % 9);
+		if (i == ENTRIES / 2) {
+			text[len++] = '#';
+			memset(text + len, 'x', COMMENT);
+			len += COMMENT;
+			text[len++] = '\n';
+		}
+	}
+	len += (size_t)snprintf(text + len, cap - len, "\t}\n}\n");
+	struct tmpdir t;
+	tmpdir_make(&t);
+	const char *ok_path = tmp_write(&t, "big.conf", text);
+	struct config_settings s;
+	struct policy *p = file_ok(ok_path, &s);
+	assert_int_equal(act(p, "a.e0.example0.com"), ACTION_REJECT);
+	assert_int_equal(act(p, "a.e8999.example8.com"), ACTION_REJECT);
+	const struct rule_meta *r = rule_of(p, "e4501.example1.com");
+	assert_non_null(r);
+	assert_int_equal(r->line, 4 + 4501 + 1); /* after the comment line */
+	assert_int_equal(group_of(p, "big", "c")->entries, ENTRIES);
+	policy_free(p);
+	/* The same with a bad name at the end: line and column past the window's edges. */
+	len -= 5; /* "\t}\n}\n" */
+	len += (size_t)snprintf(text + len, cap - len,
+				"\t\tok.example.com bad^name.example\n\t}\n}\n");
+	const char *bad_path = tmp_write(&t, "bad.conf", text);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "%s:%u:21: invalid name \"bad^name.example\": '^' is not allowed in a name",
+		 bad_path, 4 + ENTRIES + 1);
+	file_err(bad_path, -EINVAL, want);
+	free(text);
+	tmpdir_remove(&t);
+}
+
 static void test_include(void **state)
 {
 	(void)state;
@@ -1490,17 +1543,29 @@ static void test_truncation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_action_from_str), cmocka_unit_test(test_settings),
-		cmocka_unit_test(test_syntax),		cmocka_unit_test(test_entry_forms),
-		cmocka_unit_test(test_allow),		cmocka_unit_test(test_action_precedence),
-		cmocka_unit_test(test_category_off),	cmocka_unit_test(test_category_off_overlap),
-		cmocka_unit_test(test_canary),		cmocka_unit_test(test_client_scope),
-		cmocka_unit_test(test_groups),		cmocka_unit_test(test_shipped_config),
-		cmocka_unit_test(test_include),		cmocka_unit_test(test_include_depth),
-		cmocka_unit_test(test_import),		cmocka_unit_test(test_errors_lexical),
-		cmocka_unit_test(test_errors_names),	cmocka_unit_test(test_errors_structure),
-		cmocka_unit_test(test_errors_values),	cmocka_unit_test(test_errors_limits),
-		cmocka_unit_test(test_err_buffer),	cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_action_from_str),
+		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_entry_forms),
+		cmocka_unit_test(test_allow),
+		cmocka_unit_test(test_action_precedence),
+		cmocka_unit_test(test_category_off),
+		cmocka_unit_test(test_category_off_overlap),
+		cmocka_unit_test(test_canary),
+		cmocka_unit_test(test_client_scope),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_large_file),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_include_depth),
+		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_errors_lexical),
+		cmocka_unit_test(test_errors_names),
+		cmocka_unit_test(test_errors_structure),
+		cmocka_unit_test(test_errors_values),
+		cmocka_unit_test(test_errors_limits),
+		cmocka_unit_test(test_err_buffer),
+		cmocka_unit_test(test_truncation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
