@@ -50,7 +50,7 @@ struct ds_query {
 	unsigned nsfx;			  /* index of the whole name */
 	uint8_t offs[NAME_LABELS_MAX];	  /* where suffix j starts in n->text */
 	uint64_t hashes[NAME_LABELS_MAX]; /* domainset_hash of suffix j */
-	uint32_t node[NAME_LABELS_MAX];	  /* the record of suffix j, DS_NONE */
+	uint32_t node[NAME_LABELS_MAX];	  /* the record of suffix j, DS_NONE; DS_UNSEEN */
 	/* The home bucket of suffix j, its slots with the right tag (ds_bucket_tags), and
 	 * whether it has an empty slot. */
 	const struct ds_bucket *home[NAME_LABELS_MAX];
@@ -64,8 +64,9 @@ struct ds_query {
  * suffix, and the rest of the suffix (after a '.') must be a shorter suffix whose record is the
  * parent (or was: the alias of a moved record).
  */
-static bool ds_verify(const struct domainset *ds, const struct ds_query *q, unsigned j,
-		      uint32_t off)
+static uint32_t ds_node_of(const struct domainset *ds, struct ds_query *q, unsigned j);
+
+static bool ds_verify(const struct domainset *ds, struct ds_query *q, unsigned j, uint32_t off)
 {
 	const uint8_t *rec = ds->arena + off;
 	const size_t start = q->offs[j], qlen = q->n->len - start, len = rec[0];
@@ -81,7 +82,7 @@ static bool ds_verify(const struct domainset *ds, const struct ds_query *q, unsi
 	const size_t p = start + len + 1;
 	for (unsigned k = j; k-- > 0 && q->offs[k] <= p;) {
 		if (q->offs[k] == p) {
-			const uint32_t parent = ds_rec_parent(rec), got = q->node[k];
+			const uint32_t parent = ds_rec_parent(rec), got = ds_node_of(ds, q, k);
 			if (got == DS_NONE) {
 				return false;
 			}
@@ -95,7 +96,7 @@ static bool ds_verify(const struct domainset *ds, const struct ds_query *q, unsi
 
 /* The record of suffix j, or DS_NONE: the home bucket's matches from ds_suffix_hashes, then
  * bucket by bucket. */
-static uint32_t ds_probe(const struct domainset *ds, const struct ds_query *q, unsigned j)
+static uint32_t ds_probe(const struct domainset *ds, struct ds_query *q, unsigned j)
 {
 	const struct ds_bucket *bk = q->home[j];
 	bool ends;
@@ -119,6 +120,15 @@ static uint32_t ds_probe(const struct domainset *ds, const struct ds_query *q, u
 		bk++;
 		m = ds_bucket_tags(bk, ds_tag(q->hashes[j]), &ends);
 	}
+}
+
+/* The record of suffix j, probed the first time it is asked for. */
+static uint32_t ds_node_of(const struct domainset *ds, struct ds_query *q, unsigned j)
+{
+	if (q->node[j] == DS_UNSEEN) {
+		q->node[j] = q->home[j] != NULL ? ds_probe(ds, q, j) : DS_NONE;
+	}
+	return q->node[j];
 }
 
 /*
@@ -282,36 +292,35 @@ const struct rule_meta *domainset_lookup(const struct domainset *ds, const struc
 	q.n = n;
 	ds_suffix_hashes(ds, &q);
 	const unsigned full = q.nsfx;
-	/* Shortest suffix first: a record is verified against the one of its parent. */
+	for (unsigned j = 0; j <= full; j++) {
+		q.node[j] = DS_UNSEEN;
+	}
+	/* Longest suffix first; a record with a parent has that suffix probed to verify it. */
+	const uint32_t whole = ds_node_of(ds, &q, full);
+	if (whole != DS_NONE && (ds->arena[whole + 1] & DS_F_EXACT) != 0) {
+		return ds_rule(ds, whole, DS_F_XSLOT);
+	}
+	if (n->flags & NAME_F_IP_LITERAL) {
+		return NULL; /* addresses have no parent domains: suffix rules were stored as exact */
+	}
 	const struct ds_glob *glob = NULL;
 	const struct rule_meta *suffix = NULL;
-	for (unsigned j = 0; j < full; j++) {
-		const uint32_t off = q.home[j] != NULL ? ds_probe(ds, &q, j) : DS_NONE;
-		q.node[j] = off;
+	for (unsigned j = full + 1; j-- > 0;) {
+		const uint32_t off = ds_node_of(ds, &q, j);
 		if (off == DS_NONE) {
 			continue;
 		}
 		const uint8_t flags = ds->arena[off + 1];
-		if ((flags & DS_F_SUFFIX) != 0) {
-			suffix = ds_rule(ds, off, DS_F_SSLOT); /* a longer one replaces it */
-		}
-		if ((flags & DS_F_GLOBS) != 0) {
+		if (j != full && (flags & DS_F_GLOBS) != 0) {
 			const struct ds_glob *g = ds_bucket_match(ds, off, n, q.offs[j] - 1u, glob);
 			glob = g != NULL ? g : glob;
 		}
-	}
-	const uint32_t whole = q.home[full] != NULL ? ds_probe(ds, &q, full) : DS_NONE;
-	if (whole != DS_NONE) {
-		const uint8_t flags = ds->arena[whole + 1];
-		if ((flags & DS_F_EXACT) != 0) {
-			return ds_rule(ds, whole, DS_F_XSLOT);
+		if (suffix == NULL && (flags & DS_F_SUFFIX) != 0) {
+			suffix = ds_rule(ds, off, DS_F_SSLOT);
+			if ((flags & DS_F_GLOB_BELOW) == 0) {
+				break; /* no shorter suffix brings a glob that would beat it */
+			}
 		}
-		if ((flags & DS_F_SUFFIX) != 0) {
-			suffix = ds_rule(ds, whole, DS_F_SSLOT);
-		}
-	}
-	if (n->flags & NAME_F_IP_LITERAL) {
-		return NULL; /* addresses have no parent domains: suffix rules were stored as exact */
 	}
 	return glob != NULL ? &glob->meta : suffix;
 }

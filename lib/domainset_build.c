@@ -35,12 +35,14 @@ static void ds_pending_free(struct domainset_builder *b)
 	free(b->pglobs);
 	free(b->shadows);
 	free(b->stext);
-	free(b->shkeys);
+	free(b->shadowed.keys);
+	free(b->dead.keys);
 	b->pglobs = NULL;
 	b->shadows = NULL;
 	b->stext = NULL;
-	b->shkeys = NULL;
-	b->npglobs = b->nshadows = b->nshkeys = 0;
+	b->shadowed = (struct ds_keyset){0};
+	b->dead = (struct ds_keyset){0};
+	b->npglobs = b->nshadows = 0;
 }
 
 void domainset_builder_free(struct domainset_builder *b)
@@ -177,13 +179,21 @@ uint32_t ds_find(const struct domainset *ds, uint64_t h, const char *text, size_
 	}
 }
 
+/* Was the record at `off` left behind by ds_move (out of the index, kept for the records that
+ * name it as their parent)? */
+static bool ds_is_dead(const struct domainset_builder *b, size_t off)
+{
+	return b->dead.n != 0 && ds_keyset_has(&b->dead, (uint64_t)off + 1);
+}
+
 /*
  * A new index of at least `nbuckets` home buckets holding every live record. The old one is
  * freed first, so that building never holds two indexes: the names are read back from the
  * arena. Returns 0 or -ENOMEM.
  */
-static int ds_reindex(struct domainset *ds, size_t nbuckets)
+static int ds_reindex(struct domainset_builder *b, size_t nbuckets)
 {
+	struct domainset *ds = &b->ds;
 	char name[NAME_TEXT_MAX + 1];
 	for (;;) {
 		free(ds->buckets);
@@ -202,7 +212,7 @@ static int ds_reindex(struct domainset *ds, size_t nbuckets)
 		bool full = false;
 		for (size_t off = 0; off < ds->arena_len && !full;) {
 			const uint8_t *rec = ds->arena + off;
-			if ((rec[1] & DS_F_DEAD) == 0) {
+			if (!ds_is_dead(b, off)) {
 				size_t len = ds_rec_name(ds, (uint32_t)off, name);
 				full = ds_slot_put(ds, domainset_hash(name, len), (uint32_t)off) !=
 				       0;
@@ -223,17 +233,18 @@ static size_t ds_buckets_for(size_t n, unsigned pct)
 }
 
 /* Index record `off` (already in the arena), growing the index when it is full. */
-static int ds_index_add(struct domainset *ds, uint64_t h, uint32_t off)
+static int ds_index_add(struct domainset_builder *b, uint64_t h, uint32_t off)
 {
+	struct domainset *ds = &b->ds;
 	if ((ds->nrecords + 1) * 100 > ds->nbuckets * DS_BUCKET_SLOTS * DS_LOAD_GROW_PCT) {
 		/* The new index takes every record of the arena, `off` too. */
-		return ds_reindex(ds, ds->nbuckets < DS_BUCKETS_MIN ? DS_BUCKETS_MIN
-								    : ds->nbuckets * 2);
+		return ds_reindex(b, ds->nbuckets < DS_BUCKETS_MIN ? DS_BUCKETS_MIN
+								   : ds->nbuckets * 2);
 	}
 	if (ds_slot_put(ds, h, off) == 0) {
 		return 0;
 	}
-	return ds_reindex(ds, ds->nbuckets * 2);
+	return ds_reindex(b, ds->nbuckets * 2);
 }
 
 /* ---- names ---- */
@@ -297,7 +308,7 @@ uint32_t ds_node(struct domainset_builder *b, const char *text, size_t len, unsi
 	size_t own = len;
 	uint32_t parent = flat ? DS_NONE : ds_parent_for(b, text, len, nlabels, &own);
 	off = ds_rec_append(ds, text, own, parent, DS_NONE, slots);
-	if (off == DS_NONE || ds_index_add(ds, h, off) != 0) {
+	if (off == DS_NONE || ds_index_add(b, h, off) != 0) {
 		return DS_NONE;
 	}
 	ds->label_counts |= ds_label_bit(nlabels);
@@ -306,8 +317,9 @@ uint32_t ds_node(struct domainset_builder *b, const char *text, size_t len, unsi
 
 /* Copy record `off` (name `text`) to the end of the arena with room for both rules; returns the
  * new offset, or DS_NONE when out of memory. */
-static uint32_t ds_move(struct domainset *ds, uint32_t off, const char *text, size_t len)
+static uint32_t ds_move(struct domainset_builder *b, uint32_t off, const char *text, size_t len)
 {
+	struct domainset *ds = &b->ds;
 	const uint8_t *rec = ds->arena + off;
 	const uint8_t flags = rec[1];
 	const uint32_t parent = (flags & DS_F_PARENT) != 0 ? ds_rec_parent(rec) : DS_NONE;
@@ -321,6 +333,9 @@ static uint32_t ds_move(struct domainset *ds, uint32_t off, const char *text, si
 	if ((flags & DS_F_SUFFIX) != 0) {
 		suffix = *ds_rec_slot(rec, DS_F_SSLOT);
 	}
+	if (ds_keyset_put(&b->dead, (uint64_t)off + 1) != 0) {
+		return DS_NONE;
+	}
 	const uint32_t moved =
 		ds_rec_append(ds, own, own_len, parent, off, DS_F_XSLOT | DS_F_SSLOT);
 	if (moved == DS_NONE) {
@@ -330,7 +345,6 @@ static uint32_t ds_move(struct domainset *ds, uint32_t off, const char *text, si
 	nrec[1] |= (uint8_t)(flags & (DS_F_EXACT | DS_F_SUFFIX));
 	*ds_rec_slot(nrec, DS_F_XSLOT) = exact;
 	*ds_rec_slot(nrec, DS_F_SSLOT) = suffix;
-	ds->arena[off + 1] |= DS_F_DEAD;
 	uint32_t *ref = NULL;
 	ds_find(ds, domainset_hash(text, len), text, len, &ref);
 	*ref = moved;
@@ -345,50 +359,51 @@ static uint64_t ds_shadow_key(uint64_t h, unsigned slot)
 	return k != 0 ? k : 1;
 }
 
-static bool ds_shadowed(const struct domainset_builder *b, uint64_t key)
+bool ds_keyset_has(const struct ds_keyset *s, uint64_t key)
 {
-	if (b->shkeys_cap == 0) {
+	if (s->cap == 0) {
 		return false;
 	}
-	const size_t mask = b->shkeys_cap - 1;
-	for (size_t i = key & mask; b->shkeys[i] != 0; i = (i + 1) & mask) {
-		if (b->shkeys[i] == key) {
+	for (size_t i = key & (s->cap - 1); s->keys[i] != 0; i = (i + 1) & (s->cap - 1)) {
+		if (s->keys[i] == key) {
 			return true;
 		}
 	}
 	return false;
 }
 
-static int ds_shkey_put(struct domainset_builder *b, uint64_t key)
+/* Put `key` in a table known to have room. */
+static void ds_keyset_insert(uint64_t *keys, size_t cap, uint64_t key)
 {
-	if ((b->nshkeys + 1) * 2 > b->shkeys_cap) {
-		const size_t ncap = b->shkeys_cap == 0 ? 64 : b->shkeys_cap * 2;
-		uint64_t *old = b->shkeys, *set = calloc(ncap, sizeof(*set));
-		if (set == NULL) {
+	size_t i = key & (cap - 1);
+	while (keys[i] != 0 && keys[i] != key) {
+		i = (i + 1) & (cap - 1);
+	}
+	keys[i] = key;
+}
+
+int ds_keyset_put(struct ds_keyset *s, uint64_t key)
+{
+	if (ds_keyset_has(s, key)) {
+		return 0;
+	}
+	if ((s->n + 1) * 2 > s->cap) {
+		const size_t ncap = s->cap == 0 ? 64 : s->cap * 2;
+		uint64_t *keys = calloc(ncap, sizeof(*keys));
+		if (keys == NULL) {
 			return -ENOMEM;
 		}
-		for (size_t j = 0; j < b->shkeys_cap; j++) {
-			if (old[j] != 0) {
-				size_t i = old[j] & (ncap - 1);
-				while (set[i] != 0) {
-					i = (i + 1) & (ncap - 1);
-				}
-				set[i] = old[j];
+		for (size_t j = 0; j < s->cap; j++) {
+			if (s->keys[j] != 0) {
+				ds_keyset_insert(keys, ncap, s->keys[j]);
 			}
 		}
-		free(old);
-		b->shkeys = set;
-		b->shkeys_cap = ncap;
+		free(s->keys);
+		s->keys = keys;
+		s->cap = ncap;
 	}
-	size_t i = key & (b->shkeys_cap - 1);
-	while (b->shkeys[i] != 0) {
-		if (b->shkeys[i] == key) {
-			return 0;
-		}
-		i = (i + 1) & (b->shkeys_cap - 1);
-	}
-	b->shkeys[i] = key;
-	b->nshkeys++;
+	ds_keyset_insert(s->keys, s->cap, key);
+	s->n++;
 	return 0;
 }
 
@@ -405,7 +420,7 @@ static int ds_shadow_add(struct domainset_builder *b, const struct name *n, uint
 		return -ENOMEM;
 	}
 	b->stext = t;
-	if (ds_shkey_put(b, ds_shadow_key(h, slot)) != 0) {
+	if (ds_keyset_put(&b->shadowed, ds_shadow_key(h, slot)) != 0) {
 		return -ENOMEM;
 	}
 	memcpy(b->stext + b->stext_len, n->text, n->len);
@@ -457,7 +472,7 @@ static int ds_rule_add(struct domainset_builder *b, const struct name *n, unsign
 		return -ENOMEM;
 	}
 	if ((ds->arena[off + 1] & slot) == 0) {
-		off = ds_move(ds, off, n->text, n->len);
+		off = ds_move(b, off, n->text, n->len);
 		if (off == DS_NONE) {
 			return -ENOMEM;
 		}
@@ -472,7 +487,7 @@ static int ds_rule_add(struct domainset_builder *b, const struct name *n, unsign
 	}
 	const uint64_t h = domainset_hash(n->text, n->len);
 	if (m->vendor_id != meta->vendor_id || m->category_id != meta->category_id ||
-	    ds_shadowed(b, ds_shadow_key(h, slot))) {
+	    ds_keyset_has(&b->shadowed, ds_shadow_key(h, slot))) {
 		return ds_shadow_add(b, n, h, slot, meta);
 	}
 	if (ds_is_replaced_by(m, meta)) {
@@ -519,7 +534,7 @@ int domainset_builder_filter(struct domainset_builder *b, domainset_keep_fn *kee
 	struct domainset *ds = &b->ds;
 	for (size_t off = 0; off < ds->arena_len;) {
 		uint8_t *rec = ds->arena + off;
-		if ((rec[1] & DS_F_DEAD) == 0) {
+		if (!ds_is_dead(b, off)) {
 			if ((rec[1] & DS_F_EXACT) != 0 &&
 			    !keep(ctx, ds_rec_slot(rec, DS_F_XSLOT))) {
 				rec[1] &= (uint8_t)~DS_F_EXACT;
@@ -538,6 +553,49 @@ int domainset_builder_filter(struct domainset_builder *b, domainset_keep_fn *kee
 	return 0;
 }
 
+/*
+ * Flag the records that have a shorter suffix (of two labels or more) carrying globs, so that a
+ * lookup may stop at the longest suffix rule of the others. The hashes of the globs' fixed
+ * suffixes go in a small set first; a suffix found there is confirmed in the index. Returns 0
+ * or -ENOMEM.
+ */
+static int ds_mark_glob_below(struct domainset_builder *b)
+{
+	struct domainset *ds = &b->ds;
+	struct ds_keyset fixed = {0};
+	char name[NAME_TEXT_MAX + 1];
+	int rc = 0;
+	for (size_t i = 0; i < ds->ngrefs && rc == 0; i++) {
+		const uint64_t h = domainset_hash(name, ds_rec_name(ds, ds->grefs[i].node, name));
+		rc = ds_keyset_put(&fixed, h != 0 ? h : 1);
+	}
+	for (size_t off = 0; off < ds->arena_len && rc == 0; off += ds_rec_size(ds->arena + off)) {
+		if (ds_is_dead(b, off)) {
+			continue;
+		}
+		const size_t len = ds_rec_name(ds, (uint32_t)off, name);
+		uint64_t fnv = DS_FNV_OFFSET;
+		unsigned labels = 1; /* of the suffix right of position i */
+		for (size_t i = len; i-- > 0;) {
+			if (name[i] == '.') {
+				const uint64_t h = ds_hash_final(fnv);
+				const uint32_t p =
+					labels >= 2 && ds_keyset_has(&fixed, h != 0 ? h : 1)
+						? ds_find(ds, h, name + i + 1, len - i - 1, NULL)
+						: DS_NONE;
+				if (p != DS_NONE && (ds->arena[p + 1] & DS_F_GLOBS) != 0) {
+					ds->arena[off + 1] |= DS_F_GLOB_BELOW;
+					break;
+				}
+				labels++;
+			}
+			fnv = ds_hash_step(fnv, (uint8_t)name[i]);
+		}
+	}
+	free(fixed.keys);
+	return rc;
+}
+
 struct domainset *domainset_build(struct domainset_builder *b)
 {
 	struct domainset *ds = &b->ds;
@@ -548,11 +606,14 @@ struct domainset *domainset_build(struct domainset_builder *b)
 	}
 	free(b->ptext);
 	b->ptext = NULL;
-	ds_pending_free(b);
+	if (ds->nglobs > 0 && ds_mark_glob_below(b) != 0) {
+		domainset_builder_free(b);
+		return NULL;
+	}
 	ds->nrules = ds->nglobs;
 	for (size_t off = 0; off < ds->arena_len;) {
 		const uint8_t *rec = ds->arena + off;
-		if ((rec[1] & DS_F_DEAD) == 0) {
+		if (!ds_is_dead(b, off)) {
 			ds->nrules += ((rec[1] & DS_F_EXACT) != 0 ? 1u : 0u) +
 				      ((rec[1] & DS_F_SUFFIX) != 0 ? 1u : 0u);
 		}
@@ -567,11 +628,12 @@ struct domainset *domainset_build(struct domainset_builder *b)
 	}
 	if (ds->nbuckets == 0 ||
 	    ds->nrecords * 100 < ds->nbuckets * DS_BUCKET_SLOTS * DS_LOAD_REBUILD_PCT) {
-		if (ds_reindex(ds, ds_buckets_for(ds->nrecords, DS_LOAD_FINAL_PCT)) != 0) {
+		if (ds_reindex(b, ds_buckets_for(ds->nrecords, DS_LOAD_FINAL_PCT)) != 0) {
 			domainset_builder_free(b);
 			return NULL;
 		}
 	}
+	ds_pending_free(b);
 	ds->large = domainset_memory(ds) > DS_LARGE_BYTES;
 	return ds;
 }

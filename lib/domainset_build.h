@@ -29,6 +29,12 @@ struct ds_shadow {
 	uint8_t slot; /* DS_F_XSLOT or DS_F_SSLOT */
 };
 
+/* A set of 64-bit keys (0 is not a key), open addressing in a power-of-two table. */
+struct ds_keyset {
+	uint64_t *keys;
+	size_t cap, n;
+};
+
 struct domainset_builder {
 	struct domainset ds; /* first: domainset_build hands this out */
 	size_t nadds;
@@ -40,8 +46,8 @@ struct domainset_builder {
 	size_t nshadows, shadows_cap;
 	uint8_t *stext;
 	size_t stext_len, stext_cap;
-	uint64_t *shkeys; /* hash set of shadowed (name, match) keys; 0 = empty */
-	size_t shkeys_cap, nshkeys;
+	struct ds_keyset shadowed; /* (name, match) keys that have shadows */
+	struct ds_keyset dead;	   /* offset + 1 of each record left behind by ds_move */
 	size_t parents_made, parents_found;
 };
 
@@ -51,6 +57,11 @@ static inline bool ds_is_replaced_by(const struct rule_meta *old, const struct r
 {
 	return old->kind == DS_BLOCK && new->kind == DS_ALLOW;
 }
+
+bool ds_keyset_has(const struct ds_keyset *s, uint64_t key);
+
+/* Add `key`; 0 or -ENOMEM. */
+int ds_keyset_put(struct ds_keyset *s, uint64_t key);
 
 /* The record of name `text`, DS_NONE if none; `*ref` (when not NULL) gets where the index
  * holds it. */

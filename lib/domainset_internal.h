@@ -29,7 +29,7 @@
  * A parent is always a proper suffix on a label boundary, and comes earlier in the arena.
  *
  * A record that needs room for a rule it was built without is copied to the end of the arena
- * with room for both rules; the old copy stays (DS_F_DEAD, out of the index) because records
+ * with room for both rules; the old copy stays (out of the index, listed by the builder) because records
  * made meanwhile may name it as their parent, and the new copy keeps the old offset as its
  * alias, which such records match too. A record moves at most once.
  *
@@ -50,12 +50,15 @@
 #define DS_F_EXACT  0x10u
 #define DS_F_SUFFIX 0x20u
 #define DS_F_GLOBS  0x40u /* the fixed suffix of globs: see struct ds_gref */
-#define DS_F_DEAD   0x80u
+/* No data: a shorter suffix of this name (of two labels or more) has a record with globs. */
+#define DS_F_GLOB_BELOW 0x80u
 
 #define DS_BUCKET_SLOTS	    12u
 #define DS_OVERFLOW_BUCKETS 16u
 /* No record offset: arenas stay below 4 GiB. */
 #define DS_NONE UINT32_MAX
+/* A lookup has not probed that suffix yet. */
+#define DS_UNSEEN (UINT32_MAX - 1)
 
 /* A compiled glob. The globs of one fixed suffix are contiguous, best ranked first. */
 struct ds_glob {
