@@ -827,8 +827,8 @@ static void file_err(const char *path, int want_rc, const char *want)
 	assert_string_equal(err, want);
 }
 
-/* A configuration file larger than the window it is read through: statements, a long comment
- * line and a quoted string cross its edges, and messages still give the right line and
+/* A configuration file larger than the window it is read through: statements and a comment
+ * line longer than the window cross its edges, and messages still give the right line and
  * column. */
 static void test_large_file(void **state)
 {
