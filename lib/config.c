@@ -10,13 +10,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "embargo/config.h"
 #include "embargo/dns.h"
@@ -50,27 +53,25 @@ struct stmt {
 	char arena[STMT_ARENA];
 };
 
-/* One file being read. */
+/* One file being read: all of it in `buf`, or (streamed) a window of it that src_avail moves
+ * along, so that a large file is never in memory at once. */
 struct src {
 	const char *name; /* as messages show it */
 	uint16_t file_id; /* its index in the file table (rules point back to it) */
 	const char *buf;
-	size_t len, pos;
+	size_t len, pos;   /* bytes in buf; the next one to read */
+	size_t base;	   /* offset in the file of buf[0] */
+	size_t line_start; /* offset in the file where the current line starts */
 	uint32_t line;
-	size_t line_start;
+	bool streamed; /* read from fd into window */
+	bool eof;
+	int fd;
+	int read_error; /* -errno once reading failed (-EFBIG: past POLICY_LIST_BYTES_MAX) */
+	char *window;
+	size_t window_cap, total;
 	char dir[PATH_MAX]; /* for relative includes and imports */
 	char real[PATH_MAX];
 	struct src *parent;
-};
-
-struct entry {
-	uint32_t text_off; /* in ctx.pool */
-	uint16_t text_len;
-	uint8_t match; /* enum ds_match */
-	uint8_t kind;  /* enum ds_kind */
-	uint32_t line;
-	uint16_t file_id;
-	uint32_t group;
 };
 
 struct vendor_def {
@@ -108,10 +109,9 @@ struct ctx {
 	size_t ncats, cats_cap;
 	struct group_def *groups;
 	size_t ngroups, groups_cap;
-	struct entry *entries;
-	size_t nentries, entries_cap;
-	char *pool;
-	size_t pool_len, pool_cap;
+	/* Entries go straight into the domain set as they are read; which groups are on and
+	 * their actions are settled in compile() (domainset_builder_filter). */
+	struct domainset_builder *b;
 	struct policy_prefix *exempt, *enforce;
 	size_t nexempt, exempt_cap, nenforce, enforce_cap;
 	unsigned depth;
@@ -187,9 +187,89 @@ static bool is_delim(char ch)
 	       ch == '"' || (uint8_t)ch < 0x20 || ch == 0x7f;
 }
 
+/* Column of buf[pos]. */
 static uint32_t col_of(const struct src *f, size_t pos)
 {
-	return (uint32_t)(pos - f->line_start + 1);
+	return (uint32_t)(f->base + pos - f->line_start + 1);
+}
+
+/* First window of a streamed file; it grows only for a statement that does not fit. */
+#define SRC_WINDOW 65536
+
+/* Read more of a streamed file until `n` bytes from pos are in the window, dropping those
+ * before pos. False at the end of the file or on a read error (kept in read_error). */
+static bool src_fill(struct src *f, size_t n)
+{
+	if (f->pos > 0) {
+		memmove(f->window, f->window + f->pos, f->len - f->pos);
+		f->base += f->pos;
+		f->len -= f->pos;
+		f->pos = 0;
+	}
+	while (f->len < n && !f->eof) {
+		if (f->len == f->window_cap) {
+			size_t ncap = f->window_cap == 0 ? SRC_WINDOW : f->window_cap * 2;
+			char *w = ncap <= POLICY_LIST_BYTES_MAX ? realloc(f->window, ncap) : NULL;
+			if (w == NULL) {
+				f->read_error = -ENOMEM;
+				f->eof = true;
+				break;
+			}
+			f->window = w;
+			f->window_cap = ncap;
+		}
+		ssize_t got = read(f->fd, f->window + f->len, f->window_cap - f->len);
+		if (got == -1 && errno == EINTR) {
+			continue;
+		}
+		if (got <= 0) {
+			f->read_error = got < 0 ? -errno : 0;
+			f->eof = true;
+			break;
+		}
+		f->total += (size_t)got;
+		if (f->total > POLICY_LIST_BYTES_MAX) {
+			f->read_error = -EFBIG;
+			f->eof = true;
+			break;
+		}
+		f->len += (size_t)got;
+	}
+	f->buf = f->window;
+	return f->pos + n <= f->len;
+}
+
+/* Are the `n` bytes from pos there (read in when streamed)? */
+static bool src_avail(struct src *f, size_t n)
+{
+	return f->pos + n <= f->len || (f->streamed && !f->eof && src_fill(f, n));
+}
+
+/* Open `path` to be streamed into `f`; 0 or -errno (-EFBIG for a file too large). */
+static int src_open(struct src *f, const char *path)
+{
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd == -1) {
+		return -errno;
+	}
+	struct stat st;
+	if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > POLICY_LIST_BYTES_MAX) {
+		close(f->fd);
+		return -EFBIG;
+	}
+	f->streamed = true;
+	return 0;
+}
+
+static void src_close(struct src *f)
+{
+	if (f->streamed) {
+		close(f->fd);
+		free(f->window);
+		f->window = NULL;
+		f->streamed = false;
+	}
 }
 
 static int arena_add(struct ctx *c, struct src *f, struct stmt *st, uint32_t col)
@@ -214,18 +294,18 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 	st->nargs = 0;
 	st->used = 0;
 	for (;;) {
-		while (f->pos < f->len && is_blank(f->buf[f->pos])) {
+		while (src_avail(f, 1) && is_blank(f->buf[f->pos])) {
 			f->pos++;
 		}
 		st->end_line = f->line;
 		st->end_col = col_of(f, f->pos);
-		if (f->pos >= f->len) {
+		if (!src_avail(f, 1)) {
 			st->end = END_EOF;
 			return 0;
 		}
 		char ch = f->buf[f->pos];
 		if (ch == '#') {
-			while (f->pos < f->len && f->buf[f->pos] != '\n') {
+			while (src_avail(f, 1) && f->buf[f->pos] != '\n') {
 				f->pos++;
 			}
 			continue;
@@ -233,7 +313,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 		if (ch == '\n') {
 			f->pos++;
 			f->line++;
-			f->line_start = f->pos;
+			f->line_start = f->base + f->pos;
 			if (st->nargs > 0) {
 				st->end = END_STMT;
 				return 0;
@@ -269,7 +349,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 		if (ch == '"') {
 			f->pos++;
 			for (;;) {
-				if (f->pos >= f->len || f->buf[f->pos] == '\n') {
+				if (!src_avail(f, 1) || f->buf[f->pos] == '\n') {
 					return at(c, f, f->line, col, "unterminated string");
 				}
 				char v = f->buf[f->pos];
@@ -278,7 +358,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 					break;
 				}
 				if (v == '\\') {
-					char e = f->pos + 1 < f->len ? f->buf[f->pos + 1] : '\0';
+					char e = src_avail(f, 2) ? f->buf[f->pos + 1] : '\0';
 					if (e != '"' && e != '\\') {
 						return at(
 							c, f, f->line, col_of(f, f->pos),
@@ -299,7 +379,7 @@ static int read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 				f->pos++;
 			}
 		} else {
-			while (f->pos < f->len && !is_delim(f->buf[f->pos])) {
+			while (src_avail(f, 1) && !is_delim(f->buf[f->pos])) {
 				if (st->used + 2 > STMT_ARENA) {
 					return at(c, f, f->line, col, "statement too long");
 				}
@@ -470,25 +550,28 @@ static int add_entry(struct ctx *c, struct src *f, const char *text, size_t len,
 		}
 		match = DS_GLOB;
 	}
-	if (c->nentries >= DOMAINSET_RULES_MAX ||
-	    array_reserve((void **)&c->entries, &c->entries_cap, c->nentries + 1,
-			  sizeof(*c->entries)) != 0 ||
-	    array_reserve((void **)&c->pool, &c->pool_cap, c->pool_len + nlen, 1) != 0) {
+	struct name nm;
+	if (name_from_text(&nm, n, nlen) != 0) {
+		policy_quote(qb, text, len);
+		return at(c, f, line, col, "invalid name \"%s\"", qb);
+	}
+	const struct group_def *g = &c->groups[group];
+	const struct rule_meta m = {
+		.line = line,
+		.file_id = f->file_id,
+		.vendor_id = g->vendor,
+		.category_id = g->category,
+		.action = ACTION_NONE, /* the group's, once known */
+		.kind = (uint8_t)kind,
+	};
+	int rc = c->b != NULL ? domainset_builder_add(c->b, &nm, match, &m) : -ENOMEM;
+	if (rc == -ENOMEM) {
 		return oom(c);
 	}
-	if (c->pool_len + nlen > UINT32_MAX) {
-		return ctx_fail(c, -E2BIG, "%s: too many names", f->name);
+	if (rc != 0) {
+		policy_quote(qb, text, len);
+		return at(c, f, line, col, "invalid name \"%s\": rule not accepted", qb);
 	}
-	memcpy(c->pool + c->pool_len, n, nlen);
-	struct entry *e = &c->entries[c->nentries++];
-	e->text_off = (uint32_t)c->pool_len;
-	e->text_len = (uint16_t)nlen;
-	e->match = (uint8_t)match;
-	e->kind = (uint8_t)kind;
-	e->line = line;
-	e->file_id = f->file_id;
-	e->group = group;
-	c->pool_len += nlen;
 	if (kind == DS_ALLOW) {
 		c->groups[group].exceptions++;
 	} else {
@@ -648,6 +731,27 @@ static void set_dir(struct src *f, const char *path)
 	}
 }
 
+/* A list being imported, read a line at a time (policy_read_lines). */
+struct import_file {
+	struct ctx *c;
+	struct src in; /* its buf is the current line */
+	enum import_format fmt;
+	uint32_t group;
+	bool reported; /* import_line failed with a message */
+};
+
+static int import_file_line(void *ctx, const char *line, size_t len, uint32_t lineno)
+{
+	struct import_file *imp = ctx;
+	imp->in.buf = line;
+	imp->in.len = len;
+	imp->in.line = lineno;
+	imp->in.line_start = 0;
+	int rc = import_line(imp->c, &imp->in, imp->fmt, line, len, lineno, imp->group);
+	imp->reported = rc != 0;
+	return rc;
+}
+
 static int do_import(struct ctx *c, struct src *f, const struct stmt *st, uint32_t group)
 {
 	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
@@ -670,33 +774,22 @@ static int do_import(struct ctx *c, struct src *f, const struct stmt *st, uint32
 	}
 	char path[PATH_MAX + 256];
 	path_join(path, sizeof(path), f->dir, st->arg[2]);
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = policy_read_file(path, &buf, &len);
+	uint16_t file_id;
+	int rc = add_file(c, path, &file_id);
 	if (rc != 0) {
+		return rc;
+	}
+	struct import_file imp = {
+		.c = c,
+		.in = {.name = c->files[file_id], .file_id = file_id},
+		.fmt = fmt,
+		.group = group,
+	};
+	rc = policy_read_lines(path, import_file_line, &imp);
+	if (rc != 0 && !imp.reported) {
 		return at(c, f, st->line[2], st->col[2], "cannot read \"%s\": %s", q(st, 2, qb),
 			  rc == -EFBIG ? "file too large" : strerror(-rc));
 	}
-	uint16_t file_id;
-	rc = add_file(c, path, &file_id);
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	struct src in = {
-		.name = c->files[file_id], .file_id = file_id, .buf = buf, .len = len, .line = 1};
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-		in.pos = in.line_start = 3;
-	}
-	while (rc == 0 && in.pos < in.len) {
-		const char *eol = memchr(in.buf + in.pos, '\n', in.len - in.pos);
-		size_t end = eol != NULL ? (size_t)(eol - in.buf) : in.len;
-		rc = import_line(c, &in, fmt, in.buf + in.pos, end - in.pos, in.line, group);
-		in.pos = end + 1;
-		in.line_start = in.pos;
-		in.line++;
-	}
-	free(buf);
 	return rc;
 }
 
@@ -1101,9 +1194,7 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 		if (rc != 0) {
 			break;
 		}
-		char *buf = NULL;
-		size_t len = 0;
-		int r = policy_read_file(path, &buf, &len);
+		int r = src_open(&in, path);
 		if (r != 0) {
 			rc = at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
 				r == -EFBIG ? "file too large" : strerror(-r));
@@ -1114,14 +1205,17 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 		if (rc == 0) {
 			in.name = c->files[file_id];
 			in.file_id = file_id;
-			in.buf = buf;
-			in.len = len;
 			set_dir(&in, path);
 			c->depth++;
 			rc = parse_file(c, &in);
 			c->depth--;
 		}
-		free(buf);
+		if (rc == 0 && in.read_error != 0) {
+			rc = at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+				in.read_error == -EFBIG ? "file too large"
+							: strerror(-in.read_error));
+		}
+		src_close(&in);
 	}
 	if (wild) {
 		globfree(&g);
@@ -1453,7 +1547,7 @@ static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t 
 
 static int parse_file(struct ctx *c, struct src *f)
 {
-	if (f->len >= 3 && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0) {
+	if (src_avail(f, 3) && memcmp(f->buf, "\xef\xbb\xbf", 3) == 0) {
 		f->pos = f->line_start = 3;
 	}
 	struct scope sc = {.level = LV_TOP};
@@ -1467,10 +1561,61 @@ static char **dup_table(size_t n)
 	return calloc(n > 0 ? n : 1, sizeof(char *));
 }
 
+/* The groups by (vendor, category), for settling the rules' actions in compile(). */
+struct group_map {
+	const struct policy *p;
+	uint32_t *keys; /* group index + 1; 0 = empty */
+	size_t mask;
+};
+
+static size_t group_map_slot(const struct group_map *m, uint16_t vendor, uint16_t category)
+{
+	uint32_t k = (uint32_t)vendor << 16 | category;
+	return (size_t)((k * 0x9e3779b1u) >> 7) & m->mask;
+}
+
+static int group_map_init(struct group_map *m, const struct policy *p)
+{
+	size_t n = 16;
+	while (n < (size_t)p->ngroups * 2) {
+		n *= 2;
+	}
+	m->p = p;
+	m->mask = n - 1;
+	m->keys = calloc(n, sizeof(*m->keys));
+	if (m->keys == NULL) {
+		return -ENOMEM;
+	}
+	for (uint32_t g = 0; g < p->ngroups; g++) {
+		size_t i = group_map_slot(m, p->groups[g].vendor_id, p->groups[g].category_id);
+		while (m->keys[i] != 0) {
+			i = (i + 1) & m->mask;
+		}
+		m->keys[i] = g + 1;
+	}
+	return 0;
+}
+
+/* domainset_keep_fn: a rule stays when its group is on, and takes the group's action. */
+static bool group_keep(void *ctx, struct rule_meta *meta)
+{
+	const struct group_map *m = ctx;
+	for (size_t i = group_map_slot(m, meta->vendor_id, meta->category_id); m->keys[i] != 0;
+	     i = (i + 1) & m->mask) {
+		const struct policy_group *pg = &m->p->groups[m->keys[i] - 1];
+		if (pg->vendor_id == meta->vendor_id && pg->category_id == meta->category_id) {
+			meta->action = (uint8_t)pg->action;
+			return pg->enabled;
+		}
+	}
+	return false;
+}
+
 static int compile(struct ctx *c, struct policy **out)
 {
 	struct policy *p = calloc(1, sizeof(*p));
-	struct domainset_builder *b = domainset_builder_new();
+	struct domainset_builder *b = c->b;
+	c->b = NULL;
 	if (p == NULL || b == NULL) {
 		free(p);
 		domainset_builder_free(b);
@@ -1518,34 +1663,12 @@ static int compile(struct ctx *c, struct policy **out)
 							  : c->vendors[g->vendor].action;
 	}
 	p->ngroups = (uint32_t)c->ngroups;
-	for (size_t i = 0; i < c->nentries; i++) {
-		const struct entry *e = &c->entries[i];
-		const struct policy_group *pg = &p->groups[e->group];
-		if (!pg->enabled) {
-			continue;
-		}
-		struct name n;
-		if (name_from_text(&n, c->pool + e->text_off, e->text_len) != 0) {
-			rc = ctx_fail(c, -EINVAL, "%s:%u: invalid name", p->files[e->file_id],
-				      e->line);
-			goto fail;
-		}
-		struct rule_meta m = {
-			.line = e->line,
-			.file_id = e->file_id,
-			.vendor_id = pg->vendor_id,
-			.category_id = pg->category_id,
-			.action = (uint8_t)pg->action,
-			.kind = e->kind,
-		};
-		int r = domainset_builder_add(b, &n, (enum ds_match)e->match, &m);
-		if (r != 0) {
-			rc = r == -ENOMEM ? oom(c)
-					  : ctx_fail(c, r, "%s:%u: rule not accepted",
-						     p->files[e->file_id], e->line);
-			goto fail;
-		}
+	struct group_map map;
+	if (group_map_init(&map, p) != 0) {
+		goto fail;
 	}
+	domainset_builder_filter(b, group_keep, &map);
+	free(map.keys);
 	p->ds = domainset_build(b);
 	b = NULL;
 	if (p->ds == NULL) {
@@ -1622,8 +1745,8 @@ static void ctx_free(struct ctx *c)
 	}
 	free(c->cats);
 	free(c->groups);
-	free(c->entries);
-	free(c->pool);
+	domainset_builder_free(c->b);
+	c->b = NULL;
 	free(c->exempt);
 	free(c->enforce);
 }
@@ -1631,11 +1754,17 @@ static void ctx_free(struct ctx *c)
 static int load(struct ctx *c, struct src *f, struct policy **out)
 {
 	uint16_t file_id;
-	int rc = add_file(c, f->name, &file_id);
+	c->b = domainset_builder_new();
+	int rc = c->b != NULL ? add_file(c, f->name, &file_id) : oom(c);
 	if (rc == 0) {
 		f->name = c->files[file_id];
 		f->file_id = file_id;
 		rc = parse_file(c, f);
+	}
+	if (rc == 0 && f->read_error != 0) {
+		rc = ctx_fail(c, f->read_error, "%s: %s", f->name,
+			      f->read_error == -EFBIG ? "file too large"
+						      : strerror(-f->read_error));
 	}
 	if (rc == 0 && c->canary) {
 		rc = add_canary(c);
@@ -1686,19 +1815,17 @@ int config_load(const char *path, unsigned flags, struct config_settings *s, str
 {
 	struct ctx c;
 	ctx_init(&c, flags, s, err, err_size);
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = policy_read_file(path, &buf, &len);
+	struct src f = {.name = path, .line = 1};
+	int rc = src_open(&f, path);
 	if (rc != 0) {
 		return ctx_fail(&c, rc, "%s: %s", path,
 				rc == -EFBIG ? "file too large" : strerror(-rc));
 	}
-	struct src f = {.name = path, .buf = buf, .len = len, .line = 1};
 	set_dir(&f, path);
 	if (realpath(path, f.real) == NULL) {
 		f.real[0] = '\0';
 	}
 	rc = load(&c, &f, out);
-	free(buf);
+	src_close(&f);
 	return rc;
 }

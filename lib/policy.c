@@ -6,14 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "embargo/policy.h"
 #include "policy_internal.h"
-
-/* First read size when the file size is unknown (pipes, /proc), in bytes. */
-#define POLICY_READ_CHUNK 65536
 
 /* The one category plain lists have. */
 static const char policy_listed[] = "listed";
@@ -225,13 +221,15 @@ struct list_load {
 	struct domainset_builder *b;
 	char *err;
 	size_t err_size;
+	bool err_set; /* a message is in err */
 };
 
-static void list_error(const struct list_load *ld, const char *fmt, ...)
+static void list_error(struct list_load *ld, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void list_error(const struct list_load *ld, const char *fmt, ...)
+static void list_error(struct list_load *ld, const char *fmt, ...)
 {
+	ld->err_set = true;
 	if (ld->err == NULL || ld->err_size == 0) {
 		return;
 	}
@@ -266,66 +264,86 @@ void policy_quote(char *out, const char *v, size_t len)
 	out[w] = '\0';
 }
 
-/* Read a whole file. Returns 0 with a malloc'd buffer, or -errno (-EFBIG past the limit). */
-int policy_read_file(const char *path, char **buf, size_t *len)
+/* First buffer of policy_read_lines, in bytes; it grows for a longer line. */
+#define POLICY_LINE_CHUNK 65536
+
+/* Hand `line` every complete line in buf[*start, *end); keeps the partial last one. */
+static int lines_emit(char *buf, size_t *start, size_t end, uint32_t *lineno, policy_line_fn *line,
+		      void *ctx)
 {
+	while (*start < end) {
+		char *eol = memchr(buf + *start, '\n', end - *start);
+		if (eol == NULL) {
+			return 0;
+		}
+		int rc = line(ctx, buf + *start, (size_t)(eol - (buf + *start)), (*lineno)++);
+		if (rc != 0) {
+			return rc;
+		}
+		*start = (size_t)(eol - buf) + 1;
+	}
+	return 0;
+}
+
+int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
+{
+	static const char bom[] = "\xef\xbb\xbf"; /* UTF-8 byte order mark some editors write */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
 		return -errno;
 	}
-	struct stat st;
-	size_t cap = POLICY_READ_CHUNK;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
-		if ((uint64_t)st.st_size > POLICY_LIST_BYTES_MAX) {
-			close(fd);
-			return -EFBIG;
-		}
-		cap = (size_t)st.st_size + 1; /* +1: the read that sees the end */
-	}
-	char *data = malloc(cap);
-	size_t used = 0;
-	int rc = data != NULL ? 0 : -ENOMEM;
+	size_t cap = POLICY_LINE_CHUNK, start = 0, end = 0, total = 0;
+	char *buf = malloc(cap);
+	uint32_t lineno = 1;
+	bool first = true;
+	int rc = buf != NULL ? 0 : -ENOMEM;
 	while (rc == 0) {
-		if (used == cap) {
-			/* One byte past the limit is enough to tell a file that is too large. */
-			if (cap > POLICY_LIST_BYTES_MAX) {
-				rc = -EFBIG;
-				break;
-			}
-			size_t ncap = cap * 2 <= POLICY_LIST_BYTES_MAX
-					      ? cap * 2
-					      : (size_t)POLICY_LIST_BYTES_MAX + 1;
-			char *n = realloc(data, ncap);
-			if (n == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			data = n;
-			cap = ncap;
+		if (start > 0) {
+			/* The partial line moves to the front, to be completed by the next read. */
+			memmove(buf, buf + start, end - start);
+			end -= start;
+			start = 0;
 		}
-		ssize_t got = read(fd, data + used, cap - used);
-		if (got == -1) {
-			if (errno != EINTR) {
-				rc = -errno;
+		if (end == cap) {
+			char *n = cap < POLICY_LIST_BYTES_MAX ? realloc(buf, cap * 2) : NULL;
+			if (n == NULL) {
+				rc = cap < POLICY_LIST_BYTES_MAX ? -ENOMEM : -EFBIG;
+				break;
 			}
+			buf = n;
+			cap *= 2;
+		}
+		ssize_t got = read(fd, buf + end, cap - end);
+		if (got == -1) {
+			rc = errno == EINTR ? 0 : -errno;
 			continue;
 		}
-		if (got == 0) {
+		total += (size_t)got;
+		if (total > POLICY_LIST_BYTES_MAX) {
+			rc = -EFBIG;
 			break;
 		}
-		used += (size_t)got;
-		if (used > POLICY_LIST_BYTES_MAX) {
-			rc = -EFBIG;
+		end += (size_t)got;
+		if (first) {
+			if (end < 3 && got != 0) {
+				continue; /* three bytes (or the end) tell whether a mark is there */
+			}
+			first = false;
+			start = end >= 3 && memcmp(buf, bom, 3) == 0 ? 3 : 0;
 		}
+		if (got == 0) {
+			rc = lines_emit(buf, &start, end, &lineno, line, ctx);
+			if (rc == 0 && end > start) {
+				rc = line(ctx, buf + start, end - start,
+					  lineno); /* no '\n' at the end */
+			}
+			break;
+		}
+		rc = lines_emit(buf, &start, end, &lineno, line, ctx);
 	}
 	close(fd);
-	if (rc < 0) {
-		free(data);
-		return rc;
-	}
-	*buf = data;
-	*len = used;
-	return 0;
+	free(buf);
+	return rc;
 }
 
 static inline bool list_is_space(char c)
@@ -390,25 +408,16 @@ static int list_line(struct list_load *ld, const char *line, size_t len, uint32_
 	return 0;
 }
 
-/* Every line of one list file's contents. */
-static int list_parse(struct list_load *ld, const char *buf, size_t len, uint16_t file_id,
-		      uint16_t vendor_id)
+/* One file of the list being loaded, for policy_read_lines. */
+struct list_file {
+	struct list_load *ld;
+	uint16_t file_id, vendor_id;
+};
+
+static int list_file_line(void *ctx, const char *line, size_t len, uint32_t lineno)
 {
-	static const char bom[] = "\xef\xbb\xbf"; /* UTF-8 byte order mark some editors write */
-	size_t pos = 0;
-	if (len >= 3 && memcmp(buf, bom, 3) == 0) {
-		pos = 3;
-	}
-	for (uint32_t lineno = 1; pos < len; lineno++) {
-		const char *eol = memchr(buf + pos, '\n', len - pos);
-		size_t end = eol != NULL ? (size_t)(eol - buf) : len;
-		int rc = list_line(ld, buf + pos, end - pos, lineno, file_id, vendor_id);
-		if (rc < 0) {
-			return rc;
-		}
-		pos = end + 1;
-	}
-	return 0;
+	const struct list_file *lf = ctx;
+	return list_line(lf->ld, line, len, lineno, lf->file_id, lf->vendor_id);
 }
 
 /* Index of the vendor named by `path`'s base name without its extension, added if new. */
@@ -445,20 +454,15 @@ static int list_load_file(struct list_load *ld, const char *path)
 		list_error(ld, "out of memory");
 		return vendor;
 	}
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = policy_read_file(path, &buf, &len);
+	struct list_file lf = {ld, file_id, (uint16_t)vendor};
+	ld->err_set = false;
+	int rc = policy_read_lines(path, list_file_line, &lf);
 	if (rc == -EFBIG) {
 		list_error(ld, "%s: file too large (more than %u bytes)", path,
 			   POLICY_LIST_BYTES_MAX);
-		return rc;
-	}
-	if (rc < 0) {
+	} else if (rc < 0 && !ld->err_set) {
 		list_error(ld, "%s: %s", path, strerror(-rc));
-		return rc;
 	}
-	rc = list_parse(ld, buf, len, file_id, (uint16_t)vendor);
-	free(buf);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #define EMBARGO_POLICY_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bytes of an offending value quoted in an error message; longer values end in "...". */
 #define POLICY_ERR_VALUE_MAX 64
@@ -13,8 +14,12 @@
  * POLICY_ERR_VALUE_MAX * 4 + 4 bytes. */
 void policy_quote(char *out, const char *v, size_t len);
 
-/* Read a whole file of at most POLICY_LIST_BYTES_MAX bytes. Returns 0 with a malloc'd buffer
- * (not NUL-terminated), or -errno (-EFBIG past the limit). */
-int policy_read_file(const char *path, char **buf, size_t *len);
+/* Called with each line (without its '\n'; `lineno` from 1); non-zero stops the reading. */
+typedef int policy_line_fn(void *ctx, const char *line, size_t len, uint32_t lineno);
+
+/* Read the file at `path` a piece at a time (it is never all in memory) and hand each line to
+ * `line`; a UTF-8 byte order mark at the start is skipped. Returns 0, what `line` returned when
+ * not 0, or -errno (-EFBIG past POLICY_LIST_BYTES_MAX bytes). */
+int policy_read_lines(const char *path, policy_line_fn *line, void *ctx);
 
 #endif

@@ -21,8 +21,9 @@ enum ds_kind {
 	DS_ALLOW,     /* an exception: the name is not listed even if a block rule covers it */
 };
 
-/* What a rule carries back to the caller. Ids index the caller's own tables. */
-struct rule_meta {
+/* What a rule carries back to the caller. Ids index the caller's own tables. Packed: a set
+ * keeps one behind each name without padding, so its fields may sit at any address. */
+struct __attribute__((packed)) rule_meta {
 	uint32_t line;	      /* 1-based source line; 0 when not from a file */
 	uint16_t file_id;     /* caller's file table index */
 	uint16_t vendor_id;   /* caller's vendor table index */
@@ -59,8 +60,22 @@ int domainset_builder_add(struct domainset_builder *b, const struct name *n, enu
 /* Calls to domainset_builder_add that returned 0 so far (duplicates included). */
 size_t domainset_builder_count(const struct domainset_builder *b);
 
+/* Decides, for domainset_builder_filter, whether a rule stays (true), and may change its
+ * action; the other fields must stay as they are. */
+typedef bool domainset_keep_fn(void *ctx, struct rule_meta *meta);
+
+/*
+ * Call `keep` once on every rule added so far and drop those it refuses, before domainset_build.
+ * For rules of one name and match from different vendors or categories, the first that stays
+ * stands, unless a later one that stays is an allow and it a block: as if only the rules that
+ * stay had been added. Lets a caller add rules as it reads them and decide later which count.
+ * Call it at most once. Returns 0.
+ */
+int domainset_builder_filter(struct domainset_builder *b, domainset_keep_fn *keep, void *ctx);
+
 /* Compile the builder into an immutable set and free the builder (also on failure).
- * NULL on allocation failure. */
+ * NULL on allocation failure. The rules are indexed as they are added, so this costs little
+ * and allocates next to nothing. */
 struct domainset *domainset_build(struct domainset_builder *b);
 
 /* Free a builder that will not be built. NULL is ignored. */

@@ -474,6 +474,53 @@ static void test_category_off(void **state)
 	policy_free(p);
 }
 
+/* A name listed by several groups: the rule of the first group that stays on stands, as if
+ * the groups switched off had not listed it, whichever way round the files come. */
+static void test_category_off_overlap(void **state)
+{
+	(void)state;
+	struct config_settings s;
+	struct policy *p =
+		load_ok("vendor a {\n"
+			"  category doh { *.dns.example.com\n exact.example.org }\n"
+			"}\n"
+			"vendor b { category web {\n"
+			"  *.dns.example.com\n exact.example.org\n allow ok.dns.example.com\n"
+			"} }\n"
+			"vendor c { category doh { allow ok.dns.example.com } }\n"
+			"category doh off\n",
+			&s);
+	const struct rule_meta *r = rule_of(p, "x.dns.example.com");
+	assert_string_equal(rule_vendor(p, r), "b");
+	assert_int_equal(r->line, 6);
+	r = rule_of(p, "exact.example.org");
+	assert_string_equal(rule_vendor(p, r), "b");
+	r = rule_of(p, "ok.dns.example.com");
+	assert_string_equal(rule_vendor(p, r), "b");
+	assert_int_equal(act(p, "ok.dns.example.com"), ACTION_ALLOW);
+	policy_free(p);
+
+	/* With both on, the first listing stands; a later allow beats an earlier block. */
+	p = load_ok("vendor a { category doh { *.dns.example.com } }\n"
+		    "vendor b { category web { *.dns.example.com\n allow ok.dns.example.com } }\n"
+		    "vendor c { category doh { allow ok.dns.example.com } }\n",
+		    &s);
+	assert_string_equal(rule_vendor(p, rule_of(p, "x.dns.example.com")), "a");
+	assert_string_equal(rule_vendor(p, rule_of(p, "ok.dns.example.com")), "b");
+	policy_free(p);
+
+	/* Only the web category off: vendor c's exception is the one left. */
+	p = load_ok("vendor a { category doh { *.dns.example.com } }\n"
+		    "vendor b { category web { *.dns.example.com\n allow ok.dns.example.com } }\n"
+		    "vendor c { category doh { allow ok.dns.example.com } }\n"
+		    "category web off\n",
+		    &s);
+	assert_string_equal(rule_vendor(p, rule_of(p, "x.dns.example.com")), "a");
+	assert_string_equal(rule_vendor(p, rule_of(p, "ok.dns.example.com")), "c");
+	assert_string_equal(rule_category(p, rule_of(p, "ok.dns.example.com")), "doh");
+	policy_free(p);
+}
+
 static void test_canary(void **state)
 {
 	(void)state;
@@ -778,6 +825,59 @@ static void file_err(const char *path, int want_rc, const char *want)
 	assert_int_equal(rc, want_rc);
 	assert_ptr_equal(p, sentinel);
 	assert_string_equal(err, want);
+}
+
+/* A configuration file larger than the window it is read through: statements and a comment
+ * line longer than the window cross its edges, and messages still give the right line and
+ * column. */
+static void test_large_file(void **state)
+{
+	(void)state;
+	enum {
+		ENTRIES = 9000,
+		COMMENT = 150000
+	};
+	size_t cap = ENTRIES * 40 + COMMENT + 256, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, cap - len,
+				"vendor big {\n\tname \"Big\"\n"
+				"\tcategory c {\n");
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "\t\t*.e%u.example%u.com\n", i,
+					i % 9);
+		if (i == ENTRIES / 2) {
+			text[len++] = '#';
+			memset(text + len, 'x', COMMENT);
+			len += COMMENT;
+			text[len++] = '\n';
+		}
+	}
+	len += (size_t)snprintf(text + len, cap - len, "\t}\n}\n");
+	struct tmpdir t;
+	tmpdir_make(&t);
+	const char *ok_path = tmp_write(&t, "big.conf", text);
+	struct config_settings s;
+	struct policy *p = file_ok(ok_path, &s);
+	assert_int_equal(act(p, "a.e0.example0.com"), ACTION_REJECT);
+	assert_int_equal(act(p, "a.e8999.example8.com"), ACTION_REJECT);
+	const struct rule_meta *r = rule_of(p, "e4501.example1.com");
+	assert_non_null(r);
+	assert_int_equal(r->line, 4 + 4501 + 1); /* after the comment line */
+	assert_int_equal(group_of(p, "big", "c")->entries, ENTRIES);
+	policy_free(p);
+	/* The same with a bad name at the end: line and column past the window's edges. */
+	len -= 5; /* "\t}\n}\n" */
+	len += (size_t)snprintf(text + len, cap - len,
+				"\t\tok.example.com bad^name.example\n\t}\n}\n");
+	const char *bad_path = tmp_write(&t, "bad.conf", text);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "%s:%u:21: invalid name \"bad^name.example\": '^' is not allowed in a name",
+		 bad_path, 4 + ENTRIES + 1);
+	file_err(bad_path, -EINVAL, want);
+	free(text);
+	tmpdir_remove(&t);
 }
 
 static void test_include(void **state)
@@ -1450,10 +1550,12 @@ int main(void)
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_action_precedence),
 		cmocka_unit_test(test_category_off),
+		cmocka_unit_test(test_category_off_overlap),
 		cmocka_unit_test(test_canary),
 		cmocka_unit_test(test_client_scope),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_large_file),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_depth),
 		cmocka_unit_test(test_import),

@@ -240,6 +240,93 @@ static void test_duplicates(void **state)
 	domainset_free(ds);
 }
 
+/* A name that first came as the parent of longer names and then got rules of its own: the
+ * names below it, added before and after, are still found. */
+static void test_parent_gets_rules(void **state)
+{
+	(void)state;
+	struct domainset_builder *b = domainset_builder_new();
+	assert_non_null(b);
+	add(b, "a.b.example.com", DS_SUFFIX, 1, DS_BLOCK); /* b.example.com: a shared tail */
+	add(b, "c.b.example.com", DS_EXACT, 2, DS_BLOCK);
+	add(b, "b.example.com", DS_EXACT, 3, DS_BLOCK); /* its record moves, with room */
+	add(b, "d.b.example.com", DS_EXACT, 4, DS_BLOCK);
+	add(b, "b.example.com", DS_SUFFIX, 5, DS_BLOCK);
+	add(b, "e.d.b.example.com", DS_EXACT, 6, DS_BLOCK);
+	struct domainset *ds = build(b);
+	assert_int_equal(domainset_count(ds), 6);
+	assert_int_equal(look(ds, "a.b.example.com"), 1);
+	assert_int_equal(look(ds, "x.a.b.example.com"), 1);
+	assert_int_equal(look(ds, "c.b.example.com"), 2);
+	assert_int_equal(look(ds, "b.example.com"), 3);
+	assert_int_equal(look(ds, "d.b.example.com"), 4);
+	assert_int_equal(look(ds, "x.b.example.com"), 5);
+	assert_int_equal(look(ds, "x.c.b.example.com"), 5);
+	assert_int_equal(look(ds, "e.d.b.example.com"), 6);
+	assert_int_equal(look(ds, "example.com"), 0);
+	assert_int_equal(look(ds, "a.b.example.org"), 0);
+	assert_int_equal(look(ds, "a.bb.example.com"), 0);
+	domainset_free(ds);
+}
+
+/* Lines of the rules domainset_builder_filter drops (odd lines), and the action it sets. */
+static bool keep_even(void *ctx, struct rule_meta *meta)
+{
+	(*(unsigned *)ctx)++;
+	meta->action = 9;
+	return meta->line % 2 == 0;
+}
+
+static int try_add_from(struct domainset_builder *b, const char *text, enum ds_match match,
+			uint32_t line, enum ds_kind kind, uint16_t category)
+{
+	struct name n = nm(text);
+	struct rule_meta meta = {
+		.line = line,
+		.file_id = 1,
+		.vendor_id = 2,
+		.category_id = category,
+		.action = 4,
+		.kind = (uint8_t)kind,
+	};
+	return domainset_builder_add(b, &n, match, &meta);
+}
+
+static void test_filter(void **state)
+{
+	(void)state;
+	struct domainset_builder *b = domainset_builder_new();
+	assert_non_null(b);
+	/* One name, three categories: dropped, kept, kept. */
+	assert_int_equal(try_add_from(b, "x.example.com", DS_EXACT, 1, DS_BLOCK, 7), 0);
+	assert_int_equal(try_add_from(b, "x.example.com", DS_EXACT, 2, DS_BLOCK, 8), 0);
+	assert_int_equal(try_add_from(b, "x.example.com", DS_EXACT, 4, DS_BLOCK, 9), 0);
+	/* A block kept, then an allow kept from another category: the allow stands. */
+	assert_int_equal(try_add_from(b, "y.example.com", DS_SUFFIX, 6, DS_BLOCK, 7), 0);
+	assert_int_equal(try_add_from(b, "y.example.com", DS_SUFFIX, 7, DS_ALLOW, 8), 0);
+	assert_int_equal(try_add_from(b, "y.example.com", DS_SUFFIX, 8, DS_ALLOW, 9), 0);
+	/* Everything dropped. */
+	assert_int_equal(try_add_from(b, "z.example.com", DS_SUFFIX, 9, DS_BLOCK, 7), 0);
+	assert_int_equal(try_add_from(b, "z.example.com", DS_SUFFIX, 11, DS_BLOCK, 8), 0);
+	assert_int_equal(try_add_from(b, "*.g.example.com", DS_GLOB, 13, DS_BLOCK, 7), 0);
+	assert_int_equal(try_add_from(b, "*.h.example.com", DS_GLOB, 14, DS_BLOCK, 7), 0);
+	unsigned calls = 0;
+	assert_int_equal(domainset_builder_filter(b, keep_even, &calls), 0);
+	assert_int_equal(calls, 10);
+	struct domainset *ds = build(b);
+	assert_int_equal(domainset_count(ds), 3);
+	struct name n = nm("x.example.com");
+	const struct rule_meta *m = domainset_lookup(ds, &n);
+	assert_non_null(m);
+	assert_int_equal(m->line, 2);
+	assert_int_equal(m->action, 9);
+	assert_int_equal(look(ds, "a.y.example.com"), 8);
+	assert_int_equal(look(ds, "a.z.example.com"), 0);
+	assert_int_equal(look(ds, "a.g.example.com"), 0);
+	assert_int_equal(look(ds, "a.h.example.com"), 14);
+	domainset_free(ds);
+}
+
 static void test_one_label(void **state)
 {
 	(void)state;
@@ -743,6 +830,8 @@ int main(void)
 		cmocka_unit_test(test_label_boundary),
 		cmocka_unit_test(test_root_and_tld),
 		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_parent_gets_rules),
+		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_one_label),
 		cmocka_unit_test(test_127_labels),
 		cmocka_unit_test(test_ip_literals),

@@ -318,6 +318,50 @@ static void test_load_lists(void **state)
 	tmpdir_remove(&t, paths, 4);
 }
 
+/* A list larger than the pieces it is read in: names and a comment line longer than a piece
+ * cross the boundaries; every line keeps its number. */
+static void test_load_large_list(void **state)
+{
+	(void)state;
+	enum {
+		NAMES = 12000,
+		COMMENT = 100000
+	};
+	size_t cap = NAMES * 32 + COMMENT + 64, len = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	for (unsigned i = 0; i < NAMES / 2; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "n%u.example%u.com\n", i, i % 7);
+	}
+	text[len++] = '#';
+	memset(text + len, 'x', COMMENT);
+	len += COMMENT;
+	text[len++] = '\n';
+	for (unsigned i = NAMES / 2; i < NAMES; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "n%u.example%u.com\n", i, i % 7);
+	}
+	len--; /* no final newline */
+	struct tmpdir t;
+	tmpdir_make(&t);
+	char *path = write_file(&t, "big.txt", text, len);
+	free(text);
+	struct policy *p = NULL;
+	const char *const list[] = {path};
+	assert_int_equal(policy_load_domain_lists(list, 1, &p, NULL, 0), 0);
+	assert_int_equal(domainset_count(p->ds), NAMES);
+	const struct rule_meta *rule;
+	static const unsigned probe[] = {0, 1, 2047, 2048, NAMES / 2 - 1, NAMES / 2, NAMES - 1};
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		char q[64];
+		snprintf(q, sizeof(q), "www.n%u.example%u.com", probe[i], probe[i] % 7);
+		assert_int_equal(lookup(p, q, &rule), ACTION_REJECT);
+		assert_int_equal(rule->line, probe[i] + 1 + (probe[i] >= NAMES / 2 ? 1 : 0));
+	}
+	assert_int_equal(lookup(p, "n0.example1.com", &rule), ACTION_NONE);
+	policy_free(p);
+	tmpdir_remove(&t, &path, 1);
+}
+
 /* Load one list holding `content`; expect `rc` and the message: the file's path, then `want`. */
 static void expect_error(const char *content, size_t len, int rc, const char *want)
 {
@@ -412,8 +456,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_action_str),     cmocka_unit_test(test_empty_policy),
 		cmocka_unit_test(test_lookup_actions), cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_load_lists),     cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_load_io_errors),
+		cmocka_unit_test(test_load_lists),     cmocka_unit_test(test_load_large_list),
+		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_load_io_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
