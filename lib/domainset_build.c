@@ -364,7 +364,7 @@ bool ds_keyset_has(const struct ds_keyset *s, uint64_t key)
 	if (s->cap == 0) {
 		return false;
 	}
-	for (size_t i = key & (s->cap - 1); s->keys[i] != 0; i = (i + 1) & (s->cap - 1)) {
+	for (size_t i = (size_t)(key & (s->cap - 1)); s->keys[i] != 0; i = (i + 1) & (s->cap - 1)) {
 		if (s->keys[i] == key) {
 			return true;
 		}
@@ -375,7 +375,7 @@ bool ds_keyset_has(const struct ds_keyset *s, uint64_t key)
 /* Put `key` in a table known to have room. */
 static void ds_keyset_insert(uint64_t *keys, size_t cap, uint64_t key)
 {
-	size_t i = key & (cap - 1);
+	size_t i = (size_t)(key & (cap - 1));
 	while (keys[i] != 0 && keys[i] != key) {
 		i = (i + 1) & (cap - 1);
 	}

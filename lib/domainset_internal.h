@@ -146,8 +146,8 @@ static inline uint8_t ds_tag(uint64_t h)
  */
 static inline unsigned ds_bucket_tags(const struct ds_bucket *bk, uint8_t tag, bool *has_empty)
 {
-	const unsigned all = (1u << DS_BUCKET_SLOTS) - 1;
 #ifdef __SSE2__
+	const unsigned all = (1u << DS_BUCKET_SLOTS) - 1;
 	/* The 16 bytes from the bucket's start: the tags, then 4 bytes of refs[0], masked off. */
 	const __m128i v = _mm_load_si128((const __m128i *)(const void *)bk);
 	unsigned match = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)tag)));
