@@ -40,6 +40,18 @@ static void feed(struct quic_flow *f, const uint8_t *dg, size_t len)
 	memcpy(copy, dg, len);
 	(void)quic_datagram(f, copy, len, &res);
 	touch(&res);
+	/* The long-header peek, and the Version Negotiation that would answer it. */
+	uint32_t version;
+	struct span dcid, scid;
+	if (quic_peek_long(copy, len, &version, &dcid, &scid) == PARSE_OK) {
+		uint8_t vn[600];
+		if ((dcid.len > 0 && (dcid.ptr < copy || dcid.ptr + dcid.len > copy + len)) ||
+		    (scid.len > 0 && (scid.ptr < copy || scid.ptr + scid.len > copy + len)) ||
+		    quic_version_negotiation_build(scid.ptr, scid.len, dcid.ptr, dcid.len, vn,
+						   sizeof(vn)) < 0) {
+			abort();
+		}
+	}
 	free(copy);
 }
 

@@ -149,12 +149,94 @@ static void test_real_curl(void **state)
 	assert_int_equal(req.version_minor, 1);
 }
 
+/* Body framing of a complete head: Content-Length, chunked (which wins), bad lengths. */
+static void test_framing(void **state)
+{
+	struct http_request req;
+	const char *cl = "POST /u HTTP/1.1\r\nHost: a.example\r\nContent-Length: 42\r\n\r\nbody";
+	assert_int_equal(parse(cl, &req), PARSE_OK);
+	assert_true(req.head_complete);
+	assert_int_equal(req.head_len, strlen(cl) - 4);
+	assert_false(req.chunked);
+	assert_int_equal(req.content_length, 42);
+	/* The same length twice, in a list: one length. */
+	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 7, 7\r\nHost: a\r\n\r\n", &req),
+			 PARSE_OK);
+	assert_int_equal(req.content_length, 7);
+	/* Two different lengths, or a bad one: the body cannot be framed. */
+	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 7\r\nContent-Length: 8\r\n"
+			       "\r\n",
+			       &req),
+			 PARSE_MALFORMED);
+	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 7x\r\n\r\n", &req),
+			 PARSE_MALFORMED);
+	/* chunked wins over Content-Length (RFC 9112 section 6.3). */
+	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 7\r\nTransfer-Encoding: gzip, "
+			       "chunked\r\nHost: a\r\n\r\n",
+			       &req),
+			 PARSE_OK);
+	assert_true(req.chunked);
+	assert_int_equal(req.content_length, 0);
+	/* A request body whose length cannot be known. */
+	assert_int_equal(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", &req),
+			 PARSE_MALFORMED);
+	/* No body at all. */
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n", &req), PARSE_OK);
+	assert_int_equal(req.content_length, 0);
+	assert_false(req.chunked);
+}
+
+/* Walk `body` in pieces of `piece` bytes as a stream would deliver it; returns the bytes walked
+ * when the body ended (0 if it did not). */
+static size_t walk_pieces(const char *body, size_t piece, enum parse_result *last)
+{
+	struct http_chunks st;
+	memset(&st, 0, sizeof(st));
+	size_t len = strlen(body), done = 0;
+	for (size_t have = piece; done < len; have += piece) {
+		size_t avail = (have < len ? have : len) - done;
+		size_t used = 0;
+		uint8_t *copy = test_exact_copy((const uint8_t *)body + done, avail);
+		*last = http_chunks_walk(copy, avail, &st, &used);
+		free(copy);
+		done += used;
+		if (*last != PARSE_NEED_MORE) {
+			return *last == PARSE_OK ? done : 0;
+		}
+		if (have >= len + piece) {
+			break;
+		}
+	}
+	return 0;
+}
+
+static void test_chunks(void **state)
+{
+	const char *body = "4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\nGET /next";
+	size_t end = strlen(body) - strlen("GET /next");
+	enum parse_result r;
+	/* Whole, and cut into every piece size: the body ends at the same byte. */
+	for (size_t piece = 1; piece <= strlen(body); piece++) {
+		assert_int_equal(walk_pieces(body, piece, &r), end);
+		assert_int_equal(r, PARSE_OK);
+	}
+	/* A bad chunk size, data not followed by CRLF. */
+	assert_int_equal(walk_pieces("zz\r\nab\r\n", 100, &r), 0);
+	assert_int_equal(r, PARSE_MALFORMED);
+	assert_int_equal(walk_pieces("2\r\nabXY0\r\n\r\n", 100, &r), 0);
+	assert_int_equal(r, PARSE_MALFORMED);
+	/* Not over yet. */
+	assert_int_equal(walk_pieces("10\r\nshort", 100, &r), 0);
+	assert_int_equal(r, PARSE_NEED_MORE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_forms), cmocka_unit_test(test_versions_and_no_host),
 		cmocka_unit_test(test_two_hosts),  cmocka_unit_test(test_not_http_and_malformed),
 		cmocka_unit_test(test_prefixes),   cmocka_unit_test(test_real_curl),
+		cmocka_unit_test(test_framing),	   cmocka_unit_test(test_chunks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

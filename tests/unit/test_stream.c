@@ -155,6 +155,62 @@ static void test_random_against_model(void **state)
 	}
 }
 
+/* What the held copy of a TCP stream needs: compare a copy, overwrite with it, cut it, move its
+ * start, copy it. */
+static void test_differs_write_truncate(void **state)
+{
+	uint8_t store[64];
+	struct stream_buf s;
+	stream_init(&s, store, sizeof(store));
+	stream_put(&s, 0, (const uint8_t *)"abcdef", 6);
+	stream_put(&s, 10, (const uint8_t *)"klm", 3);
+	/* Only known bytes are compared: a gap never differs. */
+	assert_false(stream_differs(&s, 0, (const uint8_t *)"abcdefGHIJklm", 13));
+	assert_true(stream_differs(&s, 11, (const uint8_t *)"X", 1));
+	assert_true(stream_differs(&s, 2, (const uint8_t *)"cX", 2));
+	assert_false(stream_differs(&s, 6, (const uint8_t *)"zzzz", 4));
+	assert_false(stream_differs(&s, 64, (const uint8_t *)"x", 1));
+	/* The last copy wins, new bytes are counted, and no conflict is raised. */
+	assert_int_equal(stream_write(&s, 4, (const uint8_t *)"EFGH", 4), 2);
+	assert_false(s.conflict);
+	assert_memory_equal(store, "abcdEFGH", 8);
+	assert_int_equal(stream_contiguous(&s), 8);
+	/* Cut at 5: the range past it goes too. */
+	stream_truncate(&s, 5);
+	assert_int_equal(stream_contiguous(&s), 5);
+	assert_int_equal(s.nranges, 0);
+	assert_false(stream_differs(&s, 5, (const uint8_t *)"zz", 2));
+}
+
+static void test_shift_and_copy(void **state)
+{
+	uint8_t store[64], other[64];
+	struct stream_buf s, t;
+	stream_init(&s, store, sizeof(store));
+	stream_put(&s, 0, (const uint8_t *)"0123456789", 10);
+	stream_put(&s, 20, (const uint8_t *)"KLMN", 4);
+	/* Offset 4 becomes 0; the range moves with it. */
+	stream_shift(&s, 4);
+	assert_int_equal(stream_contiguous(&s), 6);
+	assert_memory_equal(store, "456789", 6);
+	assert_int_equal(s.nranges, 1);
+	assert_int_equal(s.ranges[0].start, 16);
+	assert_false(stream_differs(&s, 16, (const uint8_t *)"KLMN", 4));
+	assert_true(stream_differs(&s, 16, (const uint8_t *)"KLMX", 4));
+	/* Past every prefix byte into the range: the range becomes the prefix. */
+	stream_shift(&s, 17);
+	assert_int_equal(stream_contiguous(&s), 3);
+	assert_memory_equal(store, "LMN", 3);
+	/* A copy holds the same bytes in its own storage. */
+	stream_init(&t, other, sizeof(other));
+	stream_copy(&t, &s);
+	assert_ptr_equal(t.data, other);
+	assert_int_equal(stream_contiguous(&t), 3);
+	assert_memory_equal(other, "LMN", 3);
+	stream_write(&t, 0, (const uint8_t *)"x", 1);
+	assert_memory_equal(store, "LMN", 3); /* the original is untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +221,8 @@ int main(void)
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_too_many_ranges),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_differs_write_truncate),
+		cmocka_unit_test(test_shift_and_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
