@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "embargo/common.h"
-#include "embargo/quic.h"
+#include "embargo/quic_keys.h"
 
 /* RFC 9001 section 5.2: initial salts are 20 bytes. */
 #define QUIC_SALT_LEN 20

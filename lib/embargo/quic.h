@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "embargo/common.h"
+#include "embargo/quic_keys.h"
 #include "embargo/stream.h"
 #include "embargo/tls.h"
 
@@ -23,11 +24,6 @@
 /* Suggested size of the caller's CRYPTO reassembly storage: the largest ClientHello the TLS
  * parser accepts. */
 #define QUIC_CRYPTO_MAX TLS_HELLO_MAX
-
-/* Sizes of the Initial packet protection keys (RFC 9001 section 5: AEAD_AES_128_GCM). */
-#define QUIC_KEY_LEN 16
-#define QUIC_IV_LEN  12
-#define QUIC_HP_LEN  16
 
 /* Versions with a name in this library (RFC 9000 section 15; others are "unknown"). */
 #define QUIC_VERSION_NEGOTIATION 0x00000000u
@@ -51,13 +47,6 @@ enum quic_packet_kind {
 	QUIC_KIND_VERSION_NEG,	   /* long header with version 0 */
 	QUIC_KIND_SHORT,	   /* short header (1-RTT) */
 	QUIC_KIND_UNKNOWN_VERSION, /* long header of a version this library cannot decrypt */
-};
-
-/* Initial packet protection keys of one direction (RFC 9001 section 5.2). */
-struct quic_keys {
-	uint8_t key[QUIC_KEY_LEN]; /* AEAD key */
-	uint8_t iv[QUIC_IV_LEN];   /* AEAD IV, XORed with the packet number for the nonce */
-	uint8_t hp[QUIC_HP_LEN];   /* header protection key (AES-128-ECB) */
 };
 
 /*
