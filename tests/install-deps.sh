@@ -48,6 +48,7 @@ else
 	# shellcheck disable=SC2086
 	apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing
 fi
+# A target whose libraries cannot be laid out fails its own cross check, not the whole suite.
 for a in $CROSS_ARCHS; do
-	"$(dirname "$0")/cross/sysroot.sh" "$a"
+	"$(dirname "$0")/cross/sysroot.sh" "$a" || echo "install-deps: no $a target libraries" >&2
 done

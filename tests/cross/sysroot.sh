@@ -25,7 +25,8 @@ packages="
   libcmocka-dev libcmocka0
 "
 
-if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+# (The list is read whole first: with pipefail, grep -q leaving early can fail the pipe.)
+if ! grep -qx "$arch" <<<"$(dpkg --print-foreign-architectures)"; then
 	echo "sysroot: architecture $arch is not known to dpkg (dpkg --add-architecture $arch; apt-get update)" >&2
 	exit 1
 fi
