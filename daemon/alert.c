@@ -53,10 +53,12 @@ struct alert_ring *alert_ring_new(int wake_fd)
 	if (ring == NULL) {
 		return NULL;
 	}
-	memset(ring, 0, sizeof(*ring));
+	/* The slots are written before they are read: left untouched, they take no memory until
+	 * alerts need them. */
 	atomic_init(&ring->head, 0);
 	atomic_init(&ring->tail, 0);
 	ring->wake_fd = wake_fd;
+	ring->pushed = false;
 	return ring;
 }
 

@@ -28,11 +28,16 @@ struct flow_table {
 	struct flow *flows;
 	uint32_t *buckets; /* heads of hash chains */
 	uint32_t nbuckets; /* power of two */
+	/* Entries are taken in order the first time (flows[fresh_flows] is the next never used,
+	 * and nothing touches the ones above it: a table the traffic never fills costs no memory
+	 * for its untouched part), then from the list of freed ones. */
 	uint32_t free_head;
+	uint32_t fresh_flows;
 	struct flow_list by_state[FLOW_DECIDED + 1]; /* LRU lists: undecided, decided */
 	struct flow_source *sources;		     /* max_flows entries */
 	uint32_t *source_buckets;		     /* nbuckets heads */
 	uint32_t source_free;
+	uint32_t fresh_sources; /* as fresh_flows, for sources */
 	uint32_t nsources;
 	uint8_t *data;		    /* max_buffers * buffer_bytes */
 	struct stream_buf *streams; /* per buffer */
@@ -118,14 +123,11 @@ struct flow_table *flow_table_new(const struct inspect_limits *lim)
 		flow_table_free(t);
 		return NULL;
 	}
+	/* Flows and sources are not touched here: see fresh_flows. */
+	t->free_head = t->source_free = FLOW_NONE;
 	for (uint32_t i = 0; i < t->nbuckets; i++) {
 		t->buckets[i] = FLOW_NONE;
 		t->source_buckets[i] = FLOW_NONE;
-	}
-	for (uint32_t i = 0; i < nf; i++) {
-		t->flows[i].hash_next = i + 1 < nf ? i + 1 : FLOW_NONE;
-		t->flows[i].buffer = t->flows[i].alt_buffer = FLOW_NONE;
-		t->sources[i].hash_next = i + 1 < nf ? i + 1 : FLOW_NONE;
 	}
 	for (unsigned s = 0; s <= FLOW_DECIDED; s++) {
 		t->by_state[s].head = t->by_state[s].tail = FLOW_NONE;
@@ -239,9 +241,13 @@ static uint32_t source_get(struct flow_table *t, const struct flow_key *k)
 	if (i != FLOW_NONE) {
 		return i;
 	}
-	i = t->source_free;
+	if (t->source_free != FLOW_NONE) {
+		i = t->source_free;
+		t->source_free = t->sources[i].hash_next;
+	} else {
+		i = t->fresh_sources++;
+	}
 	struct flow_source *s = &t->sources[i];
-	t->source_free = s->hash_next;
 	memset(s, 0, sizeof(*s));
 	memcpy(s->addr, k->src, 16);
 	s->ip_version = k->ip_version;
@@ -334,7 +340,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
 static uint32_t heaviest_source(const struct flow_table *t, bool by_buffers)
 {
 	uint32_t best = FLOW_NONE, most = 0;
-	for (uint32_t i = 0; i < t->lim.max_flows; i++) {
+	for (uint32_t i = 0; i < t->fresh_sources; i++) {
 		const struct flow_source *s = &t->sources[i];
 		uint32_t n = by_buffers ? s->buffers : s->flows;
 		if (s->used && n > most) {
@@ -374,8 +380,8 @@ static void make_room(struct flow_table *t, const struct flow_key *k)
 		t->stats.flows_evicted++;
 		return;
 	}
-	if (t->free_head != FLOW_NONE) {
-		return;
+	if (t->free_head != FLOW_NONE || t->fresh_flows < t->lim.max_flows) {
+		return; /* a free or never used entry is taken before any flow is evicted */
 	}
 	uint32_t victim = t->by_state[FLOW_DECIDED].tail;
 	if (victim == FLOW_NONE) {
@@ -392,9 +398,14 @@ struct flow *flow_create(struct flow_table *t, const struct flow_key *k, uint64_
 	 * a new source always finds one afterwards. */
 	make_room(t, k);
 	uint32_t src = source_get(t, k);
-	uint32_t i = t->free_head;
+	uint32_t i;
+	if (t->free_head != FLOW_NONE) {
+		i = t->free_head;
+		t->free_head = t->flows[i].hash_next;
+	} else {
+		i = t->fresh_flows++;
+	}
 	struct flow *f = &t->flows[i];
-	t->free_head = f->hash_next;
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
 	f->state = FLOW_UNDECIDED;
