@@ -217,6 +217,8 @@ static void close_all(struct daemon *d)
 	d->nworkers = 0; /* no worker left: every retired policy goes */
 	reload_free_retired(d);
 	inject_close(&d->shared.inject);
+	kcounters_close(d->overload.k);
+	d->overload.k = NULL;
 	policy_free(atomic_load(&d->shared.policy));
 	if (d->alert_wake_fd != -1) {
 		close(d->alert_wake_fd);
@@ -245,18 +247,19 @@ static void on_alerts(evutil_socket_t fd, short what, void *arg)
 	drain_alerts(arg, monotonic_ms());
 }
 
-/* Once a second: records a wake-up may have missed, summaries that are due, the log-lost line,
- * trouble lines. */
+/* Once a second: trouble lines (first, so that a burst of alert lines does not fill the syslog
+ * socket before them), records a wake-up may have missed, summaries that are due, the log-lost
+ * line. */
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	(void)fd;
 	(void)what;
 	uint64_t now = monotonic_ms();
+	daemon_report_trouble(d, now);
 	drain_alerts(d, now);
 	alert_flush(now);
 	log_tick();
-	daemon_report_trouble(d, now);
 }
 
 static void log_startup(const struct daemon *d, const struct policy *p)
@@ -321,6 +324,12 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 
 	if (d.alert_wake_fd == -1) {
 		log_msg(LOG_ERR, "startup", "eventfd: %s", strerror(errno));
+		close_all(&d);
+		return 1;
+	}
+	/* The rules' counters as they stand before the queues are bound. */
+	if (daemon_overload_start(&d) != 0) {
+		log_msg(LOG_ERR, "startup", "out of memory");
 		close_all(&d);
 		return 1;
 	}
@@ -417,6 +426,7 @@ out_join:
 	}
 	drain_alerts(&d, monotonic_ms());
 	alert_flush(UINT64_MAX / 2); /* the summaries still due */
+	daemon_overload_update(&d);
 	daemon_log_totals(&d);
 out_events:
 	if (flush != NULL) {

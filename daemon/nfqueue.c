@@ -63,8 +63,9 @@ struct nfqueue {
 	size_t batch_len;
 	unsigned batch_packets; /* packets the messages in `batch` answer */
 	struct verdict_run run;
-	bool batch_ok;	 /* false once packets were given up on (see nfqueue_flush) */
-	unsigned unsent; /* verdicts given up on since nfqueue_take_unsent */
+	bool batch_ok;	  /* false once packets were given up on (see nfqueue_flush) */
+	unsigned unsent;  /* verdicts given up on since nfqueue_take_unsent */
+	uint32_t last_id; /* the highest packet id received, 0 before the first */
 	struct nfqueue_counts counts;
 	void (*cb)(void *ctx, const struct nfqueue_packet *p);
 	void *cb_ctx;
@@ -289,10 +290,10 @@ static bool packet_message(struct nfqueue *q, const struct nlmsghdr *nlh, size_t
 		p.orig_len = cap_len;
 	}
 	/* Ids count up by one per packet the kernel numbered for this queue. */
-	uint32_t gap = p.id - q->counts.last_id - 1;
+	uint32_t gap = p.id - q->last_id - 1;
 	if (gap < (1u << 31)) {
 		q->counts.skipped += gap;
-		q->counts.last_id = p.id;
+		q->last_id = p.id;
 	}
 	q->counts.packets++;
 	q->cb(q->cb_ctx, &p);

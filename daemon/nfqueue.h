@@ -91,7 +91,6 @@ unsigned nfqueue_pending(const struct nfqueue *q);
 struct nfqueue_counts {
 	uint64_t packets;  /* packet messages received */
 	uint64_t skipped;  /* ids skipped between them: packets the socket could not take */
-	uint32_t last_id;  /* the highest id received, 0 before the first */
 	uint64_t cut;	   /* messages longer than a receive slot (read as cut copies) */
 	uint64_t refused;  /* error messages from the kernel about verdicts it refused */
 	uint64_t batches;  /* NFQNL_MSG_VERDICT_BATCH messages sent */

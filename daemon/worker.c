@@ -186,7 +186,6 @@ static void drain(struct worker *w, unsigned max_reads)
 		if (n == -ENOBUFS) {
 			/* The kernel could not queue messages to us; with fail-open they were
 			 * accepted, else dropped (counted by the ids they took). Keep reading. */
-			w->stats.enobufs++;
 			continue;
 		}
 		if (n < 0) {
@@ -209,7 +208,7 @@ static void drain(struct worker *w, unsigned max_reads)
 	struct nfqueue_counts c;
 	nfqueue_get_counts(w->nfq, &c);
 	w->stats.socket_full = c.skipped;
-	w->stats.numbered = c.last_id;
+	w->stats.numbered = c.packets + c.skipped;
 	w->stats.verdicts_refused = c.refused;
 	publish_stats(w);
 	alert_ring_wake(w->alerts);

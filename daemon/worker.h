@@ -40,7 +40,7 @@ struct worker_stats {
 	uint64_t named, nameless, malformed, pending, ignored, decided, unfinished;
 	uint64_t held_back; /* dropped until the server shows what it took (conflicting copies) */
 	uint64_t blocked, alerted, dns_forged, dns_forge_failed, quic_vn_sent, quic_vn_failed;
-	uint64_t enobufs, recv_errors, send_errors, verdicts_unsent;
+	uint64_t recv_errors, send_errors, verdicts_unsent;
 	uint64_t verdicts_refused; /* error messages from the kernel about verdicts */
 	/* Packets the kernel could not hand to the socket (its buffer full): the packet ids
 	 * skipped between those received. Dropped, or accepted unseen with fail-open. */
