@@ -98,7 +98,7 @@ int alert_push(struct alert_ring *ring, const struct policy *p, const struct ins
 	}
 	rec->name.len = 0;
 	if (r->state == INSPECT_NAMED && d->name_index < r->nnames) {
-		rec->name = r->names[d->name_index];
+		name_copy(&rec->name, &r->names[d->name_index]);
 	}
 	struct policy_rule_names rn;
 	policy_rule_names(p, d->rule, &rn);
