@@ -432,16 +432,19 @@ static int close_run(struct nfqueue *q)
 				msgs = r->count; /* that send gave up: no batch message any more */
 			}
 		}
+		/* Each message counts the packets it answers as it is written: a send the next
+		 * message forces answers (or gives up on) exactly those. */
 		if (msgs == 1 && r->count > 1) {
 			put_verdict(q, NFQNL_MSG_VERDICT_BATCH, r->ids[r->count - 1], r->verdict,
 				    r->set_mark, r->mark);
 			q->counts.batches++;
+			q->batch_packets += r->count;
 		} else {
 			put_verdict(q, NFQNL_MSG_VERDICT, r->ids[i], r->verdict, r->set_mark,
 				    r->mark);
+			q->batch_packets++;
 		}
 	}
-	q->batch_packets += r->count;
 	r->count = 0;
 	return rc;
 }
