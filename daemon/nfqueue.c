@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NFQUEUE over libmnl + libnetfilter_queue's nfq_nlmsg API: bind, configure, receive, and send
- * verdicts in batches. The only file that includes the netlink libraries. */
+ * verdicts in batches. The only file that includes libnetfilter_queue; with kcounters.c (the
+ * kernel's counters), the only ones that speak netlink. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
