@@ -32,12 +32,6 @@ NAME=$(printf 'a%.0s' $(seq 60)).$(printf 'b%.0s' $(seq 60)).$(printf 'c%.0s' $(
 . "$here/lab.sh"
 lab_require
 
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
 lab_up 0 || { echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
 sock="$LAB_DIR/embargod.sock"
 printf 'blocked.example\n' >"$LAB_DIR/list"
