@@ -24,8 +24,9 @@
  * hardware address, time stamp, cap length, skb info, L2 header (a few hundred bytes). */
 #define NFQUEUE_MSG_OVERHEAD 1024
 /* Bytes of receive slots per queue at most: with the largest copy range (a whole GSO packet per
- * slot) a receive then still reads 31 packets. Untouched pages take no memory. */
-#define NFQUEUE_RECV_BYTES_MAX (2u * 1024 * 1024)
+ * slot) a receive still reads 64 packets. Untouched pages take no memory: a slot's pages are
+ * touched as packets that large arrive. */
+#define NFQUEUE_RECV_BYTES_MAX (NFQUEUE_RECV_SLOTS * (65536u + NFQUEUE_MSG_OVERHEAD))
 #define NFQUEUE_RECV_SLOTS_MIN 8
 /* Verdict batch: each verdict message with a mark is under 64 bytes. */
 #define NFQUEUE_BATCH_BUF	16384
@@ -49,6 +50,7 @@ struct verdict_run {
 
 struct nfqueue {
 	struct mnl_socket *nl;
+	int fd;
 	uint32_t portid;
 	uint16_t queue;
 	uint32_t seq;
@@ -152,6 +154,7 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 		return NULL;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
+	q->fd = mnl_socket_get_fd(q->nl);
 
 	/* A large receive buffer absorbs bursts; SO_RCVBUFFORCE passes the rmem_max cap when
 	 * the process has CAP_NET_ADMIN, SO_RCVBUF is the fallback. */
@@ -192,14 +195,26 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 
 int nfqueue_fd(const struct nfqueue *q)
 {
-	return mnl_socket_get_fd(q->nl);
+	return q->fd;
 }
 
-/* Where an attribute's value is used whole: a 32-bit value in network byte order. */
+/* An attribute's type and value, read in place (these run for every attribute of every packet;
+ * the lengths are checked by the caller as mnl_attr_ok checks them). */
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + MNL_ATTR_HDRLEN;
+}
+
+/* A 32-bit value in network byte order. */
 static uint32_t attr_u32(const struct nlattr *a)
 {
 	uint32_t v;
-	memcpy(&v, mnl_attr_get_payload(a), sizeof(v));
+	memcpy(&v, attr_data(a), sizeof(v));
 	return ntohl(v);
 }
 
@@ -233,11 +248,11 @@ static bool packet_message(struct nfqueue *q, const struct nlmsghdr *nlh, size_t
 		if (alen < sizeof(struct nlattr)) {
 			break;
 		}
-		uint16_t type = mnl_attr_get_type(a);
+		uint16_t type = attr_type(a);
 		if (alen > room) {
 			if (type == NFQA_PAYLOAD) {
 				/* A cut datagram: what arrived of the copy, marked as cut. */
-				p.payload = mnl_attr_get_payload(a);
+				p.payload = attr_data(a);
 				p.len = room - sizeof(struct nlattr);
 				p.orig_len = alen - sizeof(struct nlattr);
 			}
@@ -247,11 +262,11 @@ static bool packet_message(struct nfqueue *q, const struct nlmsghdr *nlh, size_t
 		switch (type) {
 		case NFQA_PACKET_HDR:
 			if (plen >= sizeof(*ph)) {
-				ph = mnl_attr_get_payload(a);
+				ph = attr_data(a);
 			}
 			break;
 		case NFQA_PAYLOAD:
-			p.payload = mnl_attr_get_payload(a);
+			p.payload = attr_data(a);
 			p.len = p.orig_len = plen;
 			break;
 		case NFQA_CAP_LEN:
@@ -265,7 +280,7 @@ static bool packet_message(struct nfqueue *q, const struct nlmsghdr *nlh, size_t
 			break;
 		case NFQA_HWADDR:
 			if (plen >= sizeof(struct nfqnl_msg_packet_hw)) {
-				const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(a);
+				const struct nfqnl_msg_packet_hw *hw = attr_data(a);
 				uint16_t hlen = ntohs(hw->hw_addrlen);
 				if (hlen > 0 && hlen <= sizeof(p.hwaddr)) {
 					p.has_hwaddr = true;
@@ -302,11 +317,17 @@ static bool packet_message(struct nfqueue *q, const struct nlmsghdr *nlh, size_t
 	return true;
 }
 
+/* A whole message header fits in `left` bytes and the message's length lies between the header
+ * and `left` (mnl_nlmsg_ok's check). */
+static inline bool msg_fits(const struct nlmsghdr *nlh, size_t left)
+{
+	return left >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= left;
+}
+
 /* Every message of one datagram of `len` bytes (`cut`: the datagram was longer than its slot). */
 static void datagram(struct nfqueue *q, const char *buf, size_t len, bool cut)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int left = (int)len;
 	if (cut) {
 		/* Only the first message can be cut: the kernel sends one packet per datagram. */
 		if (len >= sizeof(*nlh) && nlh->nlmsg_len > len && nlh->nlmsg_pid == 0) {
@@ -315,19 +336,26 @@ static void datagram(struct nfqueue *q, const char *buf, size_t len, bool cut)
 		}
 		return;
 	}
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		if (!mnl_nlmsg_portid_ok(nlh, q->portid)) {
-			continue;
-		}
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			/* The kernel refused a verdict (an unknown id, a missing capability). */
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*e) && e->error != 0) {
-				q->counts.refused++;
+	for (size_t left = len; msg_fits(nlh, left);) {
+		/* A packet message carries port 0 or ours (mnl_nlmsg_portid_ok). */
+		if (nlh->nlmsg_pid == 0 || nlh->nlmsg_pid == q->portid) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				/* The kernel refused a verdict (an unknown id, a missing
+				 * capability). */
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*e) && e->error != 0) {
+					q->counts.refused++;
+				}
+			} else {
+				packet_message(q, nlh, nlh->nlmsg_len);
 			}
-			continue;
 		}
-		packet_message(q, nlh, nlh->nlmsg_len);
+		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= left) {
+			break;
+		}
+		left -= step;
+		nlh = (const struct nlmsghdr *)((const char *)nlh + step);
 	}
 }
 
@@ -342,7 +370,7 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 		q->msgs[i].msg_hdr.msg_namelen = sizeof(q->from[i]);
 		q->msgs[i].msg_hdr.msg_flags = 0;
 	}
-	int n = recvmmsg(nfqueue_fd(q), q->msgs, q->nslots, MSG_DONTWAIT, NULL);
+	int n = recvmmsg(q->fd, q->msgs, q->nslots, MSG_DONTWAIT, NULL);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return 0;
