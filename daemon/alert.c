@@ -53,10 +53,12 @@ struct alert_ring *alert_ring_new(int wake_fd)
 	if (ring == NULL) {
 		return NULL;
 	}
-	memset(ring, 0, sizeof(*ring));
+	/* The slots are written before they are read: left untouched, they take no memory until
+	 * alerts need them. */
 	atomic_init(&ring->head, 0);
 	atomic_init(&ring->tail, 0);
 	ring->wake_fd = wake_fd;
+	ring->pushed = false;
 	return ring;
 }
 
@@ -96,7 +98,7 @@ int alert_push(struct alert_ring *ring, const struct policy *p, const struct ins
 	}
 	rec->name.len = 0;
 	if (r->state == INSPECT_NAMED && d->name_index < r->nnames) {
-		rec->name = r->names[d->name_index];
+		name_copy(&rec->name, &r->names[d->name_index]);
 	}
 	struct policy_rule_names rn;
 	policy_rule_names(p, d->rule, &rn);

@@ -128,55 +128,70 @@ static uint64_t queue_received(const struct daemon *d, unsigned i)
 	return s.received;
 }
 
-static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
+static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
 {
 	struct daemon_totals all;
+	struct overload_figures f;
+	daemon_overload_update(d);
 	daemon_totals(d, &all);
 	const struct worker_stats *t = &all.queues;
 	const struct alert_totals *a = &all.alerts;
+	daemon_overload(d, t, &f);
 	uint64_t verdicts = t->accepted + t->dropped + t->marked_block;
 	const struct {
 		const char *k;
 		uint64_t v;
+		bool known; /* false: the source could not be read (null, "-") */
 	} rows[] = {
-		{"received", t->received},
-		{"verdicts", verdicts},
-		{"accepted", t->accepted},
-		{"dropped", t->dropped},
-		{"marked_block", t->marked_block},
-		{"named", t->named},
-		{"nameless", t->nameless},
-		{"unfinished", t->unfinished},
-		{"malformed", t->malformed},
-		{"pending", t->pending},
-		{"ignored", t->ignored},
-		{"decided", t->decided},
-		{"held_back", t->held_back},
-		{"blocked", t->blocked},
-		{"alerted", t->alerted},
-		{"dns_forged", t->dns_forged},
-		{"dns_forge_failed", t->dns_forge_failed},
-		{"quic_vn_sent", t->quic_vn_sent},
-		{"quic_vn_failed", t->quic_vn_failed},
-		{"queue_overflows", t->enobufs},
-		{"recv_errors", t->recv_errors},
-		{"send_errors", t->send_errors},
-		{"verdicts_unsent", t->verdicts_unsent},
-		{"alert_attempts", a->attempts},
-		{"alert_lines", a->logged},
-		{"alert_repeats", a->repeats},
-		{"alert_summaries", a->summaries},
-		{"alert_rate_limited", a->rate_limited},
-		{"alert_records_lost", t->alerts_lost},
-		{"log_lines_sent", all.log.sent},
-		{"log_lines_lost", all.log.lost},
+		{"received", t->received, true},
+		{"verdicts", verdicts, true},
+		{"accepted", t->accepted, true},
+		{"dropped", t->dropped, true},
+		{"marked_block", t->marked_block, true},
+		{"named", t->named, true},
+		{"nameless", t->nameless, true},
+		{"unfinished", t->unfinished, true},
+		{"malformed", t->malformed, true},
+		{"pending", t->pending, true},
+		{"ignored", t->ignored, true},
+		{"decided", t->decided, true},
+		{"held_back", t->held_back, true},
+		{"blocked", t->blocked, true},
+		{"alerted", t->alerted, true},
+		{"dns_forged", t->dns_forged, true},
+		{"dns_forge_failed", t->dns_forge_failed, true},
+		{"quic_vn_sent", t->quic_vn_sent, true},
+		{"quic_vn_failed", t->quic_vn_failed, true},
+		{"queue_overflows", f.overflows, true},
+		{"queue_full", f.queue_full, f.queue_full_known},
+		{"socket_full", f.socket_full, true},
+		{"admission_dropped", f.admission_dropped, f.admission_known},
+		{"rules_queued", f.rules_queued, f.admission_known},
+		{"recv_errors", t->recv_errors + t->verdicts_refused, true},
+		{"send_errors", t->send_errors, true},
+		{"verdicts_unsent", t->verdicts_unsent, true},
+		{"alert_attempts", a->attempts, true},
+		{"alert_lines", a->logged, true},
+		{"alert_repeats", a->repeats, true},
+		{"alert_summaries", a->summaries, true},
+		{"alert_rate_limited", a->rate_limited, true},
+		{"alert_records_lost", t->alerts_lost, true},
+		{"log_lines_sent", all.log.sent, true},
+		{"log_lines_lost", all.log.lost, true},
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 	if (json) {
 		sb_printf(b, "{");
 		for (size_t i = 0; i < nrows; i++) {
-			sb_printf(b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",", rows[i].k, rows[i].v);
+			if (rows[i].known) {
+				sb_printf(b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",", rows[i].k,
+					  rows[i].v);
+			} else {
+				sb_printf(b, "%s\"%s\":null", i == 0 ? "" : ",", rows[i].k);
+			}
 		}
+		sb_printf(b, ",\"overflow\":\"%s\",\"overflow_counted_by\":\"%s\"",
+			  f.fail_open ? "accept" : "drop", f.from_kernel ? "kernel" : "derived");
 		sb_printf(b, ",\"by_proto\":{");
 		for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
 			sb_printf(b, "%s\"%s\":%" PRIu64, i == 1 ? "" : ",",
@@ -191,8 +206,18 @@ static void cmd_stats(const struct daemon *d, bool json, struct sbuf *b)
 		return;
 	}
 	for (size_t i = 0; i < nrows; i++) {
-		sb_printf(b, "%-20s %" PRIu64 "\n", rows[i].k, rows[i].v);
+		if (rows[i].known) {
+			sb_printf(b, "%-20s %" PRIu64 "\n", rows[i].k, rows[i].v);
+		} else {
+			sb_printf(b, "%-20s -\n", rows[i].k);
+		}
 	}
+	sb_printf(b, "%-20s overflowing packets are %s; %s\n", "overflow", overload_fate_str(&f),
+		  f.from_kernel ? "counted by the kernel"
+		  : f.queue_full_known
+			  ? "derived from the queue rules' counters and the packet ids"
+			  : "queue_full unknown: the queue rules' counters cannot be read "
+			    "(iptables-legacy?), see embargo-firewall status");
 	sb_printf(b, "%-20s", "by protocol");
 	for (size_t i = 1; i <= INSPECT_PROTO_GQUIC; i++) {
 		sb_printf(b, " %s=%" PRIu64, inspect_proto_str((enum inspect_proto)i),

@@ -157,19 +157,30 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+void daemon_inspect_limits(const struct embargod_opts *o, struct inspect_limits *lim)
+{
+	inspect_limits_default(lim);
+	if (o->flow_packets > 0) {
+		lim->flow_packets = o->flow_packets;
+	}
+	if (o->flow_timeout_s > 0) {
+		lim->flow_timeout_ms = o->flow_timeout_s * 1000;
+	}
+	if (o->max_flows > 0) {
+		lim->max_flows = o->max_flows;
+	}
+	if (o->max_buffers > 0) {
+		lim->max_buffers = o->max_buffers;
+	}
+}
+
 static int open_queues(struct daemon *d)
 {
 	const struct embargod_opts *o = d->o;
 	struct inspect_limits lim;
 	char err[256];
 
-	inspect_limits_default(&lim);
-	if (o->flow_packets > 0) {
-		lim.flow_packets = o->flow_packets;
-	}
-	if (o->flow_timeout_s > 0) {
-		lim.flow_timeout_ms = o->flow_timeout_s * 1000;
-	}
+	daemon_inspect_limits(o, &lim);
 	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
@@ -206,6 +217,8 @@ static void close_all(struct daemon *d)
 	d->nworkers = 0; /* no worker left: every retired policy goes */
 	reload_free_retired(d);
 	inject_close(&d->shared.inject);
+	kcounters_close(d->overload.k);
+	d->overload.k = NULL;
 	policy_free(atomic_load(&d->shared.policy));
 	if (d->alert_wake_fd != -1) {
 		close(d->alert_wake_fd);
@@ -234,24 +247,27 @@ static void on_alerts(evutil_socket_t fd, short what, void *arg)
 	drain_alerts(arg, monotonic_ms());
 }
 
-/* Once a second: records a wake-up may have missed, summaries that are due, the log-lost line,
- * trouble lines. */
+/* Once a second: trouble lines (first, so that a burst of alert lines does not fill the syslog
+ * socket before them), records a wake-up may have missed, summaries that are due, the log-lost
+ * line. */
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	(void)fd;
 	(void)what;
 	uint64_t now = monotonic_ms();
+	daemon_report_trouble(d, now);
 	drain_alerts(d, now);
 	alert_flush(now);
 	log_tick();
-	daemon_report_trouble(d, now);
 }
 
 static void log_startup(const struct daemon *d, const struct policy *p)
 {
 	const struct embargod_opts *o = d->o;
 	unsigned off = 0;
+	struct inspect_limits lim;
+	daemon_inspect_limits(o, &lim);
 	for (uint32_t i = 0; i < p->ngroups; i++) {
 		off += !p->groups[i].enabled;
 	}
@@ -259,7 +275,8 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 		"embargod %s: %s, generation %" PRIu32 ": %zu rules, %u vendor(s), %u "
 		"vendor/category group(s) off; queues %u-%u, fail-%s, overflow %s, dns answer %s, "
 		"nameless %s, unfinished %s, "
-		"clients %s%s, alerts: window %u s, cap %u/s, control socket %s",
+		"clients %s%s, alerts: window %u s, cap %u/s, control socket %s, per queue %" PRIu32
+		" flows and %" PRIu32 " buffers",
 		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
 		p->generation, domainset_count(p->ds), p->nvendors, off, o->queue_first,
 		o->queue_last, o->fail_closed ? "closed" : "open",
@@ -269,7 +286,8 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 							       : p->unfinished_action),
 		p->nenforce > 0 ? "listed subnets" : "all", p->nexempt > 0 ? " minus exempt" : "",
 		o->log_window_s, o->log_rate,
-		o->control_socket != NULL ? o->control_socket : "none");
+		o->control_socket != NULL ? o->control_socket : "none", lim.max_flows,
+		lim.max_buffers);
 }
 
 int daemon_run(const struct embargod_opts *o, struct policy *p)
@@ -306,6 +324,12 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 
 	if (d.alert_wake_fd == -1) {
 		log_msg(LOG_ERR, "startup", "eventfd: %s", strerror(errno));
+		close_all(&d);
+		return 1;
+	}
+	/* The rules' counters as they stand before the queues are bound. */
+	if (daemon_overload_start(&d) != 0) {
+		log_msg(LOG_ERR, "startup", "out of memory");
 		close_all(&d);
 		return 1;
 	}
@@ -402,6 +426,7 @@ out_join:
 	}
 	drain_alerts(&d, monotonic_ms());
 	alert_flush(UINT64_MAX / 2); /* the summaries still due */
+	daemon_overload_update(&d);
 	daemon_log_totals(&d);
 out_events:
 	if (flush != NULL) {

@@ -12,11 +12,46 @@
 
 #include "alert.h"
 #include "daemon.h"
+#include "kcounters.h"
 #include "log.h"
 #include "worker.h"
 
 struct control;
 struct retired_policy;
+
+/*
+ * Overload as the kernel counted it, accumulated by the main loop (stats.c) since the daemon
+ * started, over its queues: the kernel's 32-bit counters wrap, and the firewall's rules may be
+ * installed again (their counters start from 0), so they are read every second and their
+ * increments added up.
+ */
+struct overload {
+	struct kcounters *k;
+	bool have_queues;      /* nfnetlink_queue's statistics could be read */
+	bool have_rules;       /* the queue rules' counters could be read (since rules_read_ms) */
+	uint64_t queue_full;   /* the kernel's: dropped at a full queue (fail-closed) */
+	uint64_t socket_full;  /* the kernel's: dropped at a full socket (fail-closed) */
+	uint64_t numbered;     /* packets the kernel numbered for the queues */
+	uint64_t rules_queued; /* packets the queue rules sent to the queues */
+	uint64_t admission_dropped; /* packets the per-client admission rules dropped */
+	struct kcounters_queue last[DAEMON_QUEUES_MAX]; /* as last read */
+	struct kcounters_rules last_rules;
+	uint64_t reported_ms; /* the last overload trouble line, and what it reported up to */
+	uint64_t reported_full, reported_socket, reported_admission;
+};
+
+/* The overload figures the daemon reports (see daemon_overload). */
+struct overload_figures {
+	bool fail_open;		    /* overflowing packets passed unseen (else dropped) */
+	bool queue_full_known;	    /* queue_full could be counted (kernel or rules counters) */
+	bool admission_known;	    /* admission_dropped could be read */
+	bool from_kernel;	    /* queue_full and socket_full are the kernel's own counts */
+	uint64_t queue_full;	    /* packets that found a queue full */
+	uint64_t socket_full;	    /* packets the queue could not hand to the daemon's socket */
+	uint64_t overflows;	    /* the two together */
+	uint64_t admission_dropped; /* dropped by the per-client admission rules */
+	uint64_t rules_queued;	    /* sent to the queues by the rules (0 when unknown) */
+};
 
 struct daemon {
 	const struct embargod_opts *o;
@@ -39,6 +74,7 @@ struct daemon {
 	struct event *retire_event;	/* frees them once every worker has moved on */
 	uint64_t log_reported_lost;	/* syslog lines lost as of the last trouble line */
 	uint64_t log_reported_ms;
+	struct overload overload;
 };
 
 /* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
@@ -64,8 +100,25 @@ struct daemon_totals {
 };
 void daemon_totals(const struct daemon *d, struct daemon_totals *t);
 
-/* The trouble lines that are due (call about once a second). */
+/* The trouble lines that are due (call about once a second; it reads the kernel's counters). */
 void daemon_report_trouble(struct daemon *d, uint64_t now_ms);
+
+/* Open the kernel's counters and read the rules' as they are before the queues are bound (what
+ * they counted before belongs to no one). Returns 0 or -ENOMEM. */
+int daemon_overload_start(struct daemon *d);
+
+/* Read the kernel's counters and add what they counted since the last read. */
+void daemon_overload_update(struct daemon *d);
+
+/* The overload figures, from the counters as last read and the workers' totals `t`:
+ * with fail-closed queues and the kernel's statistics readable, the kernel's own drop counts;
+ * otherwise, packets the rules queued that the kernel never numbered (found the queue full)
+ * and numbers the daemon never received (found its socket full). */
+void daemon_overload(const struct daemon *d, const struct worker_stats *t,
+		     struct overload_figures *f);
+
+/* What became of overflowing packets, for reports: "accepted unseen by the kernel (...)". */
+const char *overload_fate_str(const struct overload_figures *f);
 
 /* The shutdown line with the totals. */
 void daemon_log_totals(const struct daemon *d);

@@ -35,6 +35,8 @@ enum long_only {
 	OPT_NAMELESS,
 	OPT_UNFINISHED,
 	OPT_OVERFLOW,
+	OPT_FLOWS,
+	OPT_BUFFERS,
 	OPT_VERSION,
 };
 
@@ -60,6 +62,8 @@ static const struct option long_options[] = {
 	{"nameless", required_argument, NULL, OPT_NAMELESS},
 	{"unfinished", required_argument, NULL, OPT_UNFINISHED},
 	{"overflow", required_argument, NULL, OPT_OVERFLOW},
+	{"flows", required_argument, NULL, OPT_FLOWS},
+	{"buffers", required_argument, NULL, OPT_BUFFERS},
 	{"control-socket", required_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -128,6 +132,11 @@ static void usage(FILE *out)
 		"                         incomplete at the inspection bound (512 packets, 20 KiB\n"
 		"                         or 10 s), or whose inspection state was lost: reject\n"
 		"                         (default), drop, alert, allow\n"
+		"      --flows N          flows followed at once, per queue (default 4096, about\n"
+		"                         400 bytes each; %u..%u)\n"
+		"      --buffers N        reassembly buffers, per queue (default 512, 20 KiB "
+		"each,\n"
+		"                         taken as split messages need them; %u..%u)\n"
 		"\n"
 		"  -h, --help             this text\n"
 		"      --version          version and features\n"
@@ -137,7 +146,8 @@ static void usage(FILE *out)
 		"has had its verdict.\n"
 		"Exit status: 0 ok, 1 runtime failure, 2 bad command line, 3 configuration "
 		"error.\n",
-		EMBARGO_SYSCONFDIR, EMBARGO_RUNSTATEDIR);
+		EMBARGO_SYSCONFDIR, EMBARGO_RUNSTATEDIR, CONFIG_FLOWS_MIN, CONFIG_FLOWS_MAX,
+		CONFIG_BUFFERS_MIN, CONFIG_BUFFERS_MAX);
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -361,6 +371,21 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			}
 			o->overflow_accept = strcmp(optarg, "accept") == 0;
 			break;
+		case OPT_FLOWS:
+			o->cli_set |= CFG_FLOW_FLOWS;
+			if (parse_u32(optarg, &o->max_flows) != 0 ||
+			    o->max_flows < CONFIG_FLOWS_MIN || o->max_flows > CONFIG_FLOWS_MAX) {
+				return bad("number of flows", optarg);
+			}
+			break;
+		case OPT_BUFFERS:
+			o->cli_set |= CFG_FLOW_BUFFERS;
+			if (parse_u32(optarg, &o->max_buffers) != 0 ||
+			    o->max_buffers < CONFIG_BUFFERS_MIN ||
+			    o->max_buffers > CONFIG_BUFFERS_MAX) {
+				return bad("number of buffers", optarg);
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -446,6 +471,12 @@ static void apply_settings(struct embargod_opts *o, const struct config_settings
 	}
 	if (use & CFG_FLOW_TIMEOUT) {
 		o->flow_timeout_s = s->flow_timeout_s;
+	}
+	if (use & CFG_FLOW_FLOWS) {
+		o->max_flows = s->flows_max;
+	}
+	if (use & CFG_FLOW_BUFFERS) {
+		o->max_buffers = s->buffers_max;
 	}
 }
 
@@ -567,14 +598,18 @@ static int check_config(struct embargod_opts *o)
 	}
 	print_prefixes(p->exempt, p->nexempt);
 	printf("\n");
+	struct inspect_limits lim;
+	daemon_inspect_limits(o, &lim);
 	printf("daemon: queue %u-%u, fail %s, overflow %s, user %s, dns answer %s, nameless %s, "
-	       "unfinished %s, control socket %s\n",
+	       "unfinished %s, control socket %s, per queue %" PRIu32 " flows and %" PRIu32
+	       " buffers\n",
 	       o->queue_first, o->queue_last, o->fail_closed ? "closed" : "open",
 	       o->overflow_accept ? "accept" : "drop", o->user != NULL ? o->user : "(unchanged)",
 	       dns_reply_kind_str(o->dns_answer), action_str(p->nameless_action),
 	       action_str(p->unfinished_action == ACTION_NONE ? ACTION_REJECT
 							      : p->unfinished_action),
-	       o->control_socket != NULL ? o->control_socket : "(none)");
+	       o->control_socket != NULL ? o->control_socket : "(none)", lim.max_flows,
+	       lim.max_buffers);
 	policy_free(p);
 	return 0;
 }

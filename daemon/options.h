@@ -43,6 +43,8 @@ struct embargod_opts {
 	uint32_t log_window_s;	    /* repeats of one (client, name) within it are summarised */
 	uint32_t flow_packets;	    /* 0: the inspector's default */
 	uint32_t flow_timeout_s;    /* 0: the inspector's default */
+	uint32_t max_flows;	    /* --flows: flows per queue, 0: the inspector's default */
+	uint32_t max_buffers;	    /* --buffers: reassembly buffers per queue, 0: default */
 	uint32_t cli_set;	    /* enum config_set bits the command line gave */
 };
 

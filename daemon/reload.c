@@ -174,8 +174,12 @@ static void warn_restart_only(const struct embargod_opts *o, const struct config
 	if ((file & CFG_LOG_FACILITY) != 0 && s->log_facility != o->log_facility) {
 		stale[n++] = "log-facility";
 	}
+	struct inspect_limits lim;
+	daemon_inspect_limits(o, &lim);
 	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
-	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s)) {
+	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s) ||
+	    ((file & CFG_FLOW_FLOWS) != 0 && s->flows_max != lim.max_flows) ||
+	    ((file & CFG_FLOW_BUFFERS) != 0 && s->buffers_max != lim.max_buffers)) {
 		stale[n++] = "flow-limit";
 	}
 	for (unsigned i = 0; i < n; i++) {

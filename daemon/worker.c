@@ -12,10 +12,11 @@
 #include "log.h"
 #include "worker.h"
 
-/* Datagrams read per wake-up before verdicts are flushed and other events get a turn. */
-#define WORKER_RECV_BATCH 64
-/* Datagrams answered at shutdown before the queue is unbound (traffic may keep coming). */
-#define WORKER_SHUTDOWN_DRAIN 4096
+/* Receives (of up to NFQUEUE_RECV_SLOTS packets each) per wake-up before other events get a
+ * turn; verdicts are sent after each. */
+#define WORKER_RECV_BATCH 16
+/* Receives answered at shutdown before the queue is unbound (traffic may keep coming). */
+#define WORKER_SHUTDOWN_DRAIN 256
 /* Housekeeping tick: flow expiry, policy generation, stop flag. */
 #define WORKER_TICK_MS 100
 
@@ -173,25 +174,29 @@ void worker_stats_get(const struct worker *w, struct worker_stats *out)
 	memcpy(out, v, sizeof(v));
 }
 
-/* Read and answer what is waiting, up to WORKER_RECV_BATCH datagrams. */
-static void drain(struct worker *w, unsigned max_datagrams)
+/* Read and answer what is waiting: up to `max_reads` receives (each up to NFQUEUE_RECV_SLOTS
+ * packets), their verdicts sent after each. */
+static void drain(struct worker *w, unsigned max_reads)
 {
 	struct packet_ctx ctx = {w, atomic_load_explicit(&w->shared->policy, memory_order_acquire),
 				 monotonic_ms()};
-	for (unsigned i = 0; i < max_datagrams; i++) {
-		int n = nfqueue_receive(w->nfq, on_packet, &ctx);
-		if (n == 0) {
-			break;
-		}
+	for (unsigned i = 0; i < max_reads; i++) {
+		bool more = false;
+		int n = nfqueue_receive(w->nfq, on_packet, &ctx, &more);
 		if (n == -ENOBUFS) {
 			/* The kernel could not queue messages to us; with fail-open they were
-			 * accepted, else dropped. Count and keep reading. */
-			w->stats.enobufs++;
+			 * accepted, else dropped (counted by the ids they took). Keep reading. */
 			continue;
 		}
 		if (n < 0) {
 			w->stats.recv_errors++;
 			break;
+		}
+		if (n > 0 && nfqueue_flush(w->nfq) != 0) {
+			w->stats.send_errors++;
+		}
+		if (!more) {
+			break; /* the socket had less than a full read: back to the event loop */
 		}
 	}
 	if (nfqueue_flush(w->nfq) != 0) {
@@ -200,6 +205,11 @@ static void drain(struct worker *w, unsigned max_datagrams)
 	/* Verdicts nfqueue gave up on after its retries (in this flush or in one the batch
 	 * buffer forced): counted, never dropped silently. */
 	w->stats.verdicts_unsent += nfqueue_take_unsent(w->nfq);
+	struct nfqueue_counts c;
+	nfqueue_get_counts(w->nfq, &c);
+	w->stats.socket_full = c.skipped;
+	w->stats.numbered = c.packets + c.skipped;
+	w->stats.verdicts_refused = c.refused;
 	publish_stats(w);
 	alert_ring_wake(w->alerts);
 }

@@ -40,7 +40,12 @@ struct worker_stats {
 	uint64_t named, nameless, malformed, pending, ignored, decided, unfinished;
 	uint64_t held_back; /* dropped until the server shows what it took (conflicting copies) */
 	uint64_t blocked, alerted, dns_forged, dns_forge_failed, quic_vn_sent, quic_vn_failed;
-	uint64_t enobufs, recv_errors, send_errors, verdicts_unsent;
+	uint64_t recv_errors, send_errors, verdicts_unsent;
+	uint64_t verdicts_refused; /* error messages from the kernel about verdicts */
+	/* Packets the kernel could not hand to the socket (its buffer full): the packet ids
+	 * skipped between those received. Dropped, or accepted unseen with fail-open. */
+	uint64_t socket_full;
+	uint64_t numbered;    /* the highest packet id received: packets the kernel numbered */
 	uint64_t alerts_lost; /* alert records a full ring could not take */
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };

@@ -1108,29 +1108,44 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		return 0;
 	}
 	if (strcmp(k, "flow-limit") == 0) {
+		/* Name, largest value, settings bit, where the value goes. */
+		const struct {
+			const char *name;
+			uint32_t max;
+			uint32_t bit;
+			uint32_t *value;
+		} limits[] = {
+			{"packets", 4096, CFG_FLOW_PACKETS, &s->flow_packets},
+			{"timeout", 3600, CFG_FLOW_TIMEOUT, &s->flow_timeout_s},
+			{"flows", CONFIG_FLOWS_MAX, CFG_FLOW_FLOWS, &s->flows_max},
+			{"buffers", CONFIG_BUFFERS_MAX, CFG_FLOW_BUFFERS, &s->buffers_max},
+		};
+		const uint32_t least[] = {1, 1, CONFIG_FLOWS_MIN, CONFIG_BUFFERS_MIN};
 		if (st->nargs < 3 || st->nargs % 2 != 1) {
 			return at(c, f, st->line[0], st->col[0],
-				  "usage: flow-limit [packets N] [timeout SECONDS]");
+				  "usage: flow-limit [packets N] [timeout SECONDS] [flows N] "
+				  "[buffers N]");
 		}
 		for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
-			bool pk = strcmp(st->arg[i], "packets") == 0;
-			if (!pk && strcmp(st->arg[i], "timeout") != 0) {
-				return at(c, f, st->line[i], st->col[i],
-					  "flow-limit: unknown limit \"%s\" (packets or timeout)",
-					  q(st, i, qb));
+			size_t l = 0;
+			while (l < sizeof(limits) / sizeof(limits[0]) &&
+			       strcmp(st->arg[i], limits[l].name) != 0) {
+				l++;
 			}
-			if (parse_uint(st->arg[i + 1], pk ? 4096 : 3600, &v) != 0 || v == 0) {
+			if (l == sizeof(limits) / sizeof(limits[0])) {
+				return at(
+					c, f, st->line[i], st->col[i],
+					"flow-limit: unknown limit \"%s\" (packets, timeout, flows "
+					"or buffers)",
+					q(st, i, qb));
+			}
+			if (parse_uint(st->arg[i + 1], limits[l].max, &v) != 0 || v < least[l]) {
 				return at(c, f, st->line[i + 1], st->col[i + 1],
-					  "flow-limit %s: expected a number 1..%u", st->arg[i],
-					  pk ? 4096 : 3600);
+					  "flow-limit %s: expected a number %u..%u", st->arg[i],
+					  least[l], limits[l].max);
 			}
-			if (pk) {
-				s->flow_packets = v;
-				s->set |= CFG_FLOW_PACKETS;
-			} else {
-				s->flow_timeout_s = v;
-				s->set |= CFG_FLOW_TIMEOUT;
-			}
+			*limits[l].value = v;
+			s->set |= limits[l].bit;
 		}
 		return 0;
 	}

@@ -28,11 +28,16 @@ struct flow_table {
 	struct flow *flows;
 	uint32_t *buckets; /* heads of hash chains */
 	uint32_t nbuckets; /* power of two */
+	/* Entries are taken in order the first time (flows[fresh_flows] is the next never used,
+	 * and nothing touches the ones above it: a table the traffic never fills costs no memory
+	 * for its untouched part), then from the list of freed ones. */
 	uint32_t free_head;
+	uint32_t fresh_flows;
 	struct flow_list by_state[FLOW_DECIDED + 1]; /* LRU lists: undecided, decided */
 	struct flow_source *sources;		     /* max_flows entries */
 	uint32_t *source_buckets;		     /* nbuckets heads */
 	uint32_t source_free;
+	uint32_t fresh_sources; /* as fresh_flows, for sources */
 	uint32_t nsources;
 	uint8_t *data;		    /* max_buffers * buffer_bytes */
 	struct stream_buf *streams; /* per buffer */
@@ -42,31 +47,39 @@ struct flow_table {
 	struct inspect_stats stats;
 };
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
+/* Eight bytes as one word, in the CPU's byte order (the hash only has to agree with itself). */
+static inline uint64_t load_word(const uint8_t *p)
 {
-	/* FNV-1a, then a final avalanche so the low bits spread. */
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* A multiply-rotate mix over 8-byte words (looked up several times per packet: a byte-wise hash
+ * of a 40-byte key cost more than the rest of the lookup), then a final avalanche so that the
+ * low bits, which pick the bucket, depend on every input bit. `n` is a multiple of 8. */
+static uint64_t hash_words(const uint8_t *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		h ^= load_word(p + i) * 0x9e3779b97f4a7c15ULL;
+		h = (h << 31 | h >> 33) * 0xff51afd7ed558ccdULL;
 	}
 	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
 	return h;
 }
 
+_Static_assert(sizeof(struct flow_key) % 8 == 0, "flow keys are hashed as whole words");
+
 static uint32_t key_bucket(const struct flow_table *t, const struct flow_key *k)
 {
-	return (uint32_t)hash_bytes((const uint8_t *)k, sizeof(*k)) & (t->nbuckets - 1);
+	return (uint32_t)hash_words((const uint8_t *)k, sizeof(*k), 0) & (t->nbuckets - 1);
 }
 
 static uint32_t source_bucket(const struct flow_table *t, const uint8_t *addr, uint8_t version)
 {
-	uint8_t b[17];
-	memcpy(b, addr, 16);
-	b[16] = version;
-	return (uint32_t)hash_bytes(b, sizeof(b)) & (t->nbuckets - 1);
+	return (uint32_t)hash_words(addr, 16, version) & (t->nbuckets - 1);
 }
 
 struct flow_table *flow_table_new(const struct inspect_limits *lim)
@@ -110,14 +123,11 @@ struct flow_table *flow_table_new(const struct inspect_limits *lim)
 		flow_table_free(t);
 		return NULL;
 	}
+	/* Flows and sources are not touched here: see fresh_flows. */
+	t->free_head = t->source_free = FLOW_NONE;
 	for (uint32_t i = 0; i < t->nbuckets; i++) {
 		t->buckets[i] = FLOW_NONE;
 		t->source_buckets[i] = FLOW_NONE;
-	}
-	for (uint32_t i = 0; i < nf; i++) {
-		t->flows[i].hash_next = i + 1 < nf ? i + 1 : FLOW_NONE;
-		t->flows[i].buffer = t->flows[i].alt_buffer = FLOW_NONE;
-		t->sources[i].hash_next = i + 1 < nf ? i + 1 : FLOW_NONE;
 	}
 	for (unsigned s = 0; s <= FLOW_DECIDED; s++) {
 		t->by_state[s].head = t->by_state[s].tail = FLOW_NONE;
@@ -231,9 +241,13 @@ static uint32_t source_get(struct flow_table *t, const struct flow_key *k)
 	if (i != FLOW_NONE) {
 		return i;
 	}
-	i = t->source_free;
+	if (t->source_free != FLOW_NONE) {
+		i = t->source_free;
+		t->source_free = t->sources[i].hash_next;
+	} else {
+		i = t->fresh_sources++;
+	}
 	struct flow_source *s = &t->sources[i];
-	t->source_free = s->hash_next;
 	memset(s, 0, sizeof(*s));
 	memcpy(s->addr, k->src, 16);
 	s->ip_version = k->ip_version;
@@ -326,7 +340,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
 static uint32_t heaviest_source(const struct flow_table *t, bool by_buffers)
 {
 	uint32_t best = FLOW_NONE, most = 0;
-	for (uint32_t i = 0; i < t->lim.max_flows; i++) {
+	for (uint32_t i = 0; i < t->fresh_sources; i++) {
 		const struct flow_source *s = &t->sources[i];
 		uint32_t n = by_buffers ? s->buffers : s->flows;
 		if (s->used && n > most) {
@@ -366,8 +380,8 @@ static void make_room(struct flow_table *t, const struct flow_key *k)
 		t->stats.flows_evicted++;
 		return;
 	}
-	if (t->free_head != FLOW_NONE) {
-		return;
+	if (t->free_head != FLOW_NONE || t->fresh_flows < t->lim.max_flows) {
+		return; /* a free or never used entry is taken before any flow is evicted */
 	}
 	uint32_t victim = t->by_state[FLOW_DECIDED].tail;
 	if (victim == FLOW_NONE) {
@@ -384,9 +398,14 @@ struct flow *flow_create(struct flow_table *t, const struct flow_key *k, uint64_
 	 * a new source always finds one afterwards. */
 	make_room(t, k);
 	uint32_t src = source_get(t, k);
-	uint32_t i = t->free_head;
+	uint32_t i;
+	if (t->free_head != FLOW_NONE) {
+		i = t->free_head;
+		t->free_head = t->flows[i].hash_next;
+	} else {
+		i = t->fresh_flows++;
+	}
 	struct flow *f = &t->flows[i];
-	t->free_head = f->hash_next;
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
 	f->state = FLOW_UNDECIDED;

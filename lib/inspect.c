@@ -78,7 +78,7 @@ void result_add_name(struct inspector *in, struct inspect_result *out, const str
 		     uint16_t qtype)
 {
 	if (out->nnames < INSPECT_NAMES_MAX) {
-		out->names[out->nnames] = *n;
+		name_copy(&out->names[out->nnames], n);
 		out->qtypes[out->nnames] = qtype;
 		out->nnames++;
 		return;
@@ -101,7 +101,7 @@ void result_add_name(struct inspector *in, struct inspect_result *out, const str
 		low = in->ranks[i] < in->ranks[low] ? i : low;
 	}
 	if (r > in->ranks[low]) {
-		out->names[low] = *n;
+		name_copy(&out->names[low], n);
 		out->qtypes[low] = qtype;
 		in->ranks[low] = (uint8_t)(r > UINT8_MAX ? UINT8_MAX : r);
 	}

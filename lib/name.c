@@ -10,11 +10,35 @@ static inline uint8_t ascii_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-/* Letters, digits, '-', '_' and '*': what host names, service labels and wildcards use. */
-static inline bool is_plain_label_byte(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
-}
+/*
+ * What each byte is in a label, looked up once per byte (names are normalised on every packet):
+ * its lower-case form, and classes OR-ed over a label and checked once at its end.
+ */
+enum name_byte_class {
+	NB_UNUSUAL = 1 << 0,   /* outside letters, digits, '-', '_', '*' */
+	NB_BAD_WIRE = 1 << 1,  /* NUL or '.': never inside a label */
+	NB_BAD_TEXT = 1 << 2,  /* NUL, '.' or outside 0x21..0x7e: not in a name given as text */
+	NB_NOT_DIGIT = 1 << 3, /* anything but 0-9: the name cannot be an IPv4 address */
+};
+
+#define NB_PLAIN(c)                                                                                \
+	(((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') || \
+	 (c) == '-' || (c) == '_' || (c) == '*')
+#define NB_CLASS(c)                                                                                \
+	((NB_PLAIN(c) ? 0 : NB_UNUSUAL) | ((c) == 0 || (c) == '.' ? NB_BAD_WIRE : 0) |             \
+	 ((c) == 0 || (c) == '.' || (c) < 0x21 || (c) > 0x7e ? NB_BAD_TEXT : 0) |                  \
+	 ((c) >= '0' && (c) <= '9' ? 0 : NB_NOT_DIGIT))
+#define NB_LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))
+#define NB_ROW(f, b)                                                                               \
+	f(b + 0), f(b + 1), f(b + 2), f(b + 3), f(b + 4), f(b + 5), f(b + 6), f(b + 7), f(b + 8),  \
+		f(b + 9), f(b + 10), f(b + 11), f(b + 12), f(b + 13), f(b + 14), f(b + 15)
+#define NB_TABLE(f)                                                                                \
+	NB_ROW(f, 0), NB_ROW(f, 16), NB_ROW(f, 32), NB_ROW(f, 48), NB_ROW(f, 64), NB_ROW(f, 80),   \
+		NB_ROW(f, 96), NB_ROW(f, 112), NB_ROW(f, 128), NB_ROW(f, 144), NB_ROW(f, 160),     \
+		NB_ROW(f, 176), NB_ROW(f, 192), NB_ROW(f, 208), NB_ROW(f, 224), NB_ROW(f, 240)
+
+static const uint8_t name_byte_class[256] = {NB_TABLE(NB_CLASS)};
+static const uint8_t name_byte_lower[256] = {NB_TABLE(NB_LOWER)};
 
 static bool is_ipv4_literal(const char *s, size_t len)
 {
@@ -40,8 +64,8 @@ static bool is_ipv4_literal(const char *s, size_t len)
 	return dots == 3 && digits > 0;
 }
 
-/* Append one label to `out`; the label bytes are lower-cased and classified. */
-static int append_label(struct name *out, const uint8_t *label, size_t len, bool from_wire)
+/* Append one label taken from the wire to `out`: lower-cased and classified. */
+static int append_label(struct name *out, const uint8_t *label, size_t len)
 {
 	if (len == 0 || len > NAME_LABEL_MAX || out->nlabels >= NAME_LABELS_MAX) {
 		return -EINVAL;
@@ -53,19 +77,19 @@ static int append_label(struct name *out, const uint8_t *label, size_t len, bool
 	if (out->nlabels > 0) {
 		out->text[out->len++] = '.';
 	}
+	char *dst = out->text + out->len;
+	unsigned cls = 0;
 	for (size_t i = 0; i < len; i++) {
-		uint8_t c = ascii_lower(label[i]);
-		if (c == '\0' || c == '.') {
-			return -EINVAL;
-		}
-		if (!from_wire && (c < 0x21 || c > 0x7e)) {
-			return -EINVAL;
-		}
-		if (!is_plain_label_byte(c)) {
-			out->flags |= NAME_F_UNUSUAL;
-		}
-		out->text[out->len++] = (char)c;
+		cls |= name_byte_class[label[i]];
+		dst[i] = (char)name_byte_lower[label[i]];
 	}
+	if (cls & NB_BAD_WIRE) {
+		return -EINVAL;
+	}
+	if (cls & NB_UNUSUAL) {
+		out->flags |= NAME_F_UNUSUAL;
+	}
+	out->len = (uint16_t)(out->len + len);
 	out->nlabels++;
 	out->text[out->len] = '\0';
 	return 0;
@@ -113,17 +137,32 @@ int name_from_text(struct name *out, const char *text, size_t len)
 		out->flags = NAME_F_IP_LITERAL;
 		return 0;
 	}
+	/* One pass: bytes lower-cased into place, label lengths checked at each dot. */
+	const uint8_t *in = (const uint8_t *)text;
+	unsigned cls = 0;
 	size_t start = 0;
+	unsigned nlabels = 0;
 	for (size_t i = 0; i <= len; i++) {
-		if (i == len || text[i] == '.') {
-			int rc = append_label(out, (const uint8_t *)text + start, i - start, false);
-			if (rc < 0) {
-				return rc;
+		if (i == len || in[i] == '.') {
+			if (i == start || i - start > NAME_LABEL_MAX) {
+				return -EINVAL;
 			}
+			nlabels++;
 			start = i + 1;
+			out->text[i] = '.';
+			continue;
 		}
+		cls |= name_byte_class[in[i]];
+		out->text[i] = (char)name_byte_lower[in[i]];
 	}
-	if (is_ipv4_literal(out->text, out->len)) {
+	if (cls & NB_BAD_TEXT) {
+		return -EINVAL;
+	}
+	out->text[len] = '\0';
+	out->len = (uint16_t)len;
+	out->nlabels = (uint8_t)nlabels; /* at most 127 in 253 bytes */
+	out->flags = (cls & NB_UNUSUAL) ? NAME_F_UNUSUAL : 0;
+	if ((cls & NB_NOT_DIGIT) == 0 && is_ipv4_literal(out->text, out->len)) {
 		out->flags |= NAME_F_IP_LITERAL;
 	}
 	return 0;
@@ -138,7 +177,7 @@ int name_from_labels(struct name *out, const uint8_t *const *labels, const uint8
 		return 0;
 	}
 	for (size_t i = 0; i < nlabels; i++) {
-		int rc = append_label(out, labels[i], label_lens[i], true);
+		int rc = append_label(out, labels[i], label_lens[i]);
 		if (rc < 0) {
 			return rc;
 		}

@@ -32,7 +32,16 @@ enum config_set {
 	CFG_OVERFLOW = 1u << 15,
 	CFG_UNFINISHED = 1u << 16,
 	CFG_SOURCE_RATE = 1u << 17,
+	CFG_FLOW_FLOWS = 1u << 18,
+	CFG_FLOW_BUFFERS = 1u << 19,
 };
+
+/* Bounds of `flow-limit flows N` and `flow-limit buffers N` (per queue; a flow takes about 400
+ * bytes, a buffer 20 KiB and its QUIC state). */
+#define CONFIG_FLOWS_MIN   16
+#define CONFIG_FLOWS_MAX   1048576
+#define CONFIG_BUFFERS_MIN 2
+#define CONFIG_BUFFERS_MAX 32768
 
 #define CONFIG_PATH_MAX	 256
 #define CONFIG_IDENT_MAX 64
@@ -58,6 +67,8 @@ struct config_settings {
 	uint32_t source_rate;	 /* firewall: packets per second one client may queue */
 	uint32_t flow_packets;	 /* client packets with payload inspected per flow */
 	uint32_t flow_timeout_s; /* idle seconds before an undecided flow is forgotten */
+	uint32_t flows_max;	 /* flows followed at once, per queue */
+	uint32_t buffers_max;	 /* reassembly buffers, per queue */
 };
 
 /* Options of config_load. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* RFC 1035 section 2.3.4: a label is at most 63 octets, a wire name at most 255 octets. In text
  * form without the trailing dot that leaves at most 253 characters. */
@@ -51,6 +52,12 @@ int name_from_text(struct name *out, const char *text, size_t len);
  */
 int name_from_labels(struct name *out, const uint8_t *const *labels, const uint8_t *label_lens,
 		     size_t nlabels);
+
+/* Copy `src` into `dst`: only the bytes the name uses (a struct copy would move all 258). */
+static inline void name_copy(struct name *dst, const struct name *src)
+{
+	memcpy(dst, src, offsetof(struct name, text) + (size_t)src->len + 1);
+}
 
 /* Copy of the last `nlabels` labels of `n` (its parent domain at that depth) into `out`.
  * Returns 0, or -EINVAL if nlabels is 0 or more than n has. */

@@ -45,12 +45,6 @@ if ! why=$(lab_preflight); then
 fi
 command -v unshare >/dev/null || { echo "SKIP: unshare missing"; exit 77; }
 
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
 lab_up 0 || { echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
 conf="$LAB_DIR/etc"
 mkdir -p "$conf/blocklist.d"

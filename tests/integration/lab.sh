@@ -36,6 +36,13 @@ check() { # case, detail, command...: ok when the command succeeds
 	if "$@"; then result ok "$name" "$detail"; else result FAIL "$name" "$detail"; fi
 }
 
+# The closing counts, and exit: 0 when no case failed.
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
 # wait_for PATTERN FILE SECONDS: until a line of FILE matches, SECONDS at most.
 wait_for() {
 	local i

@@ -25,12 +25,6 @@ for t in unshare setpriv; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
 # ---- check-config on the shipped configuration and on bad files (no lab needed) ----
 out=$("$embargod" --check-config -c "$top/conf/embargod.conf" 2>&1)
 rc=$?

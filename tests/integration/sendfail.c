@@ -9,7 +9,7 @@
  *
  * A batch is told apart from a retry of the same batch by the sequence number of its first
  * message (each verdict message has its own). Only sends on netlink sockets whose first message
- * is an NFQUEUE verdict are touched; everything else passes through.
+ * is an NFQUEUE verdict (one packet's or a batch's) are touched; everything else passes through.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -87,7 +87,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_
 	const struct nlmsghdr *nlh = buf;
 	if (len >= sizeof(*nlh) && getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
 	    domain == AF_NETLINK &&
-	    nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT) &&
+	    (nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT) ||
+	     nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH)) &&
 	    should_fail(nlh->nlmsg_seq)) {
 		errno = ENOBUFS;
 		return -1;

@@ -164,14 +164,16 @@ static void test_settings(void **state)
 				   "sinkhole-v4 10.0.0.1\n"
 				   "sinkhole-v6 fd00::1\n"
 				   "nameless drop\n"
-				   "flow-limit packets 16 timeout 30\n";
+				   "flow-limit packets 16 timeout 30\n"
+				   "flow-limit flows 100000 buffers 64\n";
 	struct config_settings s;
 	struct policy *p = load_ok(text, &s);
 	assert_int_equal(s.set, CFG_QUEUE | CFG_FAIL | CFG_USER | CFG_PID_FILE |
 					CFG_CONTROL_SOCKET | CFG_CONTROL_GROUP | CFG_LOG_FACILITY |
 					CFG_LOG_RATE | CFG_LOG_WINDOW | CFG_DNS_ANSWER |
 					CFG_SINKHOLE_V4 | CFG_SINKHOLE_V6 | CFG_NAMELESS |
-					CFG_FLOW_PACKETS | CFG_FLOW_TIMEOUT);
+					CFG_FLOW_PACKETS | CFG_FLOW_TIMEOUT | CFG_FLOW_FLOWS |
+					CFG_FLOW_BUFFERS);
 	assert_int_equal(s.queue_first, 2);
 	assert_int_equal(s.queue_last, 5);
 	assert_true(s.fail_closed);
@@ -192,6 +194,8 @@ static void test_settings(void **state)
 	assert_int_equal(p->nameless_action, ACTION_DROP);
 	assert_int_equal(s.flow_packets, 16);
 	assert_int_equal(s.flow_timeout_s, 30);
+	assert_int_equal(s.flows_max, 100000);
+	assert_int_equal(s.buffers_max, 64);
 	policy_free(p);
 
 	/* Only what is given is set; a single queue; the other choices. */
@@ -211,7 +215,8 @@ static void test_settings(void **state)
 
 	/* Largest values, and the settings struct is cleared by every load. */
 	p = load_ok("queue 65472-65535\nlog-rate 100000\nlog-window 86400\n"
-		    "flow-limit packets 4096 timeout 3600\nnameless allow\n",
+		    "flow-limit packets 4096 timeout 3600 flows 1048576 buffers 32768\n"
+		    "nameless allow\n",
 		    &s);
 	assert_int_equal(s.queue_first, 65472);
 	assert_int_equal(s.queue_last, 65535);
@@ -219,6 +224,8 @@ static void test_settings(void **state)
 	assert_int_equal(s.log_window_s, 86400);
 	assert_int_equal(s.flow_packets, 4096);
 	assert_int_equal(s.flow_timeout_s, 3600);
+	assert_int_equal(s.flows_max, CONFIG_FLOWS_MAX);
+	assert_int_equal(s.buffers_max, CONFIG_BUFFERS_MAX);
 	assert_int_equal(p->nameless_action, ACTION_ALLOW);
 	policy_free(p);
 	p = load_ok("", &s);
@@ -1362,9 +1369,21 @@ static void test_errors_values(void **state)
 	expect_err("flow-limit timeout 3601\n",
 		   TNAME ":1:20: flow-limit timeout: expected a number 1..3600");
 	expect_err("flow-limit bytes 10\n",
-		   TNAME ":1:12: flow-limit: unknown limit \"bytes\" (packets or timeout)");
+		   TNAME ":1:12: flow-limit: unknown limit \"bytes\" (packets, timeout, flows or "
+			 "buffers)");
 	expect_err("flow-limit packets\n",
-		   TNAME ":1:1: usage: flow-limit [packets N] [timeout SECONDS]");
+		   TNAME ":1:1: usage: flow-limit [packets N] [timeout SECONDS] [flows N] "
+			 "[buffers N]");
+	expect_err("flow-limit flows 15\n",
+		   TNAME ":1:18: flow-limit flows: expected a number 16..1048576");
+	expect_err("flow-limit flows 1048577\n",
+		   TNAME ":1:18: flow-limit flows: expected a number 16..1048576");
+	expect_err("flow-limit packets 8 buffers 1\n",
+		   TNAME ":1:30: flow-limit buffers: expected a number 2..32768");
+	expect_err("flow-limit buffers 32769\n",
+		   TNAME ":1:20: flow-limit buffers: expected a number 2..32768");
+	expect_err("flow-limit flows -1\n",
+		   TNAME ":1:18: flow-limit flows: expected a number 16..1048576");
 	expect_err("sinkhole-v4 ::1\n", TNAME ":1:13: sinkhole-v4 takes one IPv4 address");
 	expect_err("sinkhole-v6 10.0.0.1\n", TNAME ":1:13: sinkhole-v6 takes one IPv6 address");
 	expect_err("sinkhole-v6\n", TNAME ":1:1: sinkhole-v6 takes one IPv6 address");

@@ -423,6 +423,38 @@ static void test_buffers_exhausted_and_eviction(void **state)
 	assert_int_equal(st.buffers_active, 0);
 }
 
+/* The table hands out every entry it never used before it evicts a flow, and reuses the entries
+ * of flows that ended (the never-used ones are not touched until then). */
+static void test_table_filled_before_eviction(void **state)
+{
+	struct fixture *fx = *state; /* 8 flows */
+	struct inspect_stats st;
+	struct pb_opts o = pb_default(6, 443);
+	for (unsigned i = 0; i < 8; i++) {
+		o.src[3] = (uint8_t)(10 + i); /* one flow per client: no share binds */
+		syn(fx, &o);
+	}
+	inspect_get_stats(fx->in, &st);
+	assert_int_equal(st.flows_active, 8);
+	assert_int_equal(st.flows_evicted, 0);
+	assert_int_equal(st.sources_active, 8);
+	o.src[3] = 99;
+	syn(fx, &o);
+	inspect_get_stats(fx->in, &st);
+	assert_int_equal(st.flows_active, 8);
+	assert_int_equal(st.flows_evicted, 1);
+	/* Every flow expires; the freed entries serve the next ones without an eviction. */
+	assert_int_equal(inspect_expire(fx->in, fx->now_ms + 3600 * 1000), 8);
+	for (unsigned i = 0; i < 8; i++) {
+		o.src[3] = (uint8_t)(40 + i);
+		syn(fx, &o);
+	}
+	inspect_get_stats(fx->in, &st);
+	assert_int_equal(st.flows_active, 8);
+	assert_int_equal(st.flows_evicted, 1);
+	assert_int_equal(st.sources_active, 8);
+}
+
 static void test_not_inspected(void **state)
 {
 	struct fixture *fx = *state;
@@ -442,6 +474,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tls_one_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_filled_before_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_split_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_split_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_one_byte_segments, setup, teardown),

@@ -107,6 +107,63 @@ static void test_labels(void **state)
 	assert_string_equal(esc, ".");
 }
 
+/* Every byte value inside a label, from the wire and as text, against the rules written out:
+ * letters lowered, NUL and '.' refused in a wire label, only 0x21..0x7e in text, anything but
+ * letters, digits, '-', '_' and '*' flagged unusual; an IPv4 literal only of digits and dots. */
+static void test_every_byte(void **state)
+{
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		uint8_t label[3] = {'x', (uint8_t)c, 'Y'};
+		const uint8_t *labels[2] = {label, (const uint8_t *)"example"};
+		const uint8_t lens[2] = {3, 7};
+		bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		bool plain = letter || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '*';
+		uint8_t lower = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : (uint8_t)c;
+		struct name n;
+		int rc = name_from_labels(&n, labels, lens, 2);
+		if (c == 0 || c == '.') {
+			assert_int_equal(rc, -EINVAL);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(n.len, 11);
+			assert_int_equal((uint8_t)n.text[1], lower);
+			assert_memory_equal(n.text + 2, "y.example", 10);
+			assert_int_equal((n.flags & NAME_F_UNUSUAL) != 0, !plain);
+		}
+		char text[4] = {'x', (char)c, 'Y', '\0'};
+		rc = name_from_text(&n, text, 3);
+		if (c < 0x21 || c > 0x7e) {
+			assert_int_equal(rc, -EINVAL);
+		} else if (c == '.') {
+			assert_int_equal(rc, 0);
+			assert_int_equal(n.nlabels, 2);
+			assert_string_equal(n.text, "x.y");
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(n.nlabels, 1);
+			assert_int_equal((uint8_t)n.text[1], lower);
+			assert_int_equal((n.flags & NAME_F_UNUSUAL) != 0, !plain);
+		}
+	}
+	struct name n;
+	assert_int_equal(name_from_text(&n, "1.2.3.4", 7), 0);
+	assert_true(n.flags & NAME_F_IP_LITERAL);
+	assert_int_equal(name_from_text(&n, "1.2.3.a", 7), 0);
+	assert_false(n.flags & NAME_F_IP_LITERAL);
+	assert_int_equal(name_from_text(&n, "1.2.3.4.5", 9), 0);
+	assert_false(n.flags & NAME_F_IP_LITERAL);
+	/* A label of exactly 63 bytes is the longest, in both forms. */
+	char big[66];
+	memset(big, 'A', 64);
+	assert_int_equal(name_from_text(&n, big, 63), 0);
+	assert_int_equal(n.text[62], 'a');
+	assert_int_equal(name_from_text(&n, big, 64), -EINVAL);
+	const uint8_t *bl[1] = {(const uint8_t *)big};
+	const uint8_t bll[1] = {64};
+	assert_int_equal(name_from_labels(&n, bl, bll, 1), -EINVAL);
+}
+
 static void test_suffix_and_subdomain(void **state)
 {
 	struct name n, d, s;
@@ -135,7 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_normalisation),   cmocka_unit_test(test_text_flags),
 		cmocka_unit_test(test_length_limits),	     cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_suffix_and_subdomain),
+		cmocka_unit_test(test_suffix_and_subdomain), cmocka_unit_test(test_every_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
