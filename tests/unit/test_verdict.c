@@ -450,7 +450,7 @@ static void test_dns_pointer_question(void **state)
 	assert_int_equal(v->reply, VERDICT_REPLY_DNS);
 	struct dns_msg m;
 	uint8_t out[512];
-	struct dns_reply_opts opts = {DNS_REPLY_NXDOMAIN, {0}, {0}, 60};
+	struct dns_reply_opts opts = {.kind = DNS_REPLY_NXDOMAIN, .ttl = 60};
 	assert_int_equal(dns_msg_parse(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m), PARSE_OK);
 	assert_true(dns_reply_build(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m, &opts, out,
 				    sizeof(out)) > 0);
