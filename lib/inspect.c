@@ -261,7 +261,7 @@ void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len,
 	out->quic_version = 0;
 	out->quic_dcid.ptr = out->quic_scid.ptr = NULL;
 	out->quic_dcid.len = out->quic_scid.len = 0;
-	out->has_ech = false;
+	out->has_ech = out->ech_outer = false;
 	out->flow_packets = 0;
 	in->ranked = false;
 	in->cand_flow = NULL;

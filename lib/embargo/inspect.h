@@ -84,6 +84,7 @@ struct inspect_result {
 	struct span quic_dcid, quic_scid; /* QUIC: connection IDs of the Initial (into the
 					     packet), for a forged Version Negotiation */
 	bool has_ech;	       /* TLS/QUIC: the hello offers ECH (the name is the outer one) */
+	bool ech_outer;	       /* ... as an outer ECHClientHello (real or GREASE) */
 	uint32_t flow_packets; /* packets of this flow inspected so far, this one included */
 };
 
