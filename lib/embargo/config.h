@@ -32,6 +32,21 @@ enum config_set {
 	CFG_OVERFLOW = 1u << 15,
 	CFG_UNFINISHED = 1u << 16,
 	CFG_SOURCE_RATE = 1u << 17,
+	CFG_DNS_EDE = 1u << 18,
+	CFG_DNS_RESPONSES = 1u << 19,
+	CFG_CNAME_CLOAKING = 1u << 20,
+	CFG_LEARN_ADDRESSES = 1u << 21,
+	CFG_LEARN_ENTRIES = 1u << 22,
+	CFG_LEARN_GRACE = 1u << 23,
+	CFG_ECH = 1u << 24,
+	CFG_STRIP_ECH = 1u << 25,
+};
+
+/* Where learned addresses go (learn-addresses). */
+enum config_learn {
+	CONFIG_LEARN_OFF = 0, /* nothing is learned */
+	CONFIG_LEARN_NFT,     /* nftables sets learned4/learned6 of table inet embargo */
+	CONFIG_LEARN_IPSET,   /* ipsets embargo-learned4/embargo-learned6 (iptables backend) */
 };
 
 #define CONFIG_PATH_MAX	 256
@@ -58,7 +73,20 @@ struct config_settings {
 	uint32_t source_rate;	 /* firewall: packets per second one client may queue */
 	uint32_t flow_packets;	 /* client packets with payload inspected per flow */
 	uint32_t flow_timeout_s; /* idle seconds before an undecided flow is forgotten */
+	uint16_t dns_ede;	 /* Extended DNS Error INFO-CODE of forged answers, 0: none */
+	bool dns_responses;	 /* DNS responses are inspected */
+	bool cname_cloaking;	 /* a response whose chain reaches a listed name is blocked */
+	int learn_addresses;	 /* enum config_learn */
+	uint32_t learn_entries;	 /* learned addresses per family at most */
+	uint32_t learn_grace_s;	 /* added to an answer's TTL */
+	enum action ech_action;	 /* ALLOW, ALERT or REJECT (block): ECH to a known front */
+	bool strip_ech;		 /* ech SvcParams of HTTPS answers are taken out */
 };
+
+/* "off", "nft", "ipset" (enum config_learn); "?" otherwise. */
+const char *config_learn_str(int v);
+/* "allow", "alert", "block" for ACTION_ALLOW, ACTION_ALERT, ACTION_REJECT; "?" otherwise. */
+const char *config_ech_str(enum action a);
 
 /* Options of config_load. */
 enum config_flags {
