@@ -274,6 +274,9 @@ static bool svcb_of_chain(const uint8_t *buf, struct dns_answer *out, const stru
 			ok = hint_addrs(out, p.value, p.key == SVC_KEY_IPV4HINT ? 4 : 6, v->at.ttl,
 					owner);
 		} else if (p.key == SVC_KEY_ECH) {
+			if (!out->has_ech || v->at.ttl < out->ech_ttl) {
+				out->ech_ttl = v->at.ttl;
+			}
 			out->has_ech = true;
 			ok = ech_public_names(out, p.value);
 		}
@@ -359,6 +362,7 @@ static void answer_clear(struct dns_answer *out)
 	out->rcode = 0;
 	out->qtype = 0;
 	out->tc = out->cut = out->has_ech = false;
+	out->ech_ttl = 0;
 	out->nchain = out->naddrs = out->nfronts = out->ech_params = out->dropped = 0;
 }
 

@@ -60,6 +60,7 @@ struct dns_answer {
 	unsigned nfronts;
 	struct name fronts[ANSWER_FRONTS_MAX]; /* ECH public names of the chain's records */
 	bool has_ech;	     /* an HTTPS/SVCB record of the chain carries an ech SvcParam */
+	uint32_t ech_ttl;    /* with has_ech: the lowest TTL of those records, seconds */
 	unsigned ech_params; /* ech SvcParams in the whole message (every section) */
 	unsigned dropped;    /* records, chain names, addresses or public names past the bounds */
 };

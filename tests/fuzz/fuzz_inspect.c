@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      "  allow tip.kaspersky.com\n }\n}\nnameless alert\n");
 		everything = load("vendor all {\n category any {\n *.com\n *.org\n *.net\n }\n}\n");
 	}
-	struct verdict_judge judge;
+	static struct verdict_judge judge; /* its rewrite buffer is 64 KiB */
 	struct verdict v;
 	struct inspect_limits lim;
 	inspect_limits_default(&lim);

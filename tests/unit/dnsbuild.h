@@ -4,9 +4,10 @@
 #ifndef EMBARGO_DNSBUILD_H
 #define EMBARGO_DNSBUILD_H
 
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DB_MAX 4096
@@ -91,14 +92,52 @@ static inline void db_alias(struct db *d, const char *owner, uint16_t type, cons
 	db_rr(d, DB_AN, owner, type, 300, w, db_wire_name(w, target));
 }
 
+/* "192.0.2.1" or "2001:db8::1" (one "::" at most) into `out`: 4, 16, or 0 when not one.
+ * (No <arpa/inet.h> here: its socket declarations clash with the tests' helpers.) */
+static inline size_t db_parse_addr(const char *s, uint8_t *out)
+{
+	if (strchr(s, ':') == NULL) {
+		unsigned v[4];
+		char tail;
+		if (sscanf(s, "%u.%u.%u.%u%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4) {
+			return 0;
+		}
+		for (int i = 0; i < 4; i++) {
+			out[i] = (uint8_t)v[i];
+		}
+		return 4;
+	}
+	uint16_t head[8], tail[8];
+	size_t nh = 0, nt = 0;
+	const char *gap = strstr(s, "::");
+	for (int part = 0; part < 2; part++) {
+		const char *p = part == 0 ? s : gap + 2;
+		const char *end = part == 0 && gap != NULL ? gap : s + strlen(s);
+		while (p < end && (part == 0 ? nh : nt) < 8) {
+			unsigned v = (unsigned)strtoul(p, NULL, 16);
+			(part == 0 ? head : tail)[(part == 0 ? nh++ : nt++)] = (uint16_t)v;
+			const char *c = strchr(p, ':');
+			p = c != NULL && c < end ? c + 1 : end;
+		}
+		if (gap == NULL) {
+			break;
+		}
+	}
+	memset(out, 0, 16);
+	for (size_t i = 0; i < nh; i++) {
+		db_put16(out + 2 * i, head[i]);
+	}
+	for (size_t i = 0; i < nt; i++) {
+		db_put16(out + 16 - 2 * (nt - i), tail[i]);
+	}
+	return 16;
+}
+
 static inline void db_addr(struct db *d, const char *owner, const char *addr, uint32_t ttl)
 {
 	uint8_t a[16];
-	if (inet_pton(AF_INET, addr, a) == 1) {
-		db_rr(d, DB_AN, owner, 1, ttl, a, 4);
-	} else if (inet_pton(AF_INET6, addr, a) == 1) {
-		db_rr(d, DB_AN, owner, 28, ttl, a, 16);
-	}
+	size_t n = db_parse_addr(addr, a);
+	db_rr(d, DB_AN, owner, n == 4 ? 1 : 28, ttl, a, n);
 }
 
 /* One SvcParam appended to `p` (length `*n`). */

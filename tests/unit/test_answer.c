@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for DNS responses: chains through CNAME, DNAME and HTTPS targets, the addresses
  * and ECH public names of a chain, bounds, cuts at every offset, and strip-ech. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 
