@@ -22,9 +22,11 @@
 /* Receive buffer: one datagram holds as many packet messages as fit; with copy ranges of a few
  * KiB, 256 KiB carries dozens. */
 #define NFQUEUE_RECV_BUF (256 * 1024)
-/* Verdict batch: each verdict with marks is under 64 bytes. */
+/* Verdict batch: each verdict with marks is under 64 bytes; one that carries a rewritten
+ * packet takes its length more. */
 #define NFQUEUE_BATCH_BUF	16384
 #define NFQUEUE_VERDICT_MSG_MAX 128
+#define NFQUEUE_PAYLOAD_MAX	65535
 /* Configuration messages and their acknowledgements are small; one page is plenty. */
 #define NFQUEUE_CONFIG_BUF 8192
 /* Sends of one verdict batch before its verdicts are counted as not sent (EINTR, EAGAIN and
@@ -38,6 +40,7 @@ struct nfqueue {
 	uint32_t seq;
 	char *rbuf;
 	char *batch;
+	char *big; /* one verdict whose packet does not fit a batch */
 	size_t batch_len;
 	unsigned pending;
 	unsigned unsent; /* verdicts given up on since nfqueue_take_unsent */
@@ -96,8 +99,9 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 	q->seq = (uint32_t)time(NULL);
 	q->rbuf = malloc(NFQUEUE_RECV_BUF);
 	q->batch = malloc(NFQUEUE_BATCH_BUF);
+	q->big = malloc(NFQUEUE_VERDICT_MSG_MAX + NFQUEUE_PAYLOAD_MAX + 8);
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (q->rbuf == NULL || q->batch == NULL || q->nl == NULL) {
+	if (q->rbuf == NULL || q->batch == NULL || q->big == NULL || q->nl == NULL) {
 		snprintf(err, err_size, "queue %u: netlink socket: %s", cfg->queue,
 			 strerror(errno));
 		nfqueue_close(q);
@@ -222,37 +226,15 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 	return q->cb_count;
 }
 
-int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
-		    uint32_t mark)
+/* Send `len` bytes of verdicts (`count` of them). A send that fails with EINTR, EAGAIN or
+ * ENOBUFS is retried, up to NFQUEUE_SEND_TRIES times; verdicts given up on are counted. */
+static int send_verdicts(struct nfqueue *q, const char *buf, size_t len, unsigned count)
 {
-	int rc = 0;
-	if (NFQUEUE_BATCH_BUF - q->batch_len < NFQUEUE_VERDICT_MSG_MAX) {
-		/* Sent or counted as unsent: either way the buffer has room again. */
-		rc = nfqueue_flush(q);
-	}
-	struct nlmsghdr *nlh = nfq_nlmsg_put(q->batch + q->batch_len, NFQNL_MSG_VERDICT, q->queue);
-	nlh->nlmsg_seq = ++q->seq;
-	nfq_nlmsg_verdict_put(nlh, (int)id, (int)v);
-	if (set_mark) {
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	}
-	q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
-	q->pending++;
-	return rc;
-}
-
-int nfqueue_flush(struct nfqueue *q)
-{
-	if (q->batch_len == 0) {
-		return 0;
-	}
 	/* The kernel handles verdicts inside the send, so a full send buffer or a failed
 	 * allocation clears within a few tries; the batch stays as it is until then. */
 	int err = 0;
 	for (unsigned tries = 0; tries < NFQUEUE_SEND_TRIES; tries++) {
-		if (mnl_socket_sendto(q->nl, q->batch, q->batch_len) >= 0) {
-			q->batch_len = 0;
-			q->pending = 0;
+		if (mnl_socket_sendto(q->nl, buf, len) >= 0) {
 			return 0;
 		}
 		err = errno;
@@ -265,10 +247,53 @@ int nfqueue_flush(struct nfqueue *q)
 	}
 	/* Given up: these packets stay queued in the kernel (its queue is flushed when it is
 	 * unbound). Counted for the caller, so that the loss is reported. */
-	q->unsent += q->pending;
+	q->unsent += count;
+	return -err;
+}
+
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
+		    uint32_t mark, const uint8_t *payload, size_t payload_len)
+{
+	int rc = 0;
+	if (payload_len > NFQUEUE_PAYLOAD_MAX) {
+		payload = NULL; /* cannot be carried: the packet goes as it came */
+	}
+	size_t need = NFQUEUE_VERDICT_MSG_MAX + (payload != NULL ? MNL_ALIGN(payload_len) : 0);
+	bool alone = need > NFQUEUE_BATCH_BUF;
+	if (!alone && NFQUEUE_BATCH_BUF - q->batch_len < need) {
+		/* Sent or counted as unsent: either way the buffer has room again. */
+		rc = nfqueue_flush(q);
+	}
+	char *at = alone ? q->big : q->batch + q->batch_len;
+	struct nlmsghdr *nlh = nfq_nlmsg_put(at, NFQNL_MSG_VERDICT, q->queue);
+	nlh->nlmsg_seq = ++q->seq;
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)v);
+	if (set_mark) {
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	}
+	if (payload != NULL) {
+		/* The packet leaves with these bytes (the kernel takes their checksums as
+		 * final). */
+		nfq_nlmsg_verdict_put_pkt(nlh, payload, (uint32_t)payload_len);
+	}
+	if (alone) {
+		int r = send_verdicts(q, q->big, nlh->nlmsg_len, 1);
+		return rc != 0 ? rc : r;
+	}
+	q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
+	q->pending++;
+	return rc;
+}
+
+int nfqueue_flush(struct nfqueue *q)
+{
+	if (q->batch_len == 0) {
+		return 0;
+	}
+	int rc = send_verdicts(q, q->batch, q->batch_len, q->pending);
 	q->batch_len = 0;
 	q->pending = 0;
-	return -err;
+	return rc;
 }
 
 unsigned nfqueue_take_unsent(struct nfqueue *q)
@@ -299,5 +324,6 @@ void nfqueue_close(struct nfqueue *q)
 	}
 	free(q->rbuf);
 	free(q->batch);
+	free(q->big);
 	free(q);
 }

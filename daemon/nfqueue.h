@@ -55,12 +55,14 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 
 /*
  * Queue a verdict into the pending batch; with `set_mark` the packet leaves with mark `mark`
- * (the firewall rules act on it). The batch goes to the kernel in one send with nfqueue_flush
- * (called automatically when the batch buffer is full; this verdict is queued whatever that
- * flush returned). Returns 0 or -errno from that flush.
+ * (the firewall rules act on it); with `payload` (`payload_len` bytes, at most 65535) it
+ * leaves with those bytes instead of its own (its checksums must be right). The batch goes to
+ * the kernel in one send with nfqueue_flush (called automatically when the batch buffer is
+ * full; this verdict is queued whatever that flush returned); a verdict whose packet does not
+ * fit a batch is sent at once. Returns 0 or -errno from a send.
  */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
-		    uint32_t mark);
+		    uint32_t mark, const uint8_t *payload, size_t payload_len);
 
 /* Send every pending verdict. A send that fails with EINTR, EAGAIN or ENOBUFS is retried with
  * the batch kept, up to NFQUEUE_SEND_TRIES times; when it still fails (or fails otherwise) the

@@ -60,7 +60,8 @@ static void report_queue(struct worker *w, bool fail_open, uint64_t now_ms)
 	uint64_t unsent = s.verdicts_unsent - r->verdicts_unsent;
 	uint64_t recv = s.recv_errors - r->recv_errors;
 	uint64_t alerts = s.alerts_lost - r->alerts_lost;
-	if (overflows + forge + send + unsent + recv + alerts == 0) {
+	uint64_t learn = s.learn_lost - r->learn_lost;
+	if (overflows + forge + send + unsent + recv + alerts + learn == 0) {
 		return;
 	}
 	char since[48];
@@ -69,8 +70,8 @@ static void report_queue(struct worker *w, bool fail_open, uint64_t now_ms)
 		"queue %u%s: queue_overflows=%" PRIu64 " dns_answers_not_sent=%" PRIu64
 		" verdict_send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
 		" receive_errors=%" PRIu64 " alert_records_lost=%" PRIu64
-		" (overflowing packets are %s by the kernel)",
-		w->queue, since, overflows, forge, send, unsent, recv, alerts,
+		" learn_answers_lost=%" PRIu64 " (overflowing packets are %s by the kernel)",
+		w->queue, since, overflows, forge, send, unsent, recv, alerts, learn,
 		fail_open ? "accepted unseen" : "dropped");
 	*r = s;
 	w->reported_ms = now_ms;
@@ -98,12 +99,40 @@ static void report_log(struct daemon *d, uint64_t now_ms)
 	d->log_reported_ms = now_ms;
 }
 
+/* Kernel refusals of learned-address set elements: the sets are missing (firewall rules
+ * without learn-addresses, or of the other backend) or full. Once a minute at most. */
+static uint64_t kernel_reported_ms;
+
+static void report_kernel(struct daemon *d, uint64_t now_ms)
+{
+	if (d->learning == NULL ||
+	    (now_ms - kernel_reported_ms < TROUBLE_REPORT_MS && kernel_reported_ms != 0)) {
+		return;
+	}
+	struct learning_stats ls;
+	learning_get_stats(d->learning, &ls);
+	if (ls.kernel.errors == d->kernel_errors_reported) {
+		return;
+	}
+	char since[48];
+	since_str(since, sizeof(since), kernel_reported_ms, now_ms);
+	log_msg(LOG_ERR, "trouble",
+		"learned-address sets%s: kernel_errors=%" PRIu64
+		" last_error=%s (are the firewall rules up with learn-addresses, on the same "
+		"backend?)",
+		since, ls.kernel.errors - d->kernel_errors_reported,
+		strerror(ls.kernel.last_error));
+	d->kernel_errors_reported = ls.kernel.errors;
+	kernel_reported_ms = now_ms;
+}
+
 void daemon_report_trouble(struct daemon *d, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < d->nworkers; i++) {
 		report_queue(&d->workers[i], d->shared.fail_open, now_ms);
 	}
 	report_log(d, now_ms);
+	report_kernel(d, now_ms);
 }
 
 void daemon_log_totals(const struct daemon *d)
@@ -118,13 +147,16 @@ void daemon_log_totals(const struct daemon *d)
 		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
 		" unfinished=%" PRIu64 " held_back=%" PRIu64 " blocked=%" PRIu64 " alerted=%" PRIu64
 		" dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64 " quic_vn_sent=%" PRIu64
-		" queue_overflows=%" PRIu64 " send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
-		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
+		" dns_answers=%" PRIu64 " dns_answers_blocked=%" PRIu64 " ech_stripped=%" PRIu64
+		" by_address=%" PRIu64 " by_ech_front=%" PRIu64 " queue_overflows=%" PRIu64
+		" send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64 " alert_lines=%" PRIu64
+		" alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
 		" alert_records_lost=%" PRIu64 " log_lines_lost=%" PRIu64 " reloads=%" PRIu64
 		" reloads_refused=%" PRIu64,
 		up, t->received, t->accepted + t->dropped + t->marked_block, t->accepted,
 		t->dropped, t->marked_block, t->named, t->unfinished, t->held_back, t->blocked,
-		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, t->enobufs,
+		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, t->answers,
+		t->answers_blocked, t->ech_stripped, t->by_address, t->by_ech_front, t->enobufs,
 		t->send_errors, t->verdicts_unsent, a->logged, a->repeats, a->rate_limited,
 		t->alerts_lost, all.log.lost, d->reloads, d->reload_failures);
 }
