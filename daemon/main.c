@@ -268,8 +268,8 @@ static void opts_default(struct embargod_opts *o)
 	o->dns_responses = true;
 	o->cname_cloaking = true;
 	o->learn_addresses = CONFIG_LEARN_OFF;
-	o->learn_entries = 16384;
-	o->learn_grace_s = 300;
+	o->learn_entries = CONFIG_LEARN_ENTRIES_DEFAULT;
+	o->learn_grace_s = CONFIG_LEARN_GRACE_DEFAULT;
 	o->ech_action = ACTION_ALLOW;
 	o->strip_ech = false;
 }

@@ -40,11 +40,9 @@
 static const char *const builtin_fronts[] = {
 	"cloudflare-ech.com", /* the public name of Cloudflare's ECH configurations */
 };
-/* learn-limit bounds. */
-#define LEARN_ENTRIES_DEFAULT 16384
-#define LEARN_ENTRIES_MAX     (1u << 20)
-#define LEARN_GRACE_DEFAULT   300
-#define LEARN_GRACE_MAX	      86400
+/* learn-limit bounds (the defaults are in config.h). */
+#define LEARN_ENTRIES_MAX (1u << 20)
+#define LEARN_GRACE_MAX	  86400
 
 /* One statement: its words (NUL-terminated, in `arena`), where each starts, and how it ended. */
 enum stmt_end {
@@ -977,6 +975,43 @@ static int choose(struct ctx *c, struct src *f, const struct stmt *st, const cha
 		  q(st, 1, qb), list);
 }
 
+/* One limit of a `NAME KEY N [KEY N]` statement: its bounds, where it goes, its bit. */
+struct limit_key {
+	const char *key;
+	uint32_t min, max;
+	uint32_t *out;
+	uint32_t bit;
+};
+
+/* The KEY N pairs of `st` (two keys, either or both given, in any order). */
+static int limit_pairs(struct ctx *c, struct src *f, const struct stmt *st,
+		       const struct limit_key keys[2], const char *usage)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs < 3 || st->nargs % 2 != 1) {
+		return at(c, f, st->line[0], st->col[0], "%s", usage);
+	}
+	for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
+		const struct limit_key *lk = strcmp(st->arg[i], keys[0].key) == 0   ? &keys[0]
+					     : strcmp(st->arg[i], keys[1].key) == 0 ? &keys[1]
+										    : NULL;
+		if (lk == NULL) {
+			return at(c, f, st->line[i], st->col[i],
+				  "%s: unknown limit \"%s\" (%s or %s)", st->arg[0], q(st, i, qb),
+				  keys[0].key, keys[1].key);
+		}
+		uint32_t v;
+		if (parse_uint(st->arg[i + 1], lk->max, &v) != 0 || v < lk->min) {
+			return at(c, f, st->line[i + 1], st->col[i + 1],
+				  "%s %s: expected a number %u..%u", st->arg[0], st->arg[i],
+				  lk->min, lk->max);
+		}
+		*lk->out = v;
+		c->s->set |= lk->bit;
+	}
+	return 0;
+}
+
 /* Daemon settings. Returns 1 when `st` is not a setting, else 0 or an error. */
 static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 {
@@ -1126,31 +1161,12 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		return 0;
 	}
 	if (strcmp(k, "flow-limit") == 0) {
-		if (st->nargs < 3 || st->nargs % 2 != 1) {
-			return at(c, f, st->line[0], st->col[0],
-				  "usage: flow-limit [packets N] [timeout SECONDS]");
-		}
-		for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
-			bool pk = strcmp(st->arg[i], "packets") == 0;
-			if (!pk && strcmp(st->arg[i], "timeout") != 0) {
-				return at(c, f, st->line[i], st->col[i],
-					  "flow-limit: unknown limit \"%s\" (packets or timeout)",
-					  q(st, i, qb));
-			}
-			if (parse_uint(st->arg[i + 1], pk ? 4096 : 3600, &v) != 0 || v == 0) {
-				return at(c, f, st->line[i + 1], st->col[i + 1],
-					  "flow-limit %s: expected a number 1..%u", st->arg[i],
-					  pk ? 4096 : 3600);
-			}
-			if (pk) {
-				s->flow_packets = v;
-				s->set |= CFG_FLOW_PACKETS;
-			} else {
-				s->flow_timeout_s = v;
-				s->set |= CFG_FLOW_TIMEOUT;
-			}
-		}
-		return 0;
+		const struct limit_key keys[] = {
+			{"packets", 1, 4096, &s->flow_packets, CFG_FLOW_PACKETS},
+			{"timeout", 1, 3600, &s->flow_timeout_s, CFG_FLOW_TIMEOUT},
+		};
+		return limit_pairs(c, f, st, keys,
+				   "usage: flow-limit [packets N] [timeout SECONDS]");
 	}
 	if (strcmp(k, "dns-ede") == 0) {
 		static const char *const w[] = {"blocked", "filtered", "off"};
@@ -1205,32 +1221,12 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		return 0;
 	}
 	if (strcmp(k, "learn-limit") == 0) {
-		if (st->nargs < 3 || st->nargs % 2 != 1) {
-			return at(c, f, st->line[0], st->col[0],
-				  "usage: learn-limit [entries N] [grace SECONDS]");
-		}
-		for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
-			bool en = strcmp(st->arg[i], "entries") == 0;
-			if (!en && strcmp(st->arg[i], "grace") != 0) {
-				return at(c, f, st->line[i], st->col[i],
-					  "learn-limit: unknown limit \"%s\" (entries or grace)",
-					  q(st, i, qb));
-			}
-			uint32_t max = en ? LEARN_ENTRIES_MAX : LEARN_GRACE_MAX;
-			if (parse_uint(st->arg[i + 1], max, &v) != 0 || (en && v == 0)) {
-				return at(c, f, st->line[i + 1], st->col[i + 1],
-					  "learn-limit %s: expected a number %u..%u", st->arg[i],
-					  en ? 1u : 0u, max);
-			}
-			if (en) {
-				s->learn_entries = v;
-				s->set |= CFG_LEARN_ENTRIES;
-			} else {
-				s->learn_grace_s = v;
-				s->set |= CFG_LEARN_GRACE;
-			}
-		}
-		return 0;
+		const struct limit_key keys[] = {
+			{"entries", 1, LEARN_ENTRIES_MAX, &s->learn_entries, CFG_LEARN_ENTRIES},
+			{"grace", 0, LEARN_GRACE_MAX, &s->learn_grace_s, CFG_LEARN_GRACE},
+		};
+		return limit_pairs(c, f, st, keys,
+				   "usage: learn-limit [entries N] [grace SECONDS]");
 	}
 	return 1;
 }

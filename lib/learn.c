@@ -22,9 +22,7 @@ struct audit {
 	struct name name;
 	uint64_t hash;
 	uint64_t answers;
-	uint32_t generation, rule_line;
-	uint16_t vendor_id, category_id, file_id;
-	uint8_t action;
+	struct learntab_entry rule; /* the listing rule (action NONE: no longer listed) */
 	bool has_ech;
 	uint8_t nfronts;
 	uint16_t fronts[LEARN_ANSWER_FRONTS]; /* indices into the front table */
@@ -187,6 +185,18 @@ static void short_name(char *out, size_t size, const struct name *n)
 	memcpy(out, full, len + 1 <= size ? len + 1 : size);
 }
 
+/* The listing rule of an entry (or of an audited name), under policy `p`. */
+static void entry_from_rule(struct learntab_entry *e, const struct policy *p,
+			    const struct rule_meta *rule, enum action a)
+{
+	e->generation = p != NULL ? p->generation : 0;
+	e->rule_line = rule->line;
+	e->file_id = rule->file_id;
+	e->vendor_id = rule->vendor_id;
+	e->category_id = rule->category_id;
+	e->action = (uint8_t)a;
+}
+
 /* ---- the audit ---- */
 
 static uint16_t audit_find(const struct learner *l, const struct name *n, uint64_t h,
@@ -293,17 +303,6 @@ static void info_put(struct learner *l, uint32_t i)
 {
 	l->info[i].next_free = l->info_free;
 	l->info_free = i;
-}
-
-static void entry_from_rule(struct learntab_entry *e, const struct policy *p,
-			    const struct rule_meta *rule, enum action a)
-{
-	e->generation = p != NULL ? p->generation : 0;
-	e->rule_line = rule->line;
-	e->file_id = rule->file_id;
-	e->vendor_id = rule->vendor_id;
-	e->category_id = rule->category_id;
-	e->action = (uint8_t)a;
 }
 
 /* Mark the learned address of `k` shared with the unlisted name `with`. */
@@ -454,12 +453,7 @@ void learn_answer(struct learner *l, const struct policy *p, const struct learn_
 		au->answers++;
 		au->last_s = now_s;
 		au->has_ech |= a->has_ech;
-		au->generation = p != NULL ? p->generation : 0;
-		au->vendor_id = rule->vendor_id;
-		au->category_id = rule->category_id;
-		au->file_id = rule->file_id;
-		au->rule_line = rule->line;
-		au->action = (uint8_t)act;
+		entry_from_rule(&au->rule, p, rule, act);
 	}
 	for (unsigned i = 0; i < a->nfronts && i < LEARN_ANSWER_FRONTS; i++) {
 		learn_front(l, p, rule, act, audit, &a->fronts[i], a->ech_ttl, now_s);
@@ -539,13 +533,9 @@ void learn_rejudge(struct learner *l, const struct policy *p, uint32_t now_s)
 		enum action a = policy_lookup_proto(p, &au->name, INSPECT_PROTO_DNS, &rule);
 		bool listed = rule != NULL &&
 			      (a == ACTION_ALERT || a == ACTION_DROP || a == ACTION_REJECT);
-		au->action = listed ? (uint8_t)a : ACTION_NONE;
+		au->rule.action = ACTION_NONE;
 		if (listed) {
-			au->generation = p->generation;
-			au->vendor_id = rule->vendor_id;
-			au->category_id = rule->category_id;
-			au->file_id = rule->file_id;
-			au->rule_line = rule->line;
+			entry_from_rule(&au->rule, p, rule, a);
 		}
 	}
 	for (uint32_t i = 0; i < learntab_slots(l->tab); i++) {
@@ -557,18 +547,18 @@ void learn_rejudge(struct learner *l, const struct policy *p, uint32_t now_s)
 		uint16_t audit =
 			k.kind == LEARNTAB_FRONT ? l->fronts[e.info].audit : l->info[e.info].audit;
 		const struct audit *au = audit != AUDIT_NONE ? &l->audit[audit] : NULL;
-		if (au == NULL || au->action == ACTION_NONE) {
+		if (au == NULL || au->rule.action == ACTION_NONE) {
 			/* No longer listed, or learned from a name the audit could not keep. */
 			forget(l, &k, &e, true, now_s);
 			i--;
 			continue;
 		}
-		e.generation = au->generation;
-		e.vendor_id = au->vendor_id;
-		e.category_id = au->category_id;
-		e.file_id = au->file_id;
-		e.rule_line = au->rule_line;
-		e.action = au->action;
+		e.generation = au->rule.generation;
+		e.vendor_id = au->rule.vendor_id;
+		e.category_id = au->rule.category_id;
+		e.file_id = au->rule.file_id;
+		e.rule_line = au->rule.rule_line;
+		e.action = au->rule.action;
 		learntab_put(l->tab, &k, &e);
 	}
 }
@@ -643,9 +633,9 @@ bool learn_audit_next(const struct learner *l, uint32_t *pos, struct learn_audit
 	const struct audit *au = &l->audit[(*pos)++];
 	memset(out, 0, sizeof(*out));
 	out->name = &au->name;
-	out->vendor_id = au->vendor_id;
-	out->category_id = au->category_id;
-	out->generation = au->generation;
+	out->vendor_id = au->rule.vendor_id;
+	out->category_id = au->rule.category_id;
+	out->generation = au->rule.generation;
 	out->answers = au->answers;
 	out->addrs = au->addrs;
 	out->shared = au->shared;

@@ -42,6 +42,10 @@ enum config_set {
 	CFG_STRIP_ECH = 1u << 25,
 };
 
+/* learn-limit when not given: learned addresses per family, and the grace in seconds. */
+#define CONFIG_LEARN_ENTRIES_DEFAULT 16384
+#define CONFIG_LEARN_GRACE_DEFAULT   300
+
 /* Where learned addresses go (learn-addresses). */
 enum config_learn {
 	CONFIG_LEARN_OFF = 0, /* nothing is learned */

@@ -74,8 +74,8 @@ int main(int argc, char **argv)
 	const char *tag = argv[3], *suffix = argv[4];
 	int nsock = argc > 5 ? atoi(argv[5]) : 8;
 	int window = argc > 6 ? atoi(argv[6]) : 32;
-	if (nsock < 1 || nsock > SOCKETS_MAX || window < 1 || window > WINDOW_MAX ||
-	    seconds <= 0 || seconds > 600) {
+	if (nsock < 1 || nsock > SOCKETS_MAX || window < 1 || window > WINDOW_MAX || seconds <= 0 ||
+	    seconds > 600) {
 		fprintf(stderr, "dnsqps: bad sockets, window or seconds\n");
 		return 2;
 	}

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hellobuild.h"
+
 #define DB_MAX 4096
 
 struct db {
@@ -23,24 +25,10 @@ static inline void db_put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* `text` ("a.b.c", "" or "." for the root) as a wire name into out; returns its length. */
+/* The wire name writer of the other builders. */
 static inline size_t db_wire_name(uint8_t *out, const char *text)
 {
-	size_t n = 0;
-	const char *s = text;
-	while (*s != '\0' && strcmp(s, ".") != 0) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot != NULL ? (size_t)(dot - s) : strlen(s);
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, s, l);
-		n += l;
-		s += l;
-		if (*s == '.') {
-			s++;
-		}
-	}
-	out[n++] = 0;
-	return n;
+	return hb_wire_name(out, text);
 }
 
 /* A response header (QR RD RA, rcode) with one question. */
@@ -188,6 +176,20 @@ static inline void db_svcb(struct db *d, enum db_section sec, const char *owner,
 	size_t n = 2 + db_wire_name(r + 2, target);
 	memcpy(r + n, params, plen);
 	db_rr(d, sec, owner, type, 300, r, n + plen);
+}
+
+/* A response to an HTTPS question for `qname` with one ServiceMode record for the name itself:
+ * the parameters `params` (`plen` bytes, keys below 5), then an ech parameter for
+ * `public_name`. */
+static inline void db_https_ech(struct db *d, uint16_t id, const char *qname, const uint8_t *params,
+				size_t plen, const char *public_name)
+{
+	uint8_t p[1024], list[512];
+	memcpy(p, params, plen);
+	size_t n = plen;
+	db_param(p, &n, 5, list, db_ech_config_list(list, public_name, 1));
+	db_init(d, id, qname, 65, 0);
+	db_svcb(d, DB_AN, NULL, 65, 1, ".", p, n);
 }
 
 #endif

@@ -80,20 +80,12 @@ static inline size_t hb_ech_outer(uint8_t config_id, uint8_t *out)
 	return n + 144;
 }
 
-/* A DNS query for `name` (dotted text) of type `qtype`, id `id`. Returns its length. */
-static inline size_t hb_dns_query(const char *name, uint16_t qtype, uint16_t id, uint8_t *out,
-				  size_t cap)
+/* `text` ("a.b.c"; "" or "." for the root) as a DNS wire name into `out`; its length. */
+static inline size_t hb_wire_name(uint8_t *out, const char *text)
 {
-	size_t n = 12;
-	if (cap < 12 + strlen(name) + 6) {
-		return 0;
-	}
-	memset(out, 0, 12);
-	out[0] = (uint8_t)(id >> 8), out[1] = (uint8_t)id;
-	out[2] = 0x01; /* RD */
-	out[5] = 1;    /* QDCOUNT */
-	const char *s = name;
-	while (*s != '\0') {
+	size_t n = 0;
+	const char *s = text;
+	while (*s != '\0' && strcmp(s, ".") != 0) {
 		const char *dot = strchr(s, '.');
 		size_t l = dot != NULL ? (size_t)(dot - s) : strlen(s);
 		out[n++] = (uint8_t)l;
@@ -105,6 +97,21 @@ static inline size_t hb_dns_query(const char *name, uint16_t qtype, uint16_t id,
 		}
 	}
 	out[n++] = 0;
+	return n;
+}
+
+/* A DNS query for `name` (dotted text) of type `qtype`, id `id`. Returns its length. */
+static inline size_t hb_dns_query(const char *name, uint16_t qtype, uint16_t id, uint8_t *out,
+				  size_t cap)
+{
+	if (cap < 12 + strlen(name) + 6) {
+		return 0;
+	}
+	memset(out, 0, 12);
+	out[0] = (uint8_t)(id >> 8), out[1] = (uint8_t)id;
+	out[2] = 0x01; /* RD */
+	out[5] = 1;    /* QDCOUNT */
+	size_t n = 12 + hb_wire_name(out + 12, name);
 	out[n++] = (uint8_t)(qtype >> 8), out[n++] = (uint8_t)qtype;
 	out[n++] = 0, out[n++] = 1;
 	return n;

@@ -332,15 +332,15 @@ static void test_strip(void **state)
  * nothing is read or written past the bytes given. */
 static void test_strip_cut(void **state)
 {
-	uint8_t p[512], ech[256];
-	size_t n = 0;
-	size_t en = db_ech_config_list(ech, "cover.example.net", 1);
-	db_param(p, &n, SVC_KEY_ECH, ech, en);
 	struct db d;
-	db_init(&d, 14, "www.example.com", DNS_TYPE_HTTPS, 0);
-	db_svcb(&d, DB_AN, NULL, DNS_TYPE_HTTPS, 1, ".", p, n);
+	db_https_ech(&d, 14, "www.example.com", NULL, 0, "cover.example.net");
 	size_t first = d.n;
-	db_svcb(&d, DB_AN, NULL, DNS_TYPE_HTTPS, 2, ".", p, n);
+	/* The same record again, priority 2. */
+	size_t rlen = first - (12 + 17 + 4);
+	memcpy(d.b + first, d.b + first - rlen, rlen);
+	d.b[first + 13] = 2; /* SvcPriority, after the owner pointer and 10 bytes */
+	d.n += rlen;
+	d.b[7] = 2;
 	for (size_t cut = 0; cut <= d.n; cut++) {
 		uint8_t *c = test_exact_copy(d.b, cut);
 		uint8_t *o = test_exact_copy(d.b, cut);

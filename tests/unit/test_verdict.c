@@ -1053,13 +1053,8 @@ static void test_ech_fronts(void **state)
 	struct learn_limits lim = {.per_family = 64, .grace_s = 300, .kernel = false};
 	fx->learner = learn_new(&lim);
 	verdict_judge_learn(&fx->judge, learn_table(fx->learner), true);
-	uint8_t p[512], list[256];
-	size_t pn = 0;
-	size_t ln = db_ech_config_list(list, "cover.example.net", 1);
-	db_param(p, &pn, SVC_KEY_ECH, list, ln);
 	struct db d;
-	db_init(&d, 6, "svc.kaspersky.com", DNS_TYPE_HTTPS, 0);
-	db_svcb(&d, DB_AN, NULL, DNS_TYPE_HTTPS, 1, ".", p, pn);
+	db_https_ech(&d, 6, "svc.kaspersky.com", NULL, 0, "cover.example.net");
 	send_response(fx, &d);
 	assert_int_equal(fx->v.nlearn, 1);
 	t.sport++;
@@ -1081,14 +1076,9 @@ static void test_ech_fronts(void **state)
 static void test_strip_ech(void **state)
 {
 	struct vfx *fx = *state;
-	uint8_t p[512], list[256];
-	size_t pn = 0;
-	db_param(p, &pn, SVC_KEY_ALPN, "\x02h2", 3);
-	size_t ln = db_ech_config_list(list, "cloudflare-ech.com", 1);
-	db_param(p, &pn, SVC_KEY_ECH, list, ln);
 	struct db d;
-	db_init(&d, 6, UNLISTED, DNS_TYPE_HTTPS, 0);
-	db_svcb(&d, DB_AN, NULL, DNS_TYPE_HTTPS, 1, ".", p, pn);
+	db_https_ech(&d, 6, UNLISTED, (const uint8_t *)"\x00\x01\x00\x03\x02h2", 7,
+		     "cloudflare-ech.com");
 	const struct verdict *v = send_response(fx, &d);
 	assert_null(v->payload);
 	use_policy(fx, "strip-ech on\nvendor kaspersky {\n *.kaspersky.com\n}\n");
