@@ -185,7 +185,7 @@ static void test_concurrent(void **state)
 	for (int r = 0; r < 2; r++) {
 		assert_int_equal(pthread_create(&th[r], NULL, reader, &c), 0);
 	}
-	for (uint32_t round = 0; round < 200000; round++) {
+	for (uint32_t round = 0; round < 50000; round++) {
 		uint32_t i = round % 512;
 		struct learntab_key k = key_of(i);
 		if (round % 5 == 4) {
