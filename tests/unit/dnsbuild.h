@@ -174,7 +174,9 @@ static inline void db_svcb(struct db *d, enum db_section sec, const char *owner,
 	uint8_t r[2048];
 	db_put16(r, priority);
 	size_t n = 2 + db_wire_name(r + 2, target);
-	memcpy(r + n, params, plen);
+	if (plen > 0) {
+		memcpy(r + n, params, plen);
+	}
 	db_rr(d, sec, owner, type, 300, r, n + plen);
 }
 
@@ -185,7 +187,9 @@ static inline void db_https_ech(struct db *d, uint16_t id, const char *qname, co
 				size_t plen, const char *public_name)
 {
 	uint8_t p[1024], list[512];
-	memcpy(p, params, plen);
+	if (plen > 0) {
+		memcpy(p, params, plen);
+	}
 	size_t n = plen;
 	db_param(p, &n, 5, list, db_ech_config_list(list, public_name, 1));
 	db_init(d, id, qname, 65, 0);
