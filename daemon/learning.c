@@ -15,6 +15,8 @@ _Static_assert((LEARNING_RING_SLOTS & (LEARNING_RING_SLOTS - 1)) == 0, "ring siz
 
 struct learning_ring {
 	struct ring r;
+	bool urgent;	 /* producer only: an answer for a listed name since the last wake */
+	unsigned unwoken; /* producer only: answers handed over since the last wake */
 	struct learn_answer slots[LEARNING_RING_SLOTS];
 };
 
@@ -47,7 +49,19 @@ unsigned learning_push(struct learning_ring *r, const struct learn_answer *a, un
 			lost++;
 			continue;
 		}
-		r->slots[slot] = a[i];
+		/* Only what the answer holds: the name, the counts, the addresses and fronts used
+		 * (most answers carry an address or two and no front). */
+		struct learn_answer *to = &r->slots[slot];
+		to->name = a[i].name;
+		to->naddrs = a[i].naddrs < LEARN_ANSWER_ADDRS ? a[i].naddrs : LEARN_ANSWER_ADDRS;
+		to->nfronts = a[i].nfronts < LEARN_ANSWER_FRONTS ? a[i].nfronts : LEARN_ANSWER_FRONTS;
+		to->has_ech = a[i].has_ech;
+		to->listed = a[i].listed;
+		r->urgent |= a[i].listed;
+		r->unwoken++;
+		to->ech_ttl = a[i].ech_ttl;
+		memcpy(to->addrs, a[i].addrs, to->naddrs * sizeof(to->addrs[0]));
+		memcpy(to->fronts, a[i].fronts, to->nfronts * sizeof(to->fronts[0]));
 		ring_filled(&r->r);
 	}
 	return lost;
@@ -55,6 +69,11 @@ unsigned learning_push(struct learning_ring *r, const struct learn_answer *a, un
 
 void learning_wake(struct learning_ring *r)
 {
+	if (!r->urgent && r->unwoken < LEARNING_WAKE_AT) {
+		return; /* (the main loop's once-a-second drain takes them otherwise) */
+	}
+	r->urgent = false;
+	r->unwoken = 0;
 	ring_wake(&r->r);
 }
 

@@ -20,8 +20,12 @@
 #include "embargo/policy.h"
 #include "kset.h"
 
-/* Answers one worker can hand over before the main loop drains them (a power of two). */
-#define LEARNING_RING_SLOTS 256
+/* Answers one worker can hand over before the main loop drains them (a power of two), and
+ * how many answers of unlisted names it gathers before it wakes the main loop (an answer for
+ * a listed name wakes it at once; the others only tell shared addresses, which can wait for
+ * a batch or the main loop's next second). */
+#define LEARNING_RING_SLOTS 512
+#define LEARNING_WAKE_AT    128
 
 struct learning_ring;
 
@@ -31,7 +35,8 @@ void learning_ring_free(struct learning_ring *r);
 /* Worker side: hand `n` answers over; returns how many were lost (the ring was full). */
 unsigned learning_push(struct learning_ring *r, const struct learn_answer *a, unsigned n);
 
-/* Worker side, after a batch of packets: wake the main loop if anything was handed over. */
+/* Worker side, after a batch of packets: wake the main loop if an answer for a listed name
+ * was handed over, or LEARNING_WAKE_AT answers are waiting. */
 void learning_wake(struct learning_ring *r);
 
 struct learning;

@@ -19,9 +19,11 @@
 
 #include "nfqueue.h"
 
-/* Receive buffer: one datagram holds as many packet messages as fit; with copy ranges of a few
- * KiB, 256 KiB carries dozens. */
-#define NFQUEUE_RECV_BUF (256 * 1024)
+/* Datagrams read per receive call (recvmmsg): the kernel sends each packet in a datagram of
+ * its own, so one call takes a burst of them. Each buffer holds the largest packet message
+ * (a copy range of 65535 bytes and its attributes). */
+#define NFQUEUE_RECV_MSGS 16
+#define NFQUEUE_RECV_BUF  (65535 + 4096)
 /* Verdict batch: each verdict with marks is under 64 bytes; one that carries a rewritten
  * packet takes its length more. */
 #define NFQUEUE_BATCH_BUF	16384
@@ -97,7 +99,7 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 	}
 	q->queue = cfg->queue;
 	q->seq = (uint32_t)time(NULL);
-	q->rbuf = malloc(NFQUEUE_RECV_BUF);
+	q->rbuf = malloc((size_t)NFQUEUE_RECV_MSGS * NFQUEUE_RECV_BUF);
 	q->batch = malloc(NFQUEUE_BATCH_BUF);
 	q->big = malloc(NFQUEUE_VERDICT_MSG_MAX + NFQUEUE_PAYLOAD_MAX + 8);
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -208,8 +210,17 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueue_packet *p),
 		    void *ctx)
 {
-	ssize_t n = mnl_socket_recvfrom(q->nl, q->rbuf, NFQUEUE_RECV_BUF);
-	if (n < 0) {
+	struct mmsghdr msgs[NFQUEUE_RECV_MSGS];
+	struct iovec iov[NFQUEUE_RECV_MSGS];
+	for (unsigned i = 0; i < NFQUEUE_RECV_MSGS; i++) {
+		iov[i].iov_base = q->rbuf + (size_t)i * NFQUEUE_RECV_BUF;
+		iov[i].iov_len = NFQUEUE_RECV_BUF;
+		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	int got = recvmmsg(mnl_socket_get_fd(q->nl), msgs, NFQUEUE_RECV_MSGS, MSG_DONTWAIT, NULL);
+	if (got < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return 0;
 		}
@@ -218,10 +229,12 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 	q->cb = cb;
 	q->cb_ctx = ctx;
 	q->cb_count = 0;
-	/* Packet messages carry sequence 0: no sequence check. */
-	int rc = mnl_cb_run(q->rbuf, (size_t)n, 0, q->portid, packet_cb, q);
-	if (rc == MNL_CB_ERROR && q->cb_count == 0) {
-		return -errno;
+	for (int i = 0; i < got; i++) {
+		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			continue; /* cannot happen with buffers this large; nothing to answer */
+		}
+		/* Packet messages carry sequence 0: no sequence check. */
+		mnl_cb_run(iov[i].iov_base, msgs[i].msg_len, 0, q->portid, packet_cb, q);
 	}
 	return q->cb_count;
 }

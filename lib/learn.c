@@ -263,7 +263,7 @@ static const struct unlisted *unlisted_find(const struct learner *l, uint8_t fam
 }
 
 static void unlisted_put(struct learner *l, uint8_t family, const uint8_t *addr,
-			 const struct name *n, uint32_t expires_s)
+			 const char *name, uint32_t expires_s)
 {
 	struct unlisted *set = unlisted_set(l, family, addr), *use = &set[0];
 	for (unsigned w = 0; w < UNLISTED_WAYS; w++) {
@@ -284,7 +284,7 @@ static void unlisted_put(struct learner *l, uint8_t family, const uint8_t *addr,
 	memset(use->addr, 0, sizeof(use->addr));
 	memcpy(use->addr, addr, family == 4 ? 4 : 16);
 	use->expires_s = expires_s;
-	short_name(use->name, sizeof(use->name), n);
+	snprintf(use->name, sizeof(use->name), "%s", name);
 }
 
 /* ---- learned entries ---- */
@@ -436,7 +436,7 @@ void learn_answer(struct learner *l, const struct policy *p, const struct learn_
 		for (unsigned i = 0; i < naddrs; i++) {
 			uint8_t fam = a->addrs[i].family;
 			const uint8_t *addr = a->addrs[i].addr;
-			unlisted_put(l, fam, addr, &a->name, lifetime(l, a->addrs[i].ttl, now_s));
+			unlisted_put(l, fam, addr, with, lifetime(l, a->addrs[i].ttl, now_s));
 			struct learntab_key k;
 			struct learntab_entry e;
 			learn_addr_key(&k, fam, addr);

@@ -203,6 +203,7 @@ static void teach(struct verdict_judge *j, const struct dns_answer *a, bool list
 	}
 	struct learn_answer *out = &j->learn_out[v->nlearn++];
 	out->name = a->chain[listed ? idx : 0];
+	out->listed = listed;
 	out->naddrs = 0;
 	for (unsigned i = 0; i < a->naddrs && out->naddrs < LEARN_ANSWER_ADDRS; i++) {
 		out->addrs[out->naddrs].family = a->addrs[i].family;

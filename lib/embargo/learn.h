@@ -56,6 +56,7 @@ struct learn_limits {
 /* One answer, as a worker hands it over. */
 struct learn_answer {
 	struct name name; /* the listed name of the chain, or the question's name */
+	bool listed;	  /* the worker found `name` listed (the learner judges it again) */
 	uint8_t naddrs, nfronts;
 	bool has_ech;	  /* the listed name's HTTPS records carry ECH configurations */
 	uint32_t ech_ttl; /* seconds: the TTL of those records */

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What reading DNS responses costs: DNS queries per second through the gateway of the lab
-# (tests/integration/lab.sh) to its dnsmasq, closed loop (tests/bench/dnsqps: 8 sockets, 32
-# queries outstanding each, every name distinct and unlisted), with embargod running, in the
-# same run:
+# (tests/integration/lab.sh) to a dnsmasq, closed loop (tests/bench/dnsqps: 8 sockets, 32
+# queries outstanding each, unlisted names), with embargod running, in the same run:
 #   without: the firewall rules queue the queries only (embargo-firewall --no-dns-responses)
 #   with:    they queue the responses too, which embargod reads (dns-responses inspect)
-# then the same with learning on (learn-addresses ipset: every answer also goes to the main
-# loop, and the rules queue new connections to learned addresses). The set-ups alternate,
+# for three workloads: "single", every answer one A record (the default rules leave those in
+# the kernel: they cannot hold a chain); "chain", every answer a CNAME and an A record (each
+# response queued and read); "learn", single answers with learning on (learn-addresses ipset:
+# each answered response queued and handed to the main loop). The set-ups alternate,
 # ROUNDS times (default 5), SECONDS each (default 3), in reverse order every other round; the
 # ratio with / without is taken per round (the two runs side by side, so that load from
 # elsewhere on the machine weighs on both) and its median printed (target >= 0.85), with the
@@ -27,17 +28,27 @@ SECONDS_EACH=${SECONDS_EACH:-3}
 command -v ipset >/dev/null || { echo "answers_qps: ipset missing" >&2; exit 77; }
 
 lab_up 0 || exit 1
+# The chain workload's resolver: 1000 names, each a CNAME to one with an address.
+CHAIN=10.231.2.53
+ip -n "$LAB_S" addr add $CHAIN/24 dev "es$LAB_ID"
+for i in $(seq 0 999); do echo "cname=c$i.chain.test,target.chain.test"; done >"$LAB_DIR/chain.conf"
+lab_s dnsmasq --no-resolv --no-hosts --bind-interfaces --listen-address=$CHAIN \
+	--host-record=target.chain.test,$LAB_S4 --conf-file="$LAB_DIR/chain.conf" \
+	--pid-file="$LAB_DIR/dnsmasq-chain.pid" || exit 1
 conf="$LAB_DIR/embargod.conf"
 fw="$top/conf/embargo-firewall"
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-qps() { # tag
-	lab_c "$dnsqps" $LAB_S4 "$SECONDS_EACH" "$1" example.org 8 32 |
+qps() { # workload tag
+	local args="$LAB_S4 $SECONDS_EACH $2 example.org 8 32"
+	[ "$1" = chain ] && args="$CHAIN $SECONDS_EACH c chain.test 8 32 1000"
+	# shellcheck disable=SC2086
+	lab_c "$dnsqps" $args |
 		/usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(int(j["qps"]))'
 }
 
 declare -A runs
-phase() { # name learn(off|ipset) with-label
-	local name=$1 learn=$2 with=$3 r order cfg v
+phase() { # name learn(off|ipset) with-label workload
+	local name=$1 learn=$2 with=$3 load=$4 r order cfg v
 	printf 'queue 0\nlearn-addresses %s\nvendor kaspersky { *.kaspersky.com }\n' "$learn" >"$conf"
 	chmod a+r "$conf"
 	lab_g "$fw" up --backend iptables --config "$conf" || exit 1
@@ -55,7 +66,7 @@ phase() { # name learn(off|ipset) with-label
 			else
 				lab_g "$fw" up --backend iptables --config "$conf"
 			fi
-			v=$(qps "$name$r$cfg")
+			v=$(qps "$load" "$name$r$cfg")
 			got[$cfg]=$v
 			runs[$name,$cfg]="${runs[$name,$cfg]:-} $v"
 		done
@@ -68,10 +79,11 @@ phase() { # name learn(off|ipset) with-label
 	lab_g "$fw" down
 }
 
-phase inspect off with
-phase learn ipset with-learning
+phase single off with single
+phase chain off with chain
+phase learn ipset with-learning single
 echo
-for k in "inspect with" "learn with-learning"; do
+for k in "single with" "chain with" "learn with-learning"; do
 	set -- $k
 	w=$(tr ' ' '\n' <<<"${runs[$1,without]}" | grep . | median)
 	x=$(tr ' ' '\n' <<<"${runs[$1,$2]}" | grep . | median)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A closed-loop DNS load client for the answers benchmark: keeps WINDOW queries outstanding on
  * each of SOCKETS UDP sockets against SERVER:53 for SECONDS, every name distinct
- * (TAG<n>.SUFFIX), a query lost after 200 ms sent again as a new one; prints the answers per
- * second and the answers counted by rcode.
+ * (TAG<n>.SUFFIX), or with NAMES cycling through TAG0 .. TAG<NAMES-1>, a query lost after
+ * 200 ms sent again as a new one; prints the answers per second and the answers counted by
+ * rcode.
  *
- *   dnsqps SERVER SECONDS TAG SUFFIX [SOCKETS [WINDOW]]
+ *   dnsqps SERVER SECONDS TAG SUFFIX [SOCKETS [WINDOW [NAMES]]]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,7 +63,8 @@ struct slot {
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: dnsqps SERVER SECONDS TAG SUFFIX [SOCKETS [WINDOW]]\n");
+		fprintf(stderr,
+			"usage: dnsqps SERVER SECONDS TAG SUFFIX [SOCKETS [WINDOW [NAMES]]]\n");
 		return 2;
 	}
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(53)};
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 	const char *tag = argv[3], *suffix = argv[4];
 	int nsock = argc > 5 ? atoi(argv[5]) : 8;
 	int window = argc > 6 ? atoi(argv[6]) : 32;
+	unsigned long names = argc > 7 ? strtoul(argv[7], NULL, 10) : 0;
 	if (nsock < 1 || nsock > SOCKETS_MAX || window < 1 || window > WINDOW_MAX || seconds <= 0 ||
 	    seconds > 600) {
 		fprintf(stderr, "dnsqps: bad sockets, window or seconds\n");
@@ -105,7 +108,9 @@ int main(int argc, char **argv)
 				}
 				lost += sl->used;
 				sl->id = next_id++;
-				size_t len = query(q, sl->id, tag, n++, suffix);
+				unsigned long k = names > 0 ? n % names : n;
+				n++;
+				size_t len = query(q, sl->id, tag, k, suffix);
 				if (send(fd[s], q, len, 0) == (ssize_t)len) {
 					sl->used = 1;
 					sl->sent_ms = t;

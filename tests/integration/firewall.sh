@@ -54,8 +54,12 @@ check "DNS over TLS (853) is queued" bash -c \
 	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--dports 53,80,443,853 .*--ctdir ORIGINAL -j EMBARGO_Q'"
 check "--reject-dot rejects 853 first" bash -c \
 	"ip netns exec $ns '$fw' up --reject-dot && ip netns exec $ns iptables -S EMBARGO | sed -n 2,3p | grep -c 'dport 853 -j REJECT' | grep -qx 2 && ip netns exec $ns ip6tables -S EMBARGO | grep -q 'udp --dport 853 -j REJECT'"
-check "DNS responses over UDP are queued (reply direction)" bash -c \
-	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--sport 53 -m conntrack --ctdir REPLY -j EMBARGO_Q'"
+check "DNS responses over UDP with 2 answer records or more are queued (reply direction)" bash -c \
+	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--sport 53 -m conntrack --ctdir REPLY -m u32 --u32 \"0x0>>0x16&0x3c@0xc&0xffff=0x2:0xffff\" -j EMBARGO_Q'"
+check "... IPv6 the same, and those behind extension headers" bash -c \
+	"ip netns exec $ns ip6tables -t mangle -S EMBARGO_QUEUE | grep -q -- '-m u32 --u32 \"0x34&0xffff=0x2:0xffff\" -j EMBARGO_Q' && ip netns exec $ns ip6tables -t mangle -S EMBARGO_QUEUE | grep -q -- '-m u32 ! --u32 \"0x4>>0x8&0xff=0x11\" -j EMBARGO_Q'"
+check "--strip-ech (and --learn) queue every response with a record" bash -c \
+	"'$fw' print --family ipv4 --strip-ech | grep -q '@12&0xFFFF=1:65535' && '$fw' print --backend nft --learn | grep -q '@th,112,16 >= 1 jump'"
 check "--no-dns-responses leaves them out" bash -c \
 	"ip netns exec $ns '$fw' up --no-dns-responses && ! ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--sport 53'"
 if command -v ipset >/dev/null; then
