@@ -15,7 +15,7 @@ _Static_assert((LEARNING_RING_SLOTS & (LEARNING_RING_SLOTS - 1)) == 0, "ring siz
 
 struct learning_ring {
 	struct ring r;
-	bool urgent;	 /* producer only: an answer for a listed name since the last wake */
+	bool urgent;	  /* producer only: an answer for a listed name since the last wake */
 	unsigned unwoken; /* producer only: answers handed over since the last wake */
 	struct learn_answer slots[LEARNING_RING_SLOTS];
 };
@@ -54,7 +54,8 @@ unsigned learning_push(struct learning_ring *r, const struct learn_answer *a, un
 		struct learn_answer *to = &r->slots[slot];
 		to->name = a[i].name;
 		to->naddrs = a[i].naddrs < LEARN_ANSWER_ADDRS ? a[i].naddrs : LEARN_ANSWER_ADDRS;
-		to->nfronts = a[i].nfronts < LEARN_ANSWER_FRONTS ? a[i].nfronts : LEARN_ANSWER_FRONTS;
+		to->nfronts =
+			a[i].nfronts < LEARN_ANSWER_FRONTS ? a[i].nfronts : LEARN_ANSWER_FRONTS;
 		to->has_ech = a[i].has_ech;
 		to->listed = a[i].listed;
 		r->urgent |= a[i].listed;

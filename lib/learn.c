@@ -262,8 +262,8 @@ static const struct unlisted *unlisted_find(const struct learner *l, uint8_t fam
 	return NULL;
 }
 
-static void unlisted_put(struct learner *l, uint8_t family, const uint8_t *addr,
-			 const char *name, uint32_t expires_s)
+static void unlisted_put(struct learner *l, uint8_t family, const uint8_t *addr, const char *name,
+			 uint32_t expires_s)
 {
 	struct unlisted *set = unlisted_set(l, family, addr), *use = &set[0];
 	for (unsigned w = 0; w < UNLISTED_WAYS; w++) {
