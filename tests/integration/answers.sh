@@ -34,11 +34,6 @@ fi
 for t in ipset socat nft; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
 
 lab_up 0 || { echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
 VENDOR4=10.231.2.20   # upd.kaspersky.com (listed)
@@ -81,7 +76,7 @@ lab_s dnsmasq --no-resolv --no-hosts --bind-interfaces --listen-address=$RESOLVE
 	--dns-rr=svc.kaspersky.com,65,"$(https_rdata front.lab.test $FRONT4)" \
 	--dns-rr=ech.other.test,65,"$(https_rdata cloudflare-ech.com $OTHER4)" \
 	--dns-rr=plain.other.test,65,"$(https_rdata - $OTHER4)" ||
-	{ echo "FAIL resolver"; finish; }
+	{ echo "FAIL resolver"; lab_finish; }
 # Web servers on the extra addresses, and a plain TCP service on another port.
 cat >"$LAB_DIR/nginx2.conf" <<CONF
 daemon off;
@@ -141,7 +136,7 @@ vendor kaspersky {
 EOF
 chmod a+r "$conf"
 lab_g "$top/conf/embargo-firewall" up --backend iptables --config "$conf" ||
-	{ echo "FAIL firewall up"; finish; }
+	{ echo "FAIL firewall up"; lab_finish; }
 log="$LAB_DIR/embargod.log"
 ctl() { "$ctl_bin" -s "$sock" "$@"; }
 q() { lab_c dig +time=2 +tries=1 @$RESOLVER "$@" 2>&1; }
@@ -332,7 +327,7 @@ table inet embargo {
 EOF
 	sed -i 's/^learn-addresses ipset$/learn-addresses nft/' "$conf"
 	lab_g "$top/conf/embargo-firewall" up --backend iptables ||
-		{ echo "FAIL firewall up"; finish; }
+		{ echo "FAIL firewall up"; lab_finish; }
 	if lab_daemon_start "$embargod" "$LAB_DIR/embargod3.log" -u nobody -c "$conf"; then
 		q cloak.lab.test AAAA >/dev/null
 		sleep 0.5
@@ -347,4 +342,4 @@ EOF
 	lab_g "$top/conf/embargo-firewall" down
 	lab_g nft delete table inet embargo
 fi
-finish
+lab_finish

@@ -9,16 +9,11 @@
 
 #include "embargo/config.h"
 #include "embargo/learn.h"
+#include "policyload.h"
 
 static struct policy *load(const char *text, uint32_t generation)
 {
-	struct config_settings s;
-	struct policy *p = NULL;
-	char err[256] = "";
-	if (config_load_buffer("test.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
-			       sizeof(err)) != 0) {
-		fail_msg("%s", err);
-	}
+	struct policy *p = test_load_policy(text);
 	p->generation = generation;
 	return p;
 }

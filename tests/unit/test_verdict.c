@@ -16,6 +16,7 @@
 #include "embargo/learn.h"
 #include "hellobuild.h"
 #include "pktbuild.h"
+#include "policyload.h"
 #if EMBARGO_HAVE_QUIC
 #include <openssl/evp.h>
 
@@ -41,18 +42,6 @@ struct vfx {
 	struct learner *learner; /* when a test learns: what the judge hands over goes here */
 };
 
-static struct policy *load_policy(const char *text)
-{
-	struct config_settings s;
-	struct policy *p = NULL;
-	char err[256] = "";
-	if (config_load_buffer("test.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
-			       sizeof(err)) != 0) {
-		fail_msg("%s", err);
-	}
-	return p;
-}
-
 static struct vfx *vfx_new(const struct inspect_limits *lim)
 {
 	struct inspect_limits def;
@@ -62,8 +51,8 @@ static struct vfx *vfx_new(const struct inspect_limits *lim)
 	fx->in = inspector_new(lim != NULL ? lim : &def);
 	assert_non_null(fx->in);
 	verdict_judge_init(&fx->judge, fx->in);
-	fx->policy = load_policy("vendor kaspersky {\n category update {\n  *.kaspersky.com\n"
-				 " }\n}\n");
+	fx->policy = test_load_policy("vendor kaspersky {\n category update {\n  *.kaspersky.com\n"
+				      " }\n}\n");
 	fx->now_ms = 1000;
 	fx->ifindex = CLIENT_IF;
 	return fx;
@@ -758,7 +747,7 @@ static void test_quic_same_id_decoy(void **state)
 static void use_policy(struct vfx *fx, const char *text)
 {
 	policy_free(fx->policy);
-	fx->policy = load_policy(text);
+	fx->policy = test_load_policy(text);
 }
 
 /* A DNS response from the server 10.0.0.2:53 to the client 10.0.0.1:40000 over UDP. */
