@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "test.h"
 
@@ -185,7 +186,17 @@ static void test_concurrent(void **state)
 	for (int r = 0; r < 2; r++) {
 		assert_int_equal(pthread_create(&th[r], NULL, reader, &c), 0);
 	}
-	for (uint32_t round = 0; round < 50000; round++) {
+	/* 50000 writes at least; then on, for 10 s at most, until the readers (which a busy machine
+	 * may start late) have read while the writer writes. */
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint32_t round = 0;; round++) {
+		if (round >= 50000 && (round % 1024) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (atomic_load(&c.found) > 1000 || now.tv_sec - t0.tv_sec > 10) {
+				break;
+			}
+		}
 		uint32_t i = round % 512;
 		struct learntab_key k = key_of(i);
 		if (round % 5 == 4) {
