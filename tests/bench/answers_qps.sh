@@ -12,7 +12,9 @@
 # ROUNDS times (default 5), SECONDS each (default 3), in reverse order every other round; the
 # ratio with / without is taken per round (the two runs side by side, so that load from
 # elsewhere on the machine weighs on both) and its median printed (target >= 0.85), with the
-# median qps of each set-up. Needs root.
+# median qps of each set-up. Also printed: embargod's CPU time (all threads) per answered query,
+# which shows the cost when something else (the resolver, the client) limits the qps; and
+# after each workload what embargod read, from its closing totals. Needs root.
 #
 #   answers_qps.sh EMBARGOD DNSQPS [SOURCE_ROOT]
 set -uo pipefail
@@ -46,7 +48,10 @@ qps() { # workload tag
 		/usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(int(j["qps"]))'
 }
 
-declare -A runs
+# embargod's CPU time so far, all its threads, in ns.
+cpu_ns() { cat /proc/"$LAB_DAEMON_PID"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+
+declare -A runs cpu
 phase() { # name learn(off|ipset) with-label workload
 	local name=$1 learn=$2 with=$3 load=$4 r order cfg v
 	printf 'queue 0\nlearn-addresses %s\nvendor kaspersky { *.kaspersky.com }\n' "$learn" >"$conf"
@@ -66,17 +71,27 @@ phase() { # name learn(off|ipset) with-label workload
 			else
 				lab_g "$fw" up --backend iptables --config "$conf"
 			fi
+			c0=$(cpu_ns)
 			v=$(qps "$load" "$name$r$cfg")
+			c1=$(cpu_ns)
 			got[$cfg]=$v
 			runs[$name,$cfg]="${runs[$name,$cfg]:-} $v"
+			cpu[$cfg]=$(awk -v c=$((c1 - c0)) -v q="$v" -v s="$SECONDS_EACH" \
+				'BEGIN { printf("%.2f", (q > 0 ? c / 1000 / (q * s) : 0)) }')
+			runs[$name,cpu$cfg]="${runs[$name,cpu$cfg]:-} ${cpu[$cfg]}"
 		done
 		ratio=$(awk -v a="${got[$with]}" -v b="${got[without]}" \
 			'BEGIN { printf("%.3f", (b > 0 ? a / b : 0)) }')
 		runs[$name,ratio]="${runs[$name,ratio]:-} $ratio"
-		echo "$name round $r: without ${got[without]} qps, $with ${got[$with]} qps, ratio $ratio"
+		echo "$name round $r: without ${got[without]} qps (embargod ${cpu[without]} us/query)," \
+			"$with ${got[$with]} qps (${cpu[$with]} us/query), ratio $ratio"
 	done
 	lab_daemon_stop
 	lab_g "$fw" down
+	# What embargod read, from its closing totals: proof the "with" runs queued responses.
+	read -r got_pkts got_answers < <(sed -n 's/.*totals after .* received=\([0-9]*\) .* dns_answers=\([0-9]*\) .*/\1 \2/p' \
+		"$LAB_DIR/$name.log" | tail -n 1)
+	echo "$name: embargod received ${got_pkts:-?} packets, read ${got_answers:-?} DNS answers"
 }
 
 phase single off with single
@@ -88,6 +103,9 @@ for k in "single with" "chain with" "learn with-learning"; do
 	w=$(tr ' ' '\n' <<<"${runs[$1,without]}" | grep . | median)
 	x=$(tr ' ' '\n' <<<"${runs[$1,$2]}" | grep . | median)
 	ratio=$(tr ' ' '\n' <<<"${runs[$1,ratio]}" | grep . | median)
-	printf '%-9s median without %6s qps, %-13s %6s qps; median ratio %s (target >= 0.85)\n' \
+	cw=$(tr ' ' '\n' <<<"${runs[$1,cpuwithout]}" | grep . | median)
+	cx=$(tr ' ' '\n' <<<"${runs[$1,cpu$2]}" | grep . | median)
+	printf '%-9s median without %6s qps, %-13s %6s qps; median ratio %s (target >= 0.85);' \
 		"$1:" "$w" "$2" "$x" "$ratio"
+	printf ' embargod us/query %s -> %s\n' "$cw" "$cx"
 done
