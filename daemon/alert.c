@@ -13,6 +13,7 @@
 
 #include "alert.h"
 #include "log.h"
+#include "ring.h"
 
 _Static_assert((ALERT_RING_SLOTS & (ALERT_RING_SLOTS - 1)) == 0, "ring size: a power of two");
 
@@ -27,23 +28,16 @@ struct alert_record {
 	uint16_t dport;
 	uint8_t client[16], server[16]; /* 4 or 16 bytes used, by family */
 	uint32_t rule_line;		/* 0 when the rule has no file */
+	uint8_t by;			/* enum verdict_by */
 	struct name name;		/* len 0: decided without a name */
+	struct name via;		/* by cname: the question; len 0 otherwise */
 	char vendor[64], category[64];	/* "-" when none */
 	char rule_file[320];		/* "" when none */
 };
 
-/*
- * Single producer (the worker), single consumer (the main loop). `head` and `tail` count
- * records ever pushed and taken; each is written by one side only, on its own cache line. The
- * producer fills a slot, then publishes it with a release store of head; the consumer reads
- * head with acquire, reads the slot, then frees it with a release store of tail, which the
- * producer reads with acquire before it writes that slot again.
- */
+/* Single producer (the worker), single consumer (the main loop): see ring.h. */
 struct alert_ring {
-	_Alignas(64) atomic_size_t head;
-	_Alignas(64) atomic_size_t tail;
-	_Alignas(64) int wake_fd;
-	bool pushed; /* producer only: pushed since the last wake */
+	struct ring r;
 	struct alert_record slots[ALERT_RING_SLOTS];
 };
 
@@ -55,10 +49,7 @@ struct alert_ring *alert_ring_new(int wake_fd)
 	}
 	/* The slots are written before they are read: left untouched, they take no memory until
 	 * alerts need them. */
-	atomic_init(&ring->head, 0);
-	atomic_init(&ring->tail, 0);
-	ring->wake_fd = wake_fd;
-	ring->pushed = false;
+	ring_init(&ring->r, wake_fd);
 	return ring;
 }
 
@@ -75,30 +66,39 @@ static void copy_cut(char *dst, size_t size, const char *src)
 }
 
 int alert_push(struct alert_ring *ring, const struct policy *p, const struct inspect_result *r,
-	       const struct policy_decision *d, const uint8_t *mac, size_t mac_len)
+	       const struct verdict *v, const uint8_t *mac, size_t mac_len)
 {
+	const struct policy_decision *d = &v->decision;
 	if (d->action != ACTION_ALERT && d->action != ACTION_DROP && d->action != ACTION_REJECT) {
 		return 0;
 	}
-	size_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-	size_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
-	if (head - tail >= ALERT_RING_SLOTS) {
+	size_t slot;
+	if (!ring_slot_to_fill(&ring->r, ALERT_RING_SLOTS, &slot)) {
 		return -ENOSPC;
 	}
-	struct alert_record *rec = &ring->slots[head % ALERT_RING_SLOTS];
+	struct alert_record *rec = &ring->slots[slot];
 	rec->action = (uint8_t)d->action;
 	rec->proto = (uint8_t)r->proto;
+	rec->by = (uint8_t)v->by;
+	/* An answer's client is where it goes, its server where it comes from. */
+	bool answer = r->state == INSPECT_ANSWER;
 	rec->family = r->pkt.ip_version;
-	memcpy(rec->client, r->pkt.src, sizeof(rec->client));
-	memcpy(rec->server, r->pkt.dst, sizeof(rec->server));
-	rec->dport = r->pkt.dport;
-	rec->has_mac = mac != NULL && mac_len == sizeof(rec->mac);
+	memcpy(rec->client, answer ? r->pkt.dst : r->pkt.src, sizeof(rec->client));
+	memcpy(rec->server, answer ? r->pkt.src : r->pkt.dst, sizeof(rec->server));
+	rec->dport = answer ? r->pkt.sport : r->pkt.dport;
+	rec->has_mac = mac != NULL && mac_len == sizeof(rec->mac) && !answer;
 	if (rec->has_mac) {
 		memcpy(rec->mac, mac, sizeof(rec->mac));
 	}
 	rec->name.len = 0;
-	if (r->state == INSPECT_NAMED && d->name_index < r->nnames) {
+	rec->via.len = 0;
+	if (v->name != NULL) {
+		name_copy(&rec->name, v->name);
+	} else if (r->state == INSPECT_NAMED && d->name_index < r->nnames) {
 		name_copy(&rec->name, &r->names[d->name_index]);
+	}
+	if (v->via != NULL && v->by == VERDICT_BY_CNAME) {
+		name_copy(&rec->via, v->via);
 	}
 	struct policy_rule_names rn;
 	policy_rule_names(p, d->rule, &rn);
@@ -106,24 +106,13 @@ int alert_push(struct alert_ring *ring, const struct policy *p, const struct ins
 	copy_cut(rec->category, sizeof(rec->category), rn.category != NULL ? rn.category : "-");
 	copy_cut(rec->rule_file, sizeof(rec->rule_file), rn.file != NULL ? rn.file : "");
 	rec->rule_line = rn.file != NULL ? d->rule->line : 0;
-	atomic_store_explicit(&ring->head, head + 1, memory_order_release);
-	ring->pushed = true;
+	ring_filled(&ring->r);
 	return 0;
 }
 
 void alert_ring_wake(struct alert_ring *ring)
 {
-	if (!ring->pushed) {
-		return;
-	}
-	ring->pushed = false;
-	if (ring->wake_fd != -1) {
-		uint64_t one = 1;
-		/* Non-blocking eventfd: EAGAIN only when the counter is saturated, which means a
-		 * wake-up is pending anyway. */
-		ssize_t n = write(ring->wake_fd, &one, sizeof(one));
-		(void)n;
-	}
+	ring_wake(&ring->r);
 }
 
 /* ---- the main loop's side ---- */
@@ -328,6 +317,46 @@ static void count_client(const struct alert_record *rec, const char *macs, const
 	copy_cut(c->last_action, sizeof(c->last_action), action_str(a));
 }
 
+/* Who tells the main loop what an address was learned from (NULL: nobody). */
+static bool (*learned_namer)(uint8_t family, const uint8_t *addr, char *out, size_t size);
+
+void alert_set_learned_namer(bool (*namer)(uint8_t family, const uint8_t *addr, char *out,
+					   size_t size))
+{
+	learned_namer = namer;
+}
+
+/* " by=..." and what goes with it: the question whose chain led to the name, the listed name
+ * an address was learned from. Nothing for a name the packet carried. */
+static void describe_by(const struct alert_record *rec, char *out, size_t size)
+{
+	char via[NAME_TEXT_MAX * 4 + 8] = "", learned[NAME_TEXT_MAX * 4 + 16] = "";
+	switch ((enum verdict_by)rec->by) {
+	case VERDICT_BY_NAME:
+		out[0] = '\0';
+		return;
+	case VERDICT_BY_CNAME:
+		if (rec->via.len > 0) {
+			name_escape(&rec->via, via, sizeof(via));
+		}
+		snprintf(out, size, " by=cname query=%s", via[0] != '\0' ? via : "-");
+		return;
+	case VERDICT_BY_ADDRESS:
+	case VERDICT_BY_SHARED:
+		if (learned_namer == NULL ||
+		    !learned_namer(rec->family, rec->server, learned, sizeof(learned))) {
+			snprintf(learned, sizeof(learned), "-");
+		}
+		snprintf(out, size, " by=%s learned_from=%s",
+			 verdict_by_str((enum verdict_by)rec->by), learned);
+		return;
+	case VERDICT_BY_ECH_FRONT:
+		snprintf(out, size, " by=ech-front");
+		return;
+	}
+	out[0] = '\0';
+}
+
 /* One attempt: inventory, then a repeat folded into its summary, or a line under the cap. */
 static void alert_record_handle(const struct alert_record *rec, uint64_t now_ms)
 {
@@ -348,6 +377,8 @@ static void alert_record_handle(const struct alert_record *rec, uint64_t now_ms)
 	if (rec->rule_file[0] != '\0') {
 		snprintf(rule, sizeof(rule), " rule=%s:%" PRIu32, rec->rule_file, rec->rule_line);
 	}
+	char by[NAME_TEXT_MAX * 4 + 64] = "";
+	describe_by(rec, by, sizeof(by));
 	bool v6 = rec->family == 6;
 	int prio = a == ACTION_ALERT ? LOG_NOTICE : LOG_WARNING;
 	snprintf(who, sizeof(who), "name=%s client=%s%s%s vendor=%s category=%s", name, client,
@@ -359,10 +390,16 @@ static void alert_record_handle(const struct alert_record *rec, uint64_t now_ms)
 	if (A.clients != NULL) {
 		count_client(rec, macs, name);
 	}
-	if (A.window_s > 0 && rec->name.len > 0 && A.repeats != NULL) {
+	/* Repeats are of one name, or (judged by the address alone) of one server. */
+	const char *key = rec->name.text;
+	uint16_t key_len = rec->name.len;
+	if (key_len == 0 && (rec->by == VERDICT_BY_ADDRESS || rec->by == VERDICT_BY_SHARED)) {
+		key = server;
+		key_len = (uint16_t)strlen(server);
+	}
+	if (A.window_s > 0 && key_len > 0 && A.repeats != NULL) {
 		bool fresh = true;
-		struct repeat *e = repeat_slot(rec->family, rec->client, rec->name.text,
-					       rec->name.len, &fresh);
+		struct repeat *e = repeat_slot(rec->family, rec->client, key, key_len, &fresh);
 		if (e != NULL && !fresh &&
 		    now_ms - e->window_start_ms < (uint64_t)A.window_s * 1000) {
 			e->count++;
@@ -380,27 +417,21 @@ static void alert_record_handle(const struct alert_record *rec, uint64_t now_ms)
 		}
 	}
 	if (take_token(now_ms, true)) {
-		log_msg(prio, "alert", "action=%s proto=%s %s server=%s%s%s:%u%s", action_str(a),
+		log_msg(prio, "alert", "action=%s proto=%s %s server=%s%s%s:%u%s%s", action_str(a),
 			inspect_proto_str((enum inspect_proto)rec->proto), who, v6 ? "[" : "",
-			server, v6 ? "]" : "", rec->dport, rule);
+			server, v6 ? "]" : "", rec->dport, by, rule);
 		A.totals.logged++;
 	}
 }
 
 size_t alert_ring_drain(struct alert_ring *ring, uint64_t now_ms)
 {
-	size_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-	size_t taken = 0;
+	size_t taken = 0, slot;
 	/* At most one ring's worth per call, so that a busy worker cannot hold the main loop. */
-	while (taken < ALERT_RING_SLOTS) {
-		size_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-		if (head == tail) {
-			break;
-		}
-		alert_record_handle(&ring->slots[tail % ALERT_RING_SLOTS], now_ms);
-		tail++;
+	while (taken < ALERT_RING_SLOTS && ring_slot_to_empty(&ring->r, ALERT_RING_SLOTS, &slot)) {
+		alert_record_handle(&ring->slots[slot], now_ms);
+		ring_emptied(&ring->r);
 		taken++;
-		atomic_store_explicit(&ring->tail, tail, memory_order_release);
 	}
 	return taken;
 }

@@ -25,6 +25,7 @@
 
 #include "embargo/inspect.h"
 #include "embargo/policy.h"
+#include "embargo/verdict.h"
 
 /* (client, name) pairs remembered for summaries, and clients in the inventory. */
 #define ALERT_REPEATS_MAX 1024
@@ -41,14 +42,15 @@ struct alert_ring *alert_ring_new(int wake_fd);
 void alert_ring_free(struct alert_ring *ring);
 
 /*
- * Worker side: queue the decision `d` for the inspected packet `r` under policy `p`: action,
- * proto, name, client address (and MAC when `mac` is given), server address and port, vendor,
- * category, rule file:line. Actions other than drop, reject and alert queue nothing. Returns
- * 0 (queued or nothing to queue) or -ENOSPC when the ring is full (the record is lost; the
- * caller counts it).
+ * Worker side: queue the decision of verdict `v` for the inspected packet `r` under policy
+ * `p`: action, proto, name (and for a CNAME-cloaked answer the question's name), what decided
+ * (by), client address (and MAC when `mac` is given), server address and port, vendor,
+ * category, rule file:line. For a DNS answer the client is its destination. Actions other
+ * than drop, reject and alert queue nothing. Returns 0 (queued or nothing to queue) or
+ * -ENOSPC when the ring is full (the record is lost; the caller counts it).
  */
 int alert_push(struct alert_ring *ring, const struct policy *p, const struct inspect_result *r,
-	       const struct policy_decision *d, const uint8_t *mac, size_t mac_len);
+	       const struct verdict *v, const uint8_t *mac, size_t mac_len);
 
 /* Worker side, after a batch of packets: wake the main loop if anything was pushed. */
 void alert_ring_wake(struct alert_ring *ring);
@@ -63,6 +65,11 @@ int alert_configure(uint32_t window_s, uint32_t rate);
 
 /* Free the tables. */
 void alert_shutdown(void);
+
+/* Main loop: the function that names the listed name an address was learned from, for alert
+ * lines of connections judged by their destination (false: not known). */
+void alert_set_learned_namer(bool (*namer)(uint8_t family, const uint8_t *addr, char *out,
+					   size_t size));
 
 /* Emit the summaries whose window has ended and the rate cap's count; call about once a
  * second, after draining the rings. */

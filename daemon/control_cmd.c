@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What embargoctl's commands answer: status, stats, reload, test NAME and clients, as text or
- * JSON. The connections they arrive on are control.c's. */
+/* What embargoctl's commands answer: status, stats, reload, test NAME, clients, addresses and
+ * audit, as text or JSON. The connections they arrive on are control.c's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -138,6 +138,11 @@ static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
 	const struct alert_totals *a = &all.alerts;
 	daemon_overload(d, t, &f);
 	uint64_t verdicts = t->accepted + t->dropped + t->marked_block;
+	struct learning_stats ls;
+	memset(&ls, 0, sizeof(ls));
+	if (d->learning != NULL) {
+		learning_get_stats(d->learning, &ls);
+	}
 	const struct {
 		const char *k;
 		uint64_t v;
@@ -162,6 +167,25 @@ static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
 		{"dns_forge_failed", t->dns_forge_failed, true},
 		{"quic_vn_sent", t->quic_vn_sent, true},
 		{"quic_vn_failed", t->quic_vn_failed, true},
+		{"dns_answers", t->answers, true},
+		{"dns_answers_blocked", t->answers_blocked, true},
+		{"ech_stripped", t->ech_stripped, true},
+		{"tcp_resets_sent", t->tcp_resets_sent, true},
+		{"tcp_resets_failed", t->tcp_resets_failed, true},
+		{"by_address", t->by_address, true},
+		{"by_ech_front", t->by_ech_front, true},
+		{"learn_answers_lost", t->learn_lost, true},
+		{"learn_answers_listed", ls.learn.answers_listed, true},
+		{"learn_answers_unlisted", ls.learn.answers_unlisted, true},
+		{"learned_addresses", ls.learn.learned, true},
+		{"learned_addresses_v4", ls.learn.addrs4, true},
+		{"learned_addresses_v6", ls.learn.addrs6, true},
+		{"learned_fronts", ls.learn.fronts, true},
+		{"learned_full", ls.learn.full, true},
+		{"learned_shared", ls.learn.shared, true},
+		{"learn_kernel_ops", ls.kernel.sent, true},
+		{"learn_kernel_ops_dropped", ls.learn.ops_dropped + ls.kernel.send_failed, true},
+		{"learn_kernel_errors", ls.kernel.errors, true},
 		{"queue_overflows", f.overflows, true},
 		{"queue_full", f.queue_full, f.queue_full_known},
 		{"socket_full", f.socket_full, true},
@@ -347,6 +371,155 @@ static void cmd_clients(bool json, struct sbuf *b)
 	free(c);
 }
 
+/* "192.0.2.7" or "2001:db8::7". */
+static void addr_text(uint8_t family, const uint8_t *addr, char *out, size_t size)
+{
+	struct pkt p = {.ip_version = family};
+	pkt_addr_str(&p, addr, out, size);
+}
+
+static void name_text(const struct name *n, char *out, size_t size)
+{
+	if (n == NULL) {
+		snprintf(out, size, "-");
+	} else {
+		name_escape(n, out, size);
+	}
+}
+
+/* "vendor/category" of a learned entry under policy `p` (its generation's ids). */
+static void entry_owner(const struct policy *p, const struct learntab_entry *e, char *out,
+			size_t size)
+{
+	struct rule_meta m = {
+		.file_id = e->file_id, .vendor_id = e->vendor_id, .category_id = e->category_id};
+	struct policy_rule_names rn;
+	policy_rule_names(e->generation == p->generation ? p : NULL, &m, &rn);
+	snprintf(out, size, "%s/%s", str_or(rn.vendor, "-"), str_or(rn.category, "-"));
+}
+
+static void cmd_addresses(const struct daemon *d, bool json, struct sbuf *b)
+{
+	if (d->learning == NULL) {
+		sb_printf(b, json ? "{\"learning\":false,\"addresses\":[],\"fronts\":[]}\n"
+				  : "nothing is learned (learn-addresses off)\n");
+		return;
+	}
+	const struct learner *l = learning_learner(d->learning);
+	const struct policy *p = current(d);
+	uint32_t now_s = (uint32_t)(monotonic_ms() / 1000), pos = 0;
+	struct learn_addr_view v;
+	if (json) {
+		sb_printf(b, "{\"learning\":true,\"addresses\":[");
+	} else {
+		sb_printf(b, "%-39s %-7s %-6s %-28s %8s %s\n", "ADDRESS", "STATE", "ACTION",
+			  "VENDOR/CATEGORY", "EXPIRES", "LEARNED FROM (SHARED WITH)");
+	}
+	for (unsigned n = 0; learn_addr_next(l, &pos, &v); n++) {
+		char addr[64], from[NAME_TEXT_MAX * 4 + 8], owner[160];
+		addr_text(v.family, v.addr, addr, sizeof(addr));
+		name_text(v.from, from, sizeof(from));
+		entry_owner(p, &v.e, owner, sizeof(owner));
+		bool shared = (v.e.flags & LEARNTAB_F_SHARED) != 0;
+		uint32_t left = v.e.expires_s > now_s ? v.e.expires_s - now_s : 0;
+		const char *act = action_str(shared ? ACTION_ALERT : (enum action)v.e.action);
+		if (json) {
+			sb_printf(b,
+				  "%s{\"address\":\"%s\",\"shared\":%s,\"action\":\"%s\","
+				  "\"owner\":",
+				  n == 0 ? "" : ",", addr, shared ? "true" : "false", act);
+			sb_json_str(b, owner);
+			sb_printf(b, ",\"expires_s\":%" PRIu32 ",\"learned_from\":", left);
+			sb_json_str(b, from);
+			sb_printf(b, ",\"shared_with\":");
+			sb_json_str(b, shared && v.shared_with != NULL ? v.shared_with : "");
+			sb_printf(b, "}");
+		} else {
+			sb_printf(b, "%-39s %-7s %-6s %-28s %7" PRIu32 "s %s%s%s%s\n", addr,
+				  shared ? "shared" : "learned", act, owner, left, from,
+				  shared ? " (" : "", shared ? str_or(v.shared_with, "?") : "",
+				  shared ? ")" : "");
+		}
+	}
+	struct learn_front_view f;
+	pos = 0;
+	sb_printf(b, json ? "],\"fronts\":[" : "ECH FRONTS LEARNED\n");
+	for (unsigned n = 0; learn_front_next(l, &pos, &f); n++) {
+		char name[NAME_TEXT_MAX * 4 + 8], from[NAME_TEXT_MAX * 4 + 8], owner[160];
+		name_text(f.name, name, sizeof(name));
+		name_text(f.from, from, sizeof(from));
+		entry_owner(p, &f.e, owner, sizeof(owner));
+		uint32_t left = f.e.expires_s > now_s ? f.e.expires_s - now_s : 0;
+		if (json) {
+			sb_printf(b, "%s{\"front\":", n == 0 ? "" : ",");
+			sb_json_str(b, name);
+			sb_printf(b, ",\"owner\":");
+			sb_json_str(b, owner);
+			sb_printf(b, ",\"learned_from\":");
+			sb_json_str(b, from);
+			sb_printf(b, ",\"expires_s\":%" PRIu32 "}", left);
+		} else {
+			sb_printf(b, "  %s (%s, from %s, %" PRIu32 " s left)\n", name, owner, from,
+				  left);
+		}
+	}
+	if (json) {
+		sb_printf(b, "]}\n");
+	}
+}
+
+static void cmd_audit(const struct daemon *d, bool json, struct sbuf *b)
+{
+	if (d->learning == NULL) {
+		sb_printf(b, json ? "[]\n" : "nothing is learned (learn-addresses off)\n");
+		return;
+	}
+	const struct learner *l = learning_learner(d->learning);
+	const struct policy *p = current(d);
+	uint32_t pos = 0;
+	struct learn_audit_view a;
+	if (json) {
+		sb_printf(b, "[");
+	} else {
+		sb_printf(b, "%-40s %-28s %7s %5s %6s %-4s %s\n", "LISTED NAME", "VENDOR/CATEGORY",
+			  "ANSWERS", "ADDRS", "SHARED", "ECH", "ECH PUBLIC NAMES");
+	}
+	for (unsigned n = 0; learn_audit_next(l, &pos, &a); n++) {
+		char name[NAME_TEXT_MAX * 4 + 8], owner[160];
+		char fronts[LEARN_ANSWER_FRONTS * (NAME_TEXT_MAX * 4 + 9) + 1] = "";
+		name_text(a.name, name, sizeof(name));
+		struct learntab_entry e = {.generation = a.generation,
+					   .vendor_id = a.vendor_id,
+					   .category_id = a.category_id};
+		entry_owner(p, &e, owner, sizeof(owner));
+		for (unsigned i = 0; i < a.nfronts; i++) {
+			size_t used = strlen(fronts);
+			char f[NAME_TEXT_MAX * 4 + 8];
+			name_text(a.fronts[i], f, sizeof(f));
+			snprintf(fronts + used, sizeof(fronts) - used, "%s%s", i > 0 ? "," : "", f);
+		}
+		if (json) {
+			sb_printf(b, "%s{\"name\":", n == 0 ? "" : ",");
+			sb_json_str(b, name);
+			sb_printf(b, ",\"owner\":");
+			sb_json_str(b, owner);
+			sb_printf(b,
+				  ",\"answers\":%" PRIu64 ",\"addresses\":%" PRIu32
+				  ",\"shared\":%" PRIu32 ",\"ech\":%s,\"ech_public_names\":",
+				  a.answers, a.addrs, a.shared, a.has_ech ? "true" : "false");
+			sb_json_str(b, fronts);
+			sb_printf(b, "}");
+		} else {
+			sb_printf(b, "%-40s %-28s %7" PRIu64 " %5" PRIu32 " %6" PRIu32 " %-4s %s\n",
+				  name, owner, a.answers, a.addrs, a.shared,
+				  a.has_ech ? "yes" : "no", fronts[0] != '\0' ? fronts : "-");
+		}
+	}
+	if (json) {
+		sb_printf(b, "]\n");
+	}
+}
+
 static void cmd_reload(struct daemon *d, bool json, struct sbuf *b, bool *ok)
 {
 	if (daemon_reload(d) != 0) {
@@ -383,6 +556,12 @@ bool control_command(struct daemon *d, const struct ctl_request *req, struct sbu
 		break;
 	case CTL_TEST:
 		cmd_test(d, &req->name, req->json, b);
+		break;
+	case CTL_ADDRESSES:
+		cmd_addresses(d, req->json, b);
+		break;
+	case CTL_AUDIT:
+		cmd_audit(d, req->json, b);
 		break;
 	}
 	if (ok && b->failed) {

@@ -194,14 +194,18 @@ static int open_queues(struct daemon *d)
 		}
 		w->in = inspector_new(&lim);
 		w->alerts = alert_ring_new(d->alert_wake_fd);
-		if (w->in == NULL || w->alerts == NULL) {
+		w->learn = d->learning != NULL ? learning_ring_new(d->alert_wake_fd) : NULL;
+		if (w->in == NULL || w->alerts == NULL ||
+		    (d->learning != NULL && w->learn == NULL)) {
 			log_msg(LOG_ERR, "startup", "out of memory");
 			nfqueue_close(w->nfq);
 			inspector_free(w->in);
 			alert_ring_free(w->alerts);
+			learning_ring_free(w->learn);
 			return -1;
 		}
 		verdict_judge_init(&w->judge, w->in);
+		verdict_judge_learn(&w->judge, d->shared.learned, d->shared.learned != NULL);
 		d->nworkers++;
 	}
 	return 0;
@@ -213,6 +217,7 @@ static void close_all(struct daemon *d)
 		nfqueue_close(d->workers[i].nfq);
 		inspector_free(d->workers[i].in);
 		alert_ring_free(d->workers[i].alerts);
+		learning_ring_free(d->workers[i].learn);
 	}
 	d->nworkers = 0; /* no worker left: every retired policy goes */
 	reload_free_retired(d);
@@ -220,6 +225,9 @@ static void close_all(struct daemon *d)
 	kcounters_close(d->overload.k);
 	d->overload.k = NULL;
 	policy_free(atomic_load(&d->shared.policy));
+	learning_free(d->learning);
+	d->learning = NULL;
+	d->shared.learned = NULL;
 	if (d->alert_wake_fd != -1) {
 		close(d->alert_wake_fd);
 		d->alert_wake_fd = -1;
@@ -230,12 +238,40 @@ static void close_all(struct daemon *d)
 	}
 }
 
-/* Every worker's alert records, into lines and counts. */
+/* Every worker's alert records, into lines and counts, and its answers to learn from. */
 static void drain_alerts(struct daemon *d, uint64_t now_ms)
 {
+	const struct policy *p = atomic_load(&d->shared.policy);
 	for (unsigned i = 0; i < d->nworkers; i++) {
+		if (d->learning != NULL) {
+			/* Learned before the alerts, so that their lines can name what an address
+			 * was learned from. */
+			learning_drain(d->learning, d->workers[i].learn, p, now_ms);
+		}
 		alert_ring_drain(d->workers[i].alerts, now_ms);
 	}
+}
+
+static struct daemon *the_daemon; /* for the alert lines' learned names (main loop only) */
+
+bool daemon_learned_name(uint8_t family, const uint8_t *addr, char *out, size_t size)
+{
+	struct learn_addr_view v;
+	if (the_daemon == NULL || the_daemon->learning == NULL ||
+	    !learn_addr_find(learning_learner(the_daemon->learning), family, addr, &v) ||
+	    v.from == NULL) {
+		return false;
+	}
+	name_escape(v.from, out, size);
+	return true;
+}
+
+static void on_kernel(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)fd;
+	(void)what;
+	learning_kernel_readable(d->learning);
 }
 
 static void on_alerts(evutil_socket_t fd, short what, void *arg)
@@ -258,6 +294,9 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = monotonic_ms();
 	daemon_report_trouble(d, now);
 	drain_alerts(d, now);
+	if (d->learning != NULL) {
+		learning_tick(d->learning, now);
+	}
 	alert_flush(now);
 	log_tick();
 }
@@ -276,7 +315,8 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 		"vendor/category group(s) off; queues %u-%u, fail-%s, overflow %s, dns answer %s, "
 		"nameless %s, unfinished %s, "
 		"clients %s%s, alerts: window %u s, cap %u/s, control socket %s, per queue %" PRIu32
-		" flows and %" PRIu32 " buffers",
+		" flows and %" PRIu32 " buffers; dns-ede %u, dns-responses %s, cname-cloaking %s, "
+		"learn-addresses %s, ech %s, strip-ech %s",
 		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
 		p->generation, domainset_count(p->ds), p->nvendors, off, o->queue_first,
 		o->queue_last, o->fail_closed ? "closed" : "open",
@@ -287,7 +327,9 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 		p->nenforce > 0 ? "listed subnets" : "all", p->nexempt > 0 ? " minus exempt" : "",
 		o->log_window_s, o->log_rate,
 		o->control_socket != NULL ? o->control_socket : "none", lim.max_flows,
-		lim.max_buffers);
+		lim.max_buffers, o->dns_ede, p->responses ? "inspect" : "ignore",
+		p->cname_cloaking ? "on" : "off", config_learn_str(o->learn_addresses),
+		config_ech_str(p->ech_action), p->strip_ech ? "on" : "off");
 }
 
 int daemon_run(const struct embargod_opts *o, struct policy *p)
@@ -312,6 +354,8 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	memcpy(d.shared.dns_reply.sinkhole_v4, o->sinkhole_v4, 4);
 	memcpy(d.shared.dns_reply.sinkhole_v6, o->sinkhole_v6, 16);
 	d.shared.dns_reply.ttl = 60;
+	d.shared.dns_reply.ede = o->dns_ede != 0;
+	d.shared.dns_reply.ede_code = o->dns_ede;
 	d.shared.marks[INSPECT_MARK_NONE] = 0;
 	d.shared.marks[INSPECT_MARK_FOLLOW] = o->mark_allow | o->mark_reject;
 	d.shared.marks[INSPECT_MARK_WATCH] = o->mark_allow | o->mark_block;
@@ -332,6 +376,24 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		log_msg(LOG_ERR, "startup", "out of memory");
 		close_all(&d);
 		return 1;
+	}
+	if (o->learn_addresses != CONFIG_LEARN_OFF) {
+		/* The kernel sets' socket opens here, before privileges go. */
+		char err[256];
+		struct learn_limits ll = {.per_family = o->learn_entries,
+					   .grace_s = o->learn_grace_s,
+					   .kernel = true};
+		d.learning = learning_new(
+			&ll, o->learn_addresses == CONFIG_LEARN_NFT ? KSET_NFT : KSET_IPSET, err,
+			sizeof(err));
+		if (d.learning == NULL) {
+			log_msg(LOG_ERR, "startup", "learn-addresses: %s", err);
+			close_all(&d);
+			return 1;
+		}
+		d.shared.learned = learning_table(d.learning);
+		the_daemon = &d;
+		alert_set_learned_namer(daemon_learned_name);
 	}
 	if (open_queues(&d) != 0) {
 		close_all(&d);
@@ -395,6 +457,14 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		log_msg(LOG_ERR, "startup", "cannot register the alert events");
 		goto out_events;
 	}
+	if (d.learning != NULL && learning_kernel_fd(d.learning) != -1) {
+		d.kernel_event = event_new(d.base, learning_kernel_fd(d.learning),
+					   EV_READ | EV_PERSIST, on_kernel, &d);
+		if (d.kernel_event == NULL || event_add(d.kernel_event, NULL) != 0) {
+			log_msg(LOG_ERR, "startup", "cannot register the learned-address socket");
+			goto out_events;
+		}
+	}
 	if (d.ctl_fd != -1) {
 		d.ctl = control_start(&d, d.ctl_fd);
 		if (d.ctl == NULL) {
@@ -441,6 +511,10 @@ out_events:
 	if (d.retire_event != NULL) {
 		event_free(d.retire_event);
 		d.retire_event = NULL;
+	}
+	if (d.kernel_event != NULL) {
+		event_free(d.kernel_event);
+		d.kernel_event = NULL;
 	}
 	for (unsigned i = 0; i < 3; i++) {
 		if (sig[i] != NULL) {

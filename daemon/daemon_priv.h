@@ -13,6 +13,7 @@
 #include "alert.h"
 #include "daemon.h"
 #include "kcounters.h"
+#include "learning.h"
 #include "log.h"
 #include "worker.h"
 
@@ -75,6 +76,9 @@ struct daemon {
 	uint64_t log_reported_lost;	/* syslog lines lost as of the last trouble line */
 	uint64_t log_reported_ms;
 	struct overload overload;
+	struct learning *learning;  /* learned addresses and fronts (learn-addresses), or NULL */
+	struct event *kernel_event; /* the kernel's answers about its learned-address sets */
+	uint64_t kernel_errors_reported; /* kernel refusals as of the last trouble line */
 };
 
 /* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
@@ -99,6 +103,9 @@ struct daemon_totals {
 	struct log_totals log;
 };
 void daemon_totals(const struct daemon *d, struct daemon_totals *t);
+
+/* The listed name a learned address was learned from, for alert lines (main loop only). */
+bool daemon_learned_name(uint8_t family, const uint8_t *addr, char *out, size_t size);
 
 /* The trouble lines that are due (call about once a second; it reads the kernel's counters). */
 void daemon_report_trouble(struct daemon *d, uint64_t now_ms);

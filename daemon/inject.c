@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Forged DNS answers: the reply is built in lib/ (dns_reply_build, pkt_build_udp_reply) and
- * sent here through raw sockets that carry their own IP header. */
+/* Forged answers and resets: built in lib/ (dns_reply_build, pkt_build_udp_reply,
+ * pkt_build_tcp_reset) and sent here through raw sockets that carry their own IP header. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -36,6 +36,29 @@ void inject_close(struct inject *inj)
 	}
 }
 
+/* Send the IP packet `pkt` (its own header included) toward `dst`. */
+static int send_raw(const struct inject *inj, uint8_t ip_version, const uint8_t *dst,
+		    const uint8_t *pkt, size_t n)
+{
+	ssize_t sent;
+	if (ip_version == 4) {
+		struct sockaddr_in to = {.sin_family = AF_INET};
+		memcpy(&to.sin_addr, dst, 4);
+		if (inj->fd4 == -1) {
+			return -EAFNOSUPPORT;
+		}
+		sent = sendto(inj->fd4, pkt, n, 0, (struct sockaddr *)&to, sizeof(to));
+	} else {
+		struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+		memcpy(&to.sin6_addr, dst, 16);
+		if (inj->fd6 == -1) {
+			return -EAFNOSUPPORT;
+		}
+		sent = sendto(inj->fd6, pkt, n, 0, (struct sockaddr *)&to, sizeof(to));
+	}
+	return sent == -1 ? -errno : 0;
+}
+
 int inject_udp_reply(const struct inject *inj, const struct pkt *query, const uint8_t *payload,
 		     size_t len)
 {
@@ -44,23 +67,7 @@ int inject_udp_reply(const struct inject *inj, const struct pkt *query, const ui
 	if (n < 0) {
 		return n;
 	}
-	ssize_t sent;
-	if (query->ip_version == 4) {
-		struct sockaddr_in to = {.sin_family = AF_INET};
-		memcpy(&to.sin_addr, query->src, 4);
-		if (inj->fd4 == -1) {
-			return -EAFNOSUPPORT;
-		}
-		sent = sendto(inj->fd4, datagram, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
-	} else {
-		struct sockaddr_in6 to = {.sin6_family = AF_INET6};
-		memcpy(&to.sin6_addr, query->src, 16);
-		if (inj->fd6 == -1) {
-			return -EAFNOSUPPORT;
-		}
-		sent = sendto(inj->fd6, datagram, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
-	}
-	return sent == -1 ? -errno : 0;
+	return send_raw(inj, query->ip_version, query->src, datagram, (size_t)n);
 }
 
 int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
@@ -79,7 +86,30 @@ int inject_dns_reply(const struct inject *inj, const struct pkt *query, const ui
 	if (n < 0) {
 		return n;
 	}
-	return inject_udp_reply(inj, query, reply, (size_t)n);
+	if (!msg.is_response) {
+		return inject_udp_reply(inj, query, reply, (size_t)n);
+	}
+	/* A response is replaced: the answer goes on to where it was going, from its server. */
+	uint8_t datagram[INJECT_BUF + 64];
+	n = pkt_build_udp_onward(query, reply, (size_t)n, datagram, sizeof(datagram));
+	if (n < 0) {
+		return n;
+	}
+	return send_raw(inj, query->ip_version, query->dst, datagram, (size_t)n);
+}
+
+int inject_tcp_resets(const struct inject *inj, const struct pkt *seg)
+{
+	uint8_t rst[128];
+	int rc = 0;
+	for (int toward_dst = 1; toward_dst >= 0; toward_dst--) {
+		int n = pkt_build_tcp_reset(seg, toward_dst != 0, rst, sizeof(rst));
+		int r = n < 0 ? n
+			      : send_raw(inj, seg->ip_version, toward_dst ? seg->dst : seg->src,
+					 rst, (size_t)n);
+		rc = rc != 0 ? rc : r;
+	}
+	return rc;
 }
 
 int inject_quic_vn(const struct inject *inj, const struct pkt *initial, struct span dcid,

@@ -22,8 +22,9 @@ void inject_close(struct inject *inj);
 /*
  * Answer the DNS query carried by `query` (the client's packet, as parsed) with the reply the
  * options ask for, sent from the server's address and port back to the client. `dns` is the
- * query message inside the packet. Returns 0 or -errno (-EINVAL when the query cannot be
- * answered, e.g. it has no question).
+ * query message inside the packet. When `query` is a response instead (the server's packet),
+ * the reply replaces it: built from its question, sent on to the client from the server.
+ * Returns 0 or -errno (-EINVAL when the query cannot be answered, e.g. it has no question).
  */
 int inject_dns_reply(const struct inject *inj, const struct pkt *query, const uint8_t *dns,
 		     size_t dns_len, const struct dns_reply_opts *opts);
@@ -32,6 +33,10 @@ int inject_dns_reply(const struct inject *inj, const struct pkt *query, const ui
  * Returns 0 or -errno. */
 int inject_udp_reply(const struct inject *inj, const struct pkt *query, const uint8_t *payload,
 		     size_t len);
+
+/* Reset the connection of the TCP segment `seg` toward both its ends (the segment itself is
+ * dropped by the caller). Returns 0 or the first -errno. */
+int inject_tcp_resets(const struct inject *inj, const struct pkt *seg);
 
 /* Answer the client Initial `initial` (connection IDs `dcid`, `scid`) with a Version
  * Negotiation that lists no version it speaks. Returns 0 or -errno. */

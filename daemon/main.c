@@ -37,6 +37,12 @@ enum long_only {
 	OPT_OVERFLOW,
 	OPT_FLOWS,
 	OPT_BUFFERS,
+	OPT_DNS_EDE,
+	OPT_DNS_RESPONSES,
+	OPT_CNAME_CLOAKING,
+	OPT_LEARN_ADDRESSES,
+	OPT_ECH,
+	OPT_STRIP_ECH,
 	OPT_VERSION,
 };
 
@@ -64,6 +70,12 @@ static const struct option long_options[] = {
 	{"overflow", required_argument, NULL, OPT_OVERFLOW},
 	{"flows", required_argument, NULL, OPT_FLOWS},
 	{"buffers", required_argument, NULL, OPT_BUFFERS},
+	{"dns-ede", required_argument, NULL, OPT_DNS_EDE},
+	{"dns-responses", required_argument, NULL, OPT_DNS_RESPONSES},
+	{"cname-cloaking", required_argument, NULL, OPT_CNAME_CLOAKING},
+	{"learn-addresses", required_argument, NULL, OPT_LEARN_ADDRESSES},
+	{"ech", required_argument, NULL, OPT_ECH},
+	{"strip-ech", required_argument, NULL, OPT_STRIP_ECH},
 	{"control-socket", required_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -136,7 +148,28 @@ static void usage(FILE *out)
 		"                         400 bytes each; %u..%u)\n"
 		"      --buffers N        reassembly buffers, per queue (default 512, 20 KiB "
 		"each,\n"
-		"                         taken as split messages need them; %u..%u)\n"
+		"                         taken as split messages need them; %u..%u)\n",
+		EMBARGO_SYSCONFDIR, EMBARGO_RUNSTATEDIR, CONFIG_FLOWS_MIN, CONFIG_FLOWS_MAX,
+		CONFIG_BUFFERS_MIN, CONFIG_BUFFERS_MAX);
+	fprintf(out,
+		"\n"
+		"DNS answers and ECH:\n"
+		"      --dns-ede blocked|filtered|off  the Extended DNS Error (RFC 8914) a forged\n"
+		"                         answer carries when the query had EDNS: 15 Blocked\n"
+		"                         (default), 17 Filtered, or none; its text names vendor\n"
+		"                         and category\n"
+		"      --dns-responses inspect|ignore  read DNS responses (default inspect; the\n"
+		"                         firewall rules queue them over UDP)\n"
+		"      --cname-cloaking on|off  block a response whose CNAME/DNAME/HTTPS chain\n"
+		"                         reaches a listed name, as its query would be (default "
+		"on)\n"
+		"      --learn-addresses off|nft|ipset  learn the addresses of listed names from\n"
+		"                         answers into the firewall's sets (nft or ipset, as the\n"
+		"                         rules' backend); connections that carry no name to them\n"
+		"                         get the vendor's action (default off)\n"
+		"      --ech allow|alert|block  ECH hellos to a known ECH front (default allow)\n"
+		"      --strip-ech on|off  take ECH configurations out of HTTPS answers (default\n"
+		"                         off)\n"
 		"\n"
 		"  -h, --help             this text\n"
 		"      --version          version and features\n"
@@ -145,9 +178,7 @@ static void usage(FILE *out)
 		"the new ones have an error); SIGTERM and SIGINT stop after every queued packet\n"
 		"has had its verdict.\n"
 		"Exit status: 0 ok, 1 runtime failure, 2 bad command line, 3 configuration "
-		"error.\n",
-		EMBARGO_SYSCONFDIR, EMBARGO_RUNSTATEDIR, CONFIG_FLOWS_MIN, CONFIG_FLOWS_MAX,
-		CONFIG_BUFFERS_MIN, CONFIG_BUFFERS_MAX);
+		"error.\n");
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -243,6 +274,14 @@ static void opts_default(struct embargod_opts *o)
 	o->log_facility = LOG_DAEMON;
 	o->nameless_action = ACTION_ALLOW;
 	o->unfinished_action = ACTION_REJECT;
+	o->dns_ede = DNS_EDE_BLOCKED;
+	o->dns_responses = true;
+	o->cname_cloaking = true;
+	o->learn_addresses = CONFIG_LEARN_OFF;
+	o->learn_entries = CONFIG_LEARN_ENTRIES_DEFAULT;
+	o->learn_grace_s = CONFIG_LEARN_GRACE_DEFAULT;
+	o->ech_action = ACTION_ALLOW;
+	o->strip_ech = false;
 }
 
 static int bad(const char *what, const char *value)
@@ -364,6 +403,63 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			}
 			break;
 		}
+		case OPT_DNS_EDE:
+			o->cli_set |= CFG_DNS_EDE;
+			if (strcmp(optarg, "blocked") == 0) {
+				o->dns_ede = DNS_EDE_BLOCKED;
+			} else if (strcmp(optarg, "filtered") == 0) {
+				o->dns_ede = DNS_EDE_FILTERED;
+			} else if (strcmp(optarg, "off") == 0) {
+				o->dns_ede = 0;
+			} else {
+				return bad("Extended DNS Error", optarg);
+			}
+			break;
+		case OPT_DNS_RESPONSES:
+			o->cli_set |= CFG_DNS_RESPONSES;
+			if (strcmp(optarg, "inspect") != 0 && strcmp(optarg, "ignore") != 0) {
+				return bad("dns-responses", optarg);
+			}
+			o->dns_responses = optarg[1] == 'n';
+			break;
+		case OPT_CNAME_CLOAKING:
+		case OPT_STRIP_ECH: {
+			bool on = strcmp(optarg, "on") == 0;
+			if (!on && strcmp(optarg, "off") != 0) {
+				return bad(c == OPT_STRIP_ECH ? "strip-ech" : "cname-cloaking",
+					   optarg);
+			}
+			if (c == OPT_STRIP_ECH) {
+				o->strip_ech = on;
+				o->cli_set |= CFG_STRIP_ECH;
+			} else {
+				o->cname_cloaking = on;
+				o->cli_set |= CFG_CNAME_CLOAKING;
+			}
+			break;
+		}
+		case OPT_LEARN_ADDRESSES: {
+			o->cli_set |= CFG_LEARN_ADDRESSES;
+			int v = -1;
+			for (int i = CONFIG_LEARN_OFF; i <= CONFIG_LEARN_IPSET; i++) {
+				v = strcmp(optarg, config_learn_str(i)) == 0 ? i : v;
+			}
+			if (v < 0) {
+				return bad("learn-addresses", optarg);
+			}
+			o->learn_addresses = v;
+			break;
+		}
+		case OPT_ECH:
+			o->cli_set |= CFG_ECH;
+			o->ech_action = strcmp(optarg, "allow") == 0   ? ACTION_ALLOW
+					: strcmp(optarg, "alert") == 0 ? ACTION_ALERT
+					: strcmp(optarg, "block") == 0 ? ACTION_REJECT
+								       : -1;
+			if (o->ech_action < 0) {
+				return bad("ech policy", optarg);
+			}
+			break;
 		case OPT_OVERFLOW:
 			o->cli_set |= CFG_OVERFLOW;
 			if (strcmp(optarg, "accept") != 0 && strcmp(optarg, "drop") != 0) {
@@ -478,6 +574,30 @@ static void apply_settings(struct embargod_opts *o, const struct config_settings
 	if (use & CFG_FLOW_BUFFERS) {
 		o->max_buffers = s->buffers_max;
 	}
+	if (use & CFG_DNS_EDE) {
+		o->dns_ede = s->dns_ede;
+	}
+	if (use & CFG_DNS_RESPONSES) {
+		o->dns_responses = s->dns_responses;
+	}
+	if (use & CFG_CNAME_CLOAKING) {
+		o->cname_cloaking = s->cname_cloaking;
+	}
+	if (use & CFG_LEARN_ADDRESSES) {
+		o->learn_addresses = s->learn_addresses;
+	}
+	if (use & CFG_LEARN_ENTRIES) {
+		o->learn_entries = s->learn_entries;
+	}
+	if (use & CFG_LEARN_GRACE) {
+		o->learn_grace_s = s->learn_grace_s;
+	}
+	if (use & CFG_ECH) {
+		o->ech_action = (int)s->ech_action;
+	}
+	if (use & CFG_STRIP_ECH) {
+		o->strip_ech = s->strip_ech;
+	}
 }
 
 struct policy *load_policy(const struct embargod_opts *o, struct config_settings *s, char *err,
@@ -510,6 +630,19 @@ struct policy *load_policy(const struct embargod_opts *o, struct config_settings
 	if ((o->cli_set & CFG_UNFINISHED) != 0 || (s->set & CFG_UNFINISHED) == 0) {
 		p->unfinished_action = (enum action)o->unfinished_action;
 	}
+	/* The same for the switches of DNS responses and ECH, which a reload applies too. */
+	if ((o->cli_set & CFG_DNS_RESPONSES) != 0 || (s->set & CFG_DNS_RESPONSES) == 0) {
+		p->responses = o->dns_responses;
+	}
+	if ((o->cli_set & CFG_CNAME_CLOAKING) != 0 || (s->set & CFG_CNAME_CLOAKING) == 0) {
+		p->cname_cloaking = o->cname_cloaking;
+	}
+	if ((o->cli_set & CFG_ECH) != 0 || (s->set & CFG_ECH) == 0) {
+		p->ech_action = (enum action)o->ech_action;
+	}
+	if ((o->cli_set & CFG_STRIP_ECH) != 0 || (s->set & CFG_STRIP_ECH) == 0) {
+		p->strip_ech = o->strip_ech;
+	}
 	return p;
 }
 
@@ -538,6 +671,34 @@ static void print_prefixes(const struct policy_prefix *pf, uint32_t n)
 		inet_ntop(pf[i].family == 4 ? AF_INET : AF_INET6, pf[i].addr, a, sizeof(a));
 		printf(" %s/%u", a, pf[i].plen);
 	}
+}
+
+/* check-config: the switches of DNS responses, learning and ECH, and the ECH fronts. */
+static void print_answers(const struct embargod_opts *o, const struct policy *p)
+{
+	printf("answers: dns-ede %s, dns-responses %s, cname-cloaking %s, learn-addresses %s "
+	       "(%" PRIu32 " per family, grace %" PRIu32 " s), learn-from",
+	       o->dns_ede == DNS_EDE_BLOCKED	? "blocked"
+	       : o->dns_ede == DNS_EDE_FILTERED ? "filtered"
+						: "off",
+	       p->responses ? "inspect" : "ignore", p->cname_cloaking ? "on" : "off",
+	       config_learn_str(o->learn_addresses), o->learn_entries, o->learn_grace_s);
+	if (p->nlearn_from == 0) {
+		printf(" any");
+	}
+	print_prefixes(p->learn_from, p->nlearn_from);
+	printf("\nech: %s, strip-ech %s, %" PRIu32 " front(s):", config_ech_str(p->ech_action),
+	       p->strip_ech ? "on" : "off", p->nfronts);
+	for (uint32_t i = 0; i < p->nfronts; i++) {
+		printf(" %s", p->front_names[i]);
+	}
+	for (uint16_t v = 0; p->vendor_ech != NULL && v < p->nvendors; v++) {
+		if (p->vendor_ech[v] != ACTION_NONE) {
+			printf("; %s %s", p->vendors[v],
+			       config_ech_str((enum action)p->vendor_ech[v]));
+		}
+	}
+	printf("\n");
 }
 
 static int check_config(struct embargod_opts *o)
@@ -610,6 +771,7 @@ static int check_config(struct embargod_opts *o)
 							      : p->unfinished_action),
 	       o->control_socket != NULL ? o->control_socket : "(none)", lim.max_flows,
 	       lim.max_buffers);
+	print_answers(o, p);
 	policy_free(p);
 	return 0;
 }
@@ -629,13 +791,19 @@ int main(int argc, char **argv)
 		struct policy *p = NULL;
 		if (o.nblocklists > 0 || o.config_path != NULL) {
 			char err[1024];
-			p = load_policy(&o, NULL, err, sizeof(err));
+			struct config_settings s;
+			p = load_policy(&o, &s, err, sizeof(err));
 			if (p == NULL) {
 				fprintf(stderr, "embargod: %s\n", err);
 				return EXIT_CONFIG;
 			}
+			apply_settings(&o, &s);
 		}
-		struct replay_opts ro = {o.replay_path, p, o.names_only, o.quiet};
+		/* The daemon's learning, without the kernel's sets. */
+		bool learn = o.learn_addresses != CONFIG_LEARN_OFF;
+		struct replay_opts ro = {
+			o.replay_path,	p, o.names_only, o.quiet, learn ? o.learn_entries : 0,
+			o.learn_grace_s};
 		rc = replay_run(&ro);
 		policy_free(p);
 		return rc;

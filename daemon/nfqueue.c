@@ -28,9 +28,11 @@
  * touched as packets that large arrive. */
 #define NFQUEUE_RECV_BYTES_MAX (NFQUEUE_RECV_SLOTS * (65536u + NFQUEUE_MSG_OVERHEAD))
 #define NFQUEUE_RECV_SLOTS_MIN 8
-/* Verdict batch: each verdict message with a mark is under 64 bytes. */
+/* Verdict batch: each verdict message with a mark is under 64 bytes; one that carries a
+ * rewritten packet takes its length more. */
 #define NFQUEUE_BATCH_BUF	16384
 #define NFQUEUE_VERDICT_MSG_MAX 128
+#define NFQUEUE_PAYLOAD_MAX	65535
 /* Packets one run of equal verdicts holds before it is written as a message. */
 #define NFQUEUE_RUN_MAX 256
 /* Configuration messages and their acknowledgements are small; one page is plenty. */
@@ -63,6 +65,7 @@ struct nfqueue {
 	struct sockaddr_nl *from;
 	/* Verdicts: messages written into `batch`, then the open run. */
 	char *batch;
+	char *big; /* one verdict whose rewritten packet does not fit a batch */
 	size_t batch_len;
 	unsigned batch_packets; /* packets the messages in `batch` answer */
 	struct verdict_run run;
@@ -134,9 +137,10 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, char *err, size_t
 	q->iov = calloc(q->nslots, sizeof(*q->iov));
 	q->from = calloc(q->nslots, sizeof(*q->from));
 	q->batch = malloc(NFQUEUE_BATCH_BUF);
+	q->big = malloc(NFQUEUE_VERDICT_MSG_MAX + NFQUEUE_PAYLOAD_MAX + 8);
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (q->rbuf == NULL || q->msgs == NULL || q->iov == NULL || q->from == NULL ||
-	    q->batch == NULL || q->nl == NULL) {
+	    q->batch == NULL || q->big == NULL || q->nl == NULL) {
 		snprintf(err, err_size, "queue %u: netlink socket: %s", cfg->queue,
 			 strerror(errno));
 		nfqueue_close(q);
@@ -396,32 +400,36 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
 
 /* Write one verdict message for `id` (a batch: for every packet up to `id`) into the batch. The
  * caller made room. */
-static void put_verdict(struct nfqueue *q, int type, uint32_t id, enum nfqueue_verdict v,
-			bool set_mark, uint32_t mark)
+static struct nlmsghdr *write_verdict(struct nfqueue *q, char *at, int type, uint32_t id,
+				      enum nfqueue_verdict v, bool set_mark, uint32_t mark)
 {
-	struct nlmsghdr *nlh = nfq_nlmsg_put(q->batch + q->batch_len, type, q->queue);
+	struct nlmsghdr *nlh = nfq_nlmsg_put(at, type, q->queue);
 	nlh->nlmsg_seq = ++q->seq;
 	nfq_nlmsg_verdict_put(nlh, (int)id, (int)v);
 	if (set_mark) {
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
 	}
-	q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
 	q->counts.messages++;
+	return nlh;
 }
 
-/* Send the messages in the batch, retried as nfqueue_flush says. */
-static int send_batch(struct nfqueue *q)
+static void put_verdict(struct nfqueue *q, int type, uint32_t id, enum nfqueue_verdict v,
+			bool set_mark, uint32_t mark)
 {
-	if (q->batch_len == 0) {
-		return 0;
-	}
+	struct nlmsghdr *nlh =
+		write_verdict(q, q->batch + q->batch_len, type, id, v, set_mark, mark);
+	q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* Send `len` bytes of messages from `buf`, retried as nfqueue_flush says; returns 0 or -errno
+ * of the last try. */
+static int send_retried(struct nfqueue *q, const char *buf, size_t len)
+{
 	/* The kernel handles verdicts inside the send, so a full send buffer or a failed
 	 * allocation clears within a few tries; the batch stays as it is until then. */
 	int err = 0;
 	for (unsigned tries = 0; tries < NFQUEUE_SEND_TRIES; tries++) {
-		if (mnl_socket_sendto(q->nl, q->batch, q->batch_len) >= 0) {
-			q->batch_len = 0;
-			q->batch_packets = 0;
+		if (mnl_socket_sendto(q->nl, buf, len) >= 0) {
 			return 0;
 		}
 		err = errno;
@@ -432,6 +440,21 @@ static int send_batch(struct nfqueue *q)
 			sched_yield();
 		}
 	}
+	return -err;
+}
+
+/* Send the messages in the batch, retried as nfqueue_flush says. */
+static int send_batch(struct nfqueue *q)
+{
+	if (q->batch_len == 0) {
+		return 0;
+	}
+	int rc = send_retried(q, q->batch, q->batch_len);
+	if (rc == 0) {
+		q->batch_len = 0;
+		q->batch_packets = 0;
+		return 0;
+	}
 	/* Given up: these packets stay queued in the kernel (its queue is flushed when it is
 	 * unbound). Counted for the caller, so that the loss is reported; and since a batch
 	 * message would now answer them too, every later packet gets a message of its own. */
@@ -439,7 +462,7 @@ static int send_batch(struct nfqueue *q)
 	q->batch_len = 0;
 	q->batch_packets = 0;
 	q->batch_ok = false;
-	return -err;
+	return rc;
 }
 
 /* Write the open run into the batch: one batch message for a run of several packets, a verdict
@@ -478,11 +501,45 @@ static int close_run(struct nfqueue *q)
 	return rc;
 }
 
+/* A verdict whose packet leaves with other bytes: a message of its own, after every verdict
+ * before it (a later batch message must not reach the kernel first: it would answer this
+ * packet too). */
+static int payload_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
+			   uint32_t mark, const uint8_t *payload, size_t payload_len)
+{
+	int rc = close_run(q);
+	size_t need = NFQUEUE_VERDICT_MSG_MAX + MNL_ALIGN(payload_len);
+	bool alone = need > NFQUEUE_BATCH_BUF;
+	if (alone || NFQUEUE_BATCH_BUF - q->batch_len < need) {
+		int e = send_batch(q);
+		rc = rc != 0 ? rc : e;
+	}
+	char *at = alone ? q->big : q->batch + q->batch_len;
+	struct nlmsghdr *nlh = write_verdict(q, at, NFQNL_MSG_VERDICT, id, v, set_mark, mark);
+	/* The kernel takes the packet's checksums as they are. */
+	nfq_nlmsg_verdict_put_pkt(nlh, payload, (uint32_t)payload_len);
+	if (!alone) {
+		q->batch_len += NLMSG_ALIGN(nlh->nlmsg_len);
+		q->batch_packets++;
+		return rc;
+	}
+	int e = send_retried(q, q->big, nlh->nlmsg_len);
+	if (e != 0) {
+		q->unsent++;
+		q->batch_ok = false;
+	}
+	return rc != 0 ? rc : e;
+}
+
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
-		    uint32_t mark)
+		    uint32_t mark, const uint8_t *payload, size_t payload_len)
 {
 	struct verdict_run *r = &q->run;
 	int rc = 0;
+	if (payload != NULL && payload_len <= NFQUEUE_PAYLOAD_MAX) {
+		return payload_verdict(q, id, v, set_mark, mark, payload, payload_len);
+	}
+	/* (A payload too long to carry: the packet goes as it came.) */
 	if (r->count > 0 && (r->count == NFQUEUE_RUN_MAX || r->verdict != v ||
 			     r->set_mark != set_mark || (set_mark && r->mark != mark))) {
 		rc = close_run(q);
@@ -539,5 +596,6 @@ void nfqueue_close(struct nfqueue *q)
 	free(q->iov);
 	free(q->from);
 	free(q->batch);
+	free(q->big);
 	free(q);
 }

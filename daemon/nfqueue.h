@@ -64,10 +64,12 @@ int nfqueue_receive(struct nfqueue *q, void (*cb)(void *ctx, const struct nfqueu
  * full): consecutive packets with the same verdict and mark become one NFQNL_MSG_VERDICT_BATCH
  * message, which the kernel applies to every packet it still holds up to the last id. Packets
  * must be given their verdicts in the order they were received. Returns 0, or -errno of a flush
- * the full buffer forced (this verdict is queued whatever it returned).
+ * the full buffer forced (this verdict is queued whatever it returned). With `payload`
+ * (`payload_len` bytes, at most 65535) the packet leaves with those bytes instead of its own
+ * (its checksums must be right); such a verdict is a message of its own.
  */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v, bool set_mark,
-		    uint32_t mark);
+		    uint32_t mark, const uint8_t *payload, size_t payload_len);
 
 /*
  * Send every pending verdict. A send that fails with EINTR, EAGAIN or ENOBUFS is retried with

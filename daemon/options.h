@@ -45,6 +45,14 @@ struct embargod_opts {
 	uint32_t flow_timeout_s;    /* 0: the inspector's default */
 	uint32_t max_flows;	    /* --flows: flows per queue, 0: the inspector's default */
 	uint32_t max_buffers;	    /* --buffers: reassembly buffers per queue, 0: default */
+	uint16_t dns_ede;	    /* --dns-ede: INFO-CODE of forged answers' EDE, 0: none */
+	bool dns_responses;	    /* --dns-responses inspect|ignore */
+	bool cname_cloaking;	    /* --cname-cloaking on|off */
+	int learn_addresses;	    /* --learn-addresses: enum config_learn */
+	uint32_t learn_entries;	    /* learn-limit entries: per family */
+	uint32_t learn_grace_s;	    /* learn-limit grace */
+	int ech_action;		    /* --ech: ACTION_ALLOW, ACTION_ALERT or ACTION_REJECT */
+	bool strip_ech;		    /* --strip-ech on|off */
 	uint32_t cli_set;	    /* enum config_set bits the command line gave */
 };
 

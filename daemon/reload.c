@@ -149,7 +149,7 @@ static void log_reload_diff(const struct policy *old, const struct policy *fresh
 static void warn_restart_only(const struct embargod_opts *o, const struct config_settings *s)
 {
 	uint32_t file = s->set & ~o->cli_set;
-	const char *stale[9];
+	const char *stale[12];
 	unsigned n = 0;
 	if ((file & CFG_QUEUE) != 0 &&
 	    (s->queue_first != o->queue_first || s->queue_last != o->queue_last)) {
@@ -181,6 +181,16 @@ static void warn_restart_only(const struct embargod_opts *o, const struct config
 	    ((file & CFG_FLOW_FLOWS) != 0 && s->flows_max != lim.max_flows) ||
 	    ((file & CFG_FLOW_BUFFERS) != 0 && s->buffers_max != lim.max_buffers)) {
 		stale[n++] = "flow-limit";
+	}
+	if ((file & CFG_DNS_EDE) != 0 && s->dns_ede != o->dns_ede) {
+		stale[n++] = "dns-ede";
+	}
+	if ((file & CFG_LEARN_ADDRESSES) != 0 && s->learn_addresses != o->learn_addresses) {
+		stale[n++] = "learn-addresses";
+	}
+	if (((file & CFG_LEARN_ENTRIES) != 0 && s->learn_entries != o->learn_entries) ||
+	    ((file & CFG_LEARN_GRACE) != 0 && s->learn_grace_s != o->learn_grace_s)) {
+		stale[n++] = "learn-limit";
 	}
 	for (unsigned i = 0; i < n; i++) {
 		log_msg(LOG_WARNING, "reload",
@@ -220,6 +230,11 @@ int daemon_reload(struct daemon *d)
 		d->generation, domainset_count(fresh->ds), fresh->nvendors,
 		domainset_count(old->ds));
 	log_reload_diff(old, fresh);
+	if (d->learning != NULL) {
+		/* Entries judged under the old policy: judged again (workers use only those of
+		 * the generation they read). */
+		learning_rejudge(d->learning, fresh, monotonic_ms());
+	}
 	retire_policy(d, old, d->generation);
 	daemon_notify("READY=1");
 	return 0;

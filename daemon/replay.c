@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "embargo/inspect.h"
+#include "embargo/learn.h"
 #include "embargo/packet.h"
 #include "embargo/policy.h"
 #include "embargo/verdict.h"
@@ -16,10 +17,10 @@
 
 struct replay_totals {
 	uint64_t frames, not_ip, link_malformed;
-	uint64_t by_state[INSPECT_DECIDED + 1];
+	uint64_t by_state[INSPECT_ANSWER + 1];
 	uint64_t names;
 	uint64_t by_action[ACTION_REJECT + 1];
-	uint64_t dropped, held_back, replies;
+	uint64_t dropped, held_back, replies, rewritten;
 };
 
 /* "2024-05-01T12:00:00.123456Z" from a capture timestamp. */
@@ -57,10 +58,12 @@ static const char *l4_str(const struct pkt *p)
 
 static void print_names(const struct inspect_result *r)
 {
+	/* The chains of answers are of another kind than the names clients ask for. */
+	const char *kind = r->state == INSPECT_ANSWER ? "dns-resp" : inspect_proto_str(r->proto);
 	for (unsigned i = 0; i < r->nnames; i++) {
 		char esc[NAME_TEXT_MAX * 4 + 8];
 		name_escape(&r->names[i], esc, sizeof(esc));
-		printf("%s:%s\n", inspect_proto_str(r->proto), esc);
+		printf("%s:%s\n", kind, esc);
 	}
 }
 
@@ -75,7 +78,9 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 	format_time(ts, when, sizeof(when));
 	format_endpoint(&r->pkt, r->pkt.src, r->pkt.sport, src, sizeof(src));
 	format_endpoint(&r->pkt, r->pkt.dst, r->pkt.dport, dst, sizeof(dst));
-	if (r->state == INSPECT_NAMED && r->nnames > 0) {
+	if (v->name != NULL) {
+		name_escape(v->name, name, sizeof(name));
+	} else if ((r->state == INSPECT_NAMED || r->state == INSPECT_ANSWER) && r->nnames > 0) {
 		name_escape(&r->names[v->judged ? d->name_index : 0], name, sizeof(name));
 	}
 	printf("%s %s %s -> %s %s name=%s state=%s", when, l4_str(&r->pkt), src, dst,
@@ -94,6 +99,17 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 	}
 	printf(" action=%s verdict=%s", action_str(v->judged ? d->action : ACTION_NONE),
 	       verdict_str(v));
+	if (v->judged && v->by != VERDICT_BY_NAME) {
+		printf(" by=%s", verdict_by_str(v->by));
+	}
+	if (v->judged && v->by == VERDICT_BY_CNAME && v->via != NULL) {
+		char via[NAME_TEXT_MAX * 4 + 8];
+		name_escape(v->via, via, sizeof(via));
+		printf(" query=%s", via);
+	}
+	if (v->payload != NULL) {
+		printf(" rewritten=strip-ech:%u", v->stripped);
+	}
 	if (v->mark != INSPECT_MARK_NONE && !v->drop) {
 		printf(" mark=%s", inspect_mark_str(v->mark));
 	}
@@ -114,8 +130,8 @@ static void print_decision(const struct replay_opts *o, const struct timeval *ts
 	putchar('\n');
 }
 
-static void handle_frame(struct verdict_judge *j, const struct replay_opts *o, int linktype,
-			 const struct pcap_pkthdr *h, const uint8_t *frame,
+static void handle_frame(struct verdict_judge *j, struct learner *l, const struct replay_opts *o,
+			 int linktype, const struct pcap_pkthdr *h, const uint8_t *frame,
 			 struct inspect_result *r, struct replay_totals *t)
 {
 	struct pkt_link link;
@@ -142,11 +158,16 @@ static void handle_frame(struct verdict_judge *j, const struct replay_opts *o, i
 	t->dropped += v.drop;
 	t->held_back += r->hold;
 	t->replies += v.reply != VERDICT_REPLY_NONE;
-	/* Shown: packets the policy judged, copies held back, and the server's packets that
-	 * make an allow final. */
+	t->rewritten += v.payload != NULL;
+	/* What the answer taught, at once (the daemon's main loop takes it a moment later). */
+	for (unsigned i = 0; l != NULL && i < v.nlearn; i++) {
+		learn_answer(l, o->policy, &j->learn_out[i], (uint32_t)(now_ms / 1000));
+	}
+	/* Shown: packets the policy judged, copies held back, packets rewritten, and the
+	 * server's packets that make an allow final. */
 	bool confirmed = r->state == INSPECT_IGNORED &&
 			 (v.mark == INSPECT_MARK_ALLOW || v.mark == INSPECT_MARK_WATCH);
-	if (!v.judged && !r->hold && !confirmed) {
+	if (!v.judged && !r->hold && !confirmed && v.payload == NULL) {
 		return;
 	}
 	if (v.judged) {
@@ -182,10 +203,12 @@ static void print_summary(const struct replay_opts *o, const struct replay_total
 		", reject %" PRIu64 "; packets dropped %" PRIu64 " (held back %" PRIu64
 		"), answers %" PRIu64 "; flows %" PRIu64 " (evicted %" PRIu64
 		", reassembly buffers exhausted %" PRIu64
-		", allows confirmed by the server %" PRIu64 ")\n",
+		", allows confirmed by the server %" PRIu64 "); DNS responses read %" PRIu64
+		", rewritten %" PRIu64 "\n",
 		t->by_action[ACTION_NONE], t->by_action[ACTION_ALLOW], t->by_action[ACTION_ALERT],
 		t->by_action[ACTION_DROP], t->by_action[ACTION_REJECT], t->dropped, t->held_back,
-		t->replies, st.flows_created, st.flows_evicted, st.buffers_exhausted, st.confirmed);
+		t->replies, st.flows_created, st.flows_evicted, st.buffers_exhausted, st.confirmed,
+		t->by_state[INSPECT_ANSWER], t->rewritten);
 }
 
 int replay_run(const struct replay_opts *o)
@@ -210,18 +233,35 @@ int replay_run(const struct replay_opts *o)
 		pcap_close(pc);
 		return 1;
 	}
-	static struct inspect_result res; /* ~9 KiB: kept off the stack */
-	struct verdict_judge judge;
+	static struct inspect_result res;  /* ~9 KiB: kept off the stack */
+	static struct verdict_judge judge; /* its rewrite buffer is 64 KiB */
 	verdict_judge_init(&judge, in);
+	struct learner *learner = NULL;
+	if (o->learn_entries > 0) {
+		struct learn_limits ll = {.per_family = o->learn_entries,
+					  .grace_s = o->learn_grace_s,
+					  .kernel = false};
+		learner = learn_new(&ll);
+		if (learner == NULL) {
+			fprintf(stderr, "embargod: out of memory\n");
+			inspector_free(in);
+			pcap_close(pc);
+			return 1;
+		}
+		verdict_judge_learn(&judge, learn_table(learner), true);
+	}
 	struct pcap_pkthdr *h;
 	const uint8_t *frame;
 	int rc;
 	uint64_t last_expire_ms = 0;
 	while ((rc = pcap_next_ex(pc, &h, &frame)) == 1) {
-		handle_frame(&judge, o, linktype, h, frame, &res, &t);
+		handle_frame(&judge, learner, o, linktype, h, frame, &res, &t);
 		uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 		if (now_ms - last_expire_ms >= 1000) {
 			inspect_expire(in, now_ms);
+			if (learner != NULL) {
+				learn_tick(learner, (uint32_t)(now_ms / 1000));
+			}
 			last_expire_ms = now_ms;
 		}
 	}
@@ -232,6 +272,7 @@ int replay_run(const struct replay_opts *o)
 		status = 1;
 	}
 	print_summary(o, &t, in);
+	learn_free(learner);
 	inspector_free(in);
 	pcap_close(pc);
 	return status;

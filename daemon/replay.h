@@ -12,6 +12,9 @@ struct replay_opts {
 	const struct policy *policy; /* NULL: no blocklist, everything is allowed */
 	bool names_only;	     /* print every extracted name ("kind:name"), no decisions */
 	bool quiet;		     /* no per-decision lines, only the summary */
+	uint32_t learn_entries;	     /* > 0: learn addresses from the capture's answers, as the
+					daemon would with learn-addresses (per family) */
+	uint32_t learn_grace_s;
 };
 
 /* Replay the capture; prints one line per decision (or per name) and a summary to stdout.

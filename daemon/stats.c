@@ -60,7 +60,8 @@ static void report_queue(struct worker *w, uint64_t now_ms)
 	uint64_t unsent = s.verdicts_unsent - r->verdicts_unsent;
 	uint64_t recv = s.recv_errors - r->recv_errors;
 	uint64_t alerts = s.alerts_lost - r->alerts_lost;
-	if (forge + send + unsent + recv + alerts == 0) {
+	uint64_t learn = s.learn_lost - r->learn_lost;
+	if (forge + send + unsent + recv + alerts + learn == 0) {
 		return;
 	}
 	char since[48];
@@ -68,8 +69,8 @@ static void report_queue(struct worker *w, uint64_t now_ms)
 	log_msg(forge + send + unsent + recv > 0 ? LOG_ERR : LOG_WARNING, "trouble",
 		"queue %u%s: dns_answers_not_sent=%" PRIu64 " verdict_send_errors=%" PRIu64
 		" verdicts_unsent=%" PRIu64 " receive_errors=%" PRIu64
-		" alert_records_lost=%" PRIu64,
-		w->queue, since, forge, send, unsent, recv, alerts);
+		" alert_records_lost=%" PRIu64 " learn_answers_lost=%" PRIu64,
+		w->queue, since, forge, send, unsent, recv, alerts, learn);
 	*r = s;
 	w->reported_ms = now_ms;
 }
@@ -220,6 +221,33 @@ static void report_log(struct daemon *d, uint64_t now_ms)
 	d->log_reported_ms = now_ms;
 }
 
+/* Kernel refusals of learned-address set elements: the sets are missing (firewall rules
+ * without learn-addresses, or of the other backend) or full. Once a minute at most. */
+static uint64_t kernel_reported_ms;
+
+static void report_kernel(struct daemon *d, uint64_t now_ms)
+{
+	if (d->learning == NULL ||
+	    (now_ms - kernel_reported_ms < TROUBLE_REPORT_MS && kernel_reported_ms != 0)) {
+		return;
+	}
+	struct learning_stats ls;
+	learning_get_stats(d->learning, &ls);
+	if (ls.kernel.errors == d->kernel_errors_reported) {
+		return;
+	}
+	char since[48];
+	since_str(since, sizeof(since), kernel_reported_ms, now_ms);
+	log_msg(LOG_ERR, "trouble",
+		"learned-address sets%s: kernel_errors=%" PRIu64
+		" last_error=%s (are the firewall rules up with learn-addresses, on the same "
+		"backend?)",
+		since, ls.kernel.errors - d->kernel_errors_reported,
+		strerror(ls.kernel.last_error));
+	d->kernel_errors_reported = ls.kernel.errors;
+	kernel_reported_ms = now_ms;
+}
+
 void daemon_report_trouble(struct daemon *d, uint64_t now_ms)
 {
 	daemon_overload_update(d);
@@ -228,6 +256,7 @@ void daemon_report_trouble(struct daemon *d, uint64_t now_ms)
 	}
 	report_overload(d, now_ms);
 	report_log(d, now_ms);
+	report_kernel(d, now_ms);
 }
 
 void daemon_log_totals(const struct daemon *d)
@@ -247,6 +276,8 @@ void daemon_log_totals(const struct daemon *d)
 		" accepted=%" PRIu64 " dropped=%" PRIu64 " marked_block=%" PRIu64 " named=%" PRIu64
 		" unfinished=%" PRIu64 " held_back=%" PRIu64 " blocked=%" PRIu64 " alerted=%" PRIu64
 		" dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64 " quic_vn_sent=%" PRIu64
+		" dns_answers=%" PRIu64 " dns_answers_blocked=%" PRIu64 " ech_stripped=%" PRIu64
+		" by_address=%" PRIu64 " by_ech_front=%" PRIu64
 		" queue_overflows=%" PRIu64 " queue_full=%s socket_full=%" PRIu64
 		" admission_dropped=%s send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
 		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
@@ -254,7 +285,8 @@ void daemon_log_totals(const struct daemon *d)
 		" reloads_refused=%" PRIu64,
 		up, t->received, t->accepted + t->dropped + t->marked_block, t->accepted,
 		t->dropped, t->marked_block, t->named, t->unfinished, t->held_back, t->blocked,
-		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, f.overflows,
+		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, t->answers,
+		t->answers_blocked, t->ech_stripped, t->by_address, t->by_ech_front, f.overflows,
 		f.queue_full_known ? full : "unknown", f.socket_full,
 		f.admission_known ? adm : "unknown", t->send_errors, t->verdicts_unsent, a->logged,
 		a->repeats, a->rate_limited, t->alerts_lost, all.log.lost, d->reloads,

@@ -3,6 +3,7 @@
  * and libevent loop. */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <event2/event.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,9 @@ static void count_state(struct worker_stats *st, const struct inspect_result *r)
 	case INSPECT_IGNORED:
 		st->ignored++;
 		break;
+	case INSPECT_ANSWER:
+		st->answers++;
+		break;
 	}
 	st->held_back += r->hold;
 }
@@ -73,22 +77,48 @@ static enum inspect_mark kernel_mark(const struct worker_shared *sh, uint32_t ma
 	return INSPECT_MARK_NONE;
 }
 
+/* The forged answer for a blocked DNS query or response: the configured kind (NXDOMAIN for
+ * the DoH canary), and with EDNS an Extended DNS Error naming the vendor and category. */
+static void forge_dns(struct worker *w, const struct policy *p, const struct inspect_result *r,
+		      const struct verdict *v)
+{
+	const struct worker_shared *sh = w->shared;
+	struct dns_reply_opts o = sh->dns_reply;
+	if (v->reply == VERDICT_REPLY_DNS_NXDOMAIN) {
+		o.kind = DNS_REPLY_NXDOMAIN;
+	}
+	if (o.ede) {
+		struct policy_rule_names rn;
+		policy_rule_names(p, v->decision.rule, &rn);
+		snprintf(o.ede_text, sizeof(o.ede_text), "embargo: %s/%s",
+			 rn.vendor != NULL ? rn.vendor : "-",
+			 rn.category != NULL ? rn.category : "-");
+	}
+	if (inject_dns_reply(&sh->inject, &r->pkt, r->dns_msg.ptr, r->dns_msg.len, &o) == 0) {
+		w->stats.dns_forged++;
+	} else {
+		w->stats.dns_forge_failed++;
+	}
+}
+
 /* Carry out a verdict: the kernel verdict with its mark (the firewall's filter rules save the
- * mark as the connection mark and pass, drop or reject on it; see conf/), and the answer the
- * client gets. */
-static void carry_out(struct worker *w, const struct nfqueue_packet *p,
+ * mark as the connection mark and pass, drop or reject on it; see conf/), the packet's new
+ * bytes when it was rewritten, and the answer the client gets. */
+static void carry_out(struct worker *w, const struct policy *p, const struct nfqueue_packet *pk,
 		      const struct inspect_result *r, const struct verdict *v)
 {
 	const struct worker_shared *sh = w->shared;
 	/* The queue rules restored the connection's mark into the packet's as it was queued; a
 	 * packet that changes nothing leaves without it, so that it cannot put back a state a
 	 * packet answered before it has moved on from. */
-	bool set_mark = !v->drop && (v->mark != INSPECT_MARK_NONE || (p->mark & sh->mark_mask));
-	uint32_t mark = (p->mark & ~sh->mark_mask) | sh->marks[v->mark];
-	if (nfqueue_verdict(w->nfq, p->id, v->drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT, set_mark,
-			    mark) != 0) {
+	bool set_mark = !v->drop && (v->mark != INSPECT_MARK_NONE || (pk->mark & sh->mark_mask));
+	uint32_t mark = (pk->mark & ~sh->mark_mask) | sh->marks[v->mark];
+	const uint8_t *payload = v->drop ? NULL : v->payload;
+	if (nfqueue_verdict(w->nfq, pk->id, v->drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT, set_mark, mark,
+			    payload, payload != NULL ? v->payload_len : 0) != 0) {
 		w->stats.send_errors++;
 	}
+	w->stats.ech_stripped += payload != NULL;
 	if (v->drop) {
 		w->stats.dropped++;
 	} else if (v->mark == INSPECT_MARK_DROP || v->mark == INSPECT_MARK_REJECT) {
@@ -96,24 +126,43 @@ static void carry_out(struct worker *w, const struct nfqueue_packet *p,
 	} else {
 		w->stats.accepted++;
 	}
-	if (v->reply == VERDICT_REPLY_DNS || v->reply == VERDICT_REPLY_DNS_NXDOMAIN) {
-		/* The DoH canary must read NXDOMAIN whatever answer kind blocks get. */
-		struct dns_reply_opts nx = sh->dns_reply;
-		nx.kind = DNS_REPLY_NXDOMAIN;
-		int rc = inject_dns_reply(&sh->inject, &r->pkt, r->dns_msg.ptr, r->dns_msg.len,
-					  v->reply == VERDICT_REPLY_DNS ? &sh->dns_reply : &nx);
-		if (rc == 0) {
-			w->stats.dns_forged++;
-		} else {
-			w->stats.dns_forge_failed++;
-		}
-	} else if (v->reply == VERDICT_REPLY_QUIC_VN) {
+	switch (v->reply) {
+	case VERDICT_REPLY_NONE:
+		break;
+	case VERDICT_REPLY_DNS:
+	case VERDICT_REPLY_DNS_NXDOMAIN:
+		forge_dns(w, p, r, v);
+		break;
+	case VERDICT_REPLY_QUIC_VN:
 		if (inject_quic_vn(&sh->inject, &r->pkt, r->quic_dcid, r->quic_scid) == 0) {
 			w->stats.quic_vn_sent++;
 		} else {
 			w->stats.quic_vn_failed++;
 		}
+		break;
+	case VERDICT_REPLY_TCP_RESET:
+		if (inject_tcp_resets(&sh->inject, &r->pkt) == 0) {
+			w->stats.tcp_resets_sent++;
+		} else {
+			w->stats.tcp_resets_failed++;
+		}
+		break;
 	}
+}
+
+static void count_decision(struct worker_stats *st, const struct inspect_result *r,
+			   const struct verdict *v)
+{
+	enum action a = v->decision.action;
+	bool blocked = a == ACTION_DROP || a == ACTION_REJECT;
+	if (blocked) {
+		st->blocked++;
+	} else if (a == ACTION_ALERT) {
+		st->alerted++;
+	}
+	st->answers_blocked += r->state == INSPECT_ANSWER && blocked;
+	st->by_address += v->by == VERDICT_BY_ADDRESS || v->by == VERDICT_BY_SHARED;
+	st->by_ech_front += v->by == VERDICT_BY_ECH_FRONT;
 }
 
 static void on_packet(void *arg, const struct nfqueue_packet *p)
@@ -125,7 +174,7 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 
 	w->stats.received++;
 	if (p->payload == NULL || p->len == 0) {
-		if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0) != 0) {
+		if (nfqueue_verdict(w->nfq, p->id, NFQUEUE_ACCEPT, false, 0, NULL, 0) != 0) {
 			w->stats.send_errors++;
 		}
 		w->stats.accepted++;
@@ -137,18 +186,16 @@ static void on_packet(void *arg, const struct nfqueue_packet *p)
 	count_state(&w->stats, &r);
 	w->stats.by_proto[r.proto]++;
 	if (v.judged) {
-		enum action a = v.decision.action;
-		if (a == ACTION_DROP || a == ACTION_REJECT) {
-			w->stats.blocked++;
-		} else if (a == ACTION_ALERT) {
-			w->stats.alerted++;
-		}
-		if (alert_push(w->alerts, ctx->policy, &r, &v.decision,
-			       p->has_hwaddr ? p->hwaddr : NULL, p->hwaddr_len) != 0) {
+		count_decision(&w->stats, &r, &v);
+		if (alert_push(w->alerts, ctx->policy, &r, &v, p->has_hwaddr ? p->hwaddr : NULL,
+			       p->hwaddr_len) != 0) {
 			w->stats.alerts_lost++;
 		}
 	}
-	carry_out(w, p, &r, &v);
+	if (v.nlearn > 0 && w->learn != NULL) {
+		w->stats.learn_lost += learning_push(w->learn, w->judge.learn_out, v.nlearn);
+	}
+	carry_out(w, ctx->policy, p, &r, &v);
 }
 
 #define WORKER_STATS_WORDS (sizeof(struct worker_stats) / sizeof(uint64_t))
@@ -212,6 +259,9 @@ static void drain(struct worker *w, unsigned max_reads)
 	w->stats.verdicts_refused = c.refused;
 	publish_stats(w);
 	alert_ring_wake(w->alerts);
+	if (w->learn != NULL) {
+		learning_wake(w->learn);
+	}
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)

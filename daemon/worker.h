@@ -14,6 +14,7 @@
 #include "embargo/verdict.h"
 #include "alert.h"
 #include "inject.h"
+#include "learning.h"
 #include "nfqueue.h"
 
 struct policy;
@@ -28,7 +29,8 @@ struct worker_shared {
 	/* Packet mark values per enum inspect_mark (0 for NONE), all inside mark_mask. */
 	uint32_t marks[INSPECT_MARK_REJECT + 1];
 	uint32_t mark_mask;
-	bool fail_open; /* the queues accept (not drop) packets they cannot hold */
+	bool fail_open;			/* the queues accept (not drop) packets they cannot hold */
+	const struct learntab *learned; /* what answers taught (learn-addresses), or NULL */
 };
 
 /* Counters of one worker. Every received packet gets exactly one verdict:
@@ -47,6 +49,13 @@ struct worker_stats {
 	uint64_t socket_full;
 	uint64_t numbered;    /* the highest packet id received: packets the kernel numbered */
 	uint64_t alerts_lost; /* alert records a full ring could not take */
+	uint64_t answers;	  /* DNS responses read */
+	uint64_t answers_blocked; /* ... blocked: a chain that reaches a listed name */
+	uint64_t ech_stripped;	  /* responses that left without their ECH configurations */
+	uint64_t by_address;	  /* connections judged by a learned address (block or alert) */
+	uint64_t by_ech_front;	  /* ECH hellos to a known front judged (block or alert) */
+	uint64_t tcp_resets_sent, tcp_resets_failed;
+	uint64_t learn_lost; /* answers a full ring could not take for learning */
 	uint64_t by_proto[INSPECT_PROTO_GQUIC + 1];
 };
 /* Published whole as a counters snapshot (struct counters), one value per field. */
@@ -63,6 +72,7 @@ struct worker {
 	pthread_t thread;
 	atomic_uint seen_generation; /* policy generation this worker has moved on to */
 	struct alert_ring *alerts;   /* this worker's alert records, drained by the main loop */
+	struct learning_ring *learn; /* its answers to learn from (NULL: nothing learned) */
 	struct worker_stats stats;   /* the worker thread's own; others read `published` */
 	struct counters published;   /* `stats` as of the end of the last batch */
 	/* Main loop only: */

@@ -23,6 +23,7 @@
 
 #include "embargo/config.h"
 #include "embargo/dns.h"
+#include "embargo/domainset.h"
 #include "policy_internal.h"
 #include "reserve.h"
 
@@ -34,6 +35,14 @@
 #define VENDOR_BUILTIN	"embargo"
 #define CATEGORY_CANARY "doh-canary"
 #define CATEGORY_OTHER	"other"
+#define CATEGORY_FRONT	"ech-front"
+/* ECH public names of the big ECH providers, shipped as fronts (more with `ech-front`). */
+static const char *const builtin_fronts[] = {
+	"cloudflare-ech.com", /* the public name of Cloudflare's ECH configurations */
+};
+/* learn-limit bounds (the defaults are in config.h). */
+#define LEARN_ENTRIES_MAX (1u << 20)
+#define LEARN_GRACE_MAX	  86400
 
 /* One statement: its words (NUL-terminated, in `arena`), where each starts, and how it ended. */
 enum stmt_end {
@@ -77,6 +86,7 @@ struct src {
 struct vendor_def {
 	char *id, *title, *reason;
 	enum action action; /* ACTION_NONE: not given */
+	enum action ech;    /* the vendor's `ech`: ACTION_NONE when not given */
 	uint16_t file_id;
 	uint32_t line;
 };
@@ -112,8 +122,14 @@ struct ctx {
 	/* Entries go straight into the domain set as they are read; which groups are on and
 	 * their actions are settled in compile() (domainset_builder_filter). */
 	struct domainset_builder *b;
-	struct policy_prefix *exempt, *enforce;
-	size_t nexempt, exempt_cap, nenforce, enforce_cap;
+	struct policy_prefix *exempt, *enforce, *learn_from;
+	size_t nexempt, exempt_cap, nenforce, enforce_cap, nlearn_from, learn_from_cap;
+	struct front_def {
+		struct name name;
+		uint16_t file_id;
+		uint32_t line;
+	} * fronts;
+	size_t nfronts, fronts_cap;
 	unsigned depth;
 };
 
@@ -959,6 +975,57 @@ static int choose(struct ctx *c, struct src *f, const struct stmt *st, const cha
 		  q(st, 1, qb), list);
 }
 
+/* One limit of a `NAME KEY N [KEY N]` statement: its bounds, where it goes, its bit. */
+struct limit_key {
+	const char *key;
+	uint32_t min, max;
+	uint32_t *out;
+	uint32_t bit;
+};
+
+/* The KEY N pairs of `st` (`n` keys, any of them given, in any order). */
+static int limit_pairs(struct ctx *c, struct src *f, const struct stmt *st,
+		       const struct limit_key *keys, size_t n, const char *usage)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs < 3 || st->nargs % 2 != 1) {
+		return at(c, f, st->line[0], st->col[0], "%s", usage);
+	}
+	for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
+		const struct limit_key *lk = NULL;
+		for (size_t k = 0; k < n && lk == NULL; k++) {
+			lk = strcmp(st->arg[i], keys[k].key) == 0 ? &keys[k] : NULL;
+		}
+		if (lk == NULL) {
+			/* "a or b", "a, b, c or d" */
+			char known[128];
+			size_t used = 0;
+			known[0] = '\0';
+			for (size_t k = 0; k < n; k++) {
+				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+							 k == 0	    ? ""
+							 : k + 1 == n ? " or "
+								      : ", ",
+							 keys[k].key);
+				if (used >= sizeof(known)) {
+					break;
+				}
+			}
+			return at(c, f, st->line[i], st->col[i], "%s: unknown limit \"%s\" (%s)",
+				  st->arg[0], q(st, i, qb), known);
+		}
+		uint32_t v;
+		if (parse_uint(st->arg[i + 1], lk->max, &v) != 0 || v < lk->min) {
+			return at(c, f, st->line[i + 1], st->col[i + 1],
+				  "%s %s: expected a number %u..%u", st->arg[0], st->arg[i],
+				  lk->min, lk->max);
+		}
+		*lk->out = v;
+		c->s->set |= lk->bit;
+	}
+	return 0;
+}
+
 /* Daemon settings. Returns 1 when `st` is not a setting, else 0 or an error. */
 static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 {
@@ -1108,48 +1175,115 @@ static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 		return 0;
 	}
 	if (strcmp(k, "flow-limit") == 0) {
-		/* Name, largest value, settings bit, where the value goes. */
-		const struct {
-			const char *name;
-			uint32_t max;
-			uint32_t bit;
-			uint32_t *value;
-		} limits[] = {
-			{"packets", 4096, CFG_FLOW_PACKETS, &s->flow_packets},
-			{"timeout", 3600, CFG_FLOW_TIMEOUT, &s->flow_timeout_s},
-			{"flows", CONFIG_FLOWS_MAX, CFG_FLOW_FLOWS, &s->flows_max},
-			{"buffers", CONFIG_BUFFERS_MAX, CFG_FLOW_BUFFERS, &s->buffers_max},
+		const struct limit_key keys[] = {
+			{"packets", 1, 4096, &s->flow_packets, CFG_FLOW_PACKETS},
+			{"timeout", 1, 3600, &s->flow_timeout_s, CFG_FLOW_TIMEOUT},
+			{"flows", CONFIG_FLOWS_MIN, CONFIG_FLOWS_MAX, &s->flows_max, CFG_FLOW_FLOWS},
+			{"buffers", CONFIG_BUFFERS_MIN, CONFIG_BUFFERS_MAX, &s->buffers_max,
+			 CFG_FLOW_BUFFERS},
 		};
-		const uint32_t least[] = {1, 1, CONFIG_FLOWS_MIN, CONFIG_BUFFERS_MIN};
-		if (st->nargs < 3 || st->nargs % 2 != 1) {
-			return at(c, f, st->line[0], st->col[0],
-				  "usage: flow-limit [packets N] [timeout SECONDS] [flows N] "
-				  "[buffers N]");
+		return limit_pairs(c, f, st, keys, 4,
+				   "usage: flow-limit [packets N] [timeout SECONDS] [flows N] "
+				   "[buffers N]");
+	}
+	if (strcmp(k, "dns-ede") == 0) {
+		static const char *const w[] = {"blocked", "filtered", "off"};
+		static const uint16_t code[] = {DNS_EDE_BLOCKED, DNS_EDE_FILTERED, 0};
+		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
+			return rc;
 		}
-		for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
-			size_t l = 0;
-			while (l < sizeof(limits) / sizeof(limits[0]) &&
-			       strcmp(st->arg[i], limits[l].name) != 0) {
-				l++;
-			}
-			if (l == sizeof(limits) / sizeof(limits[0])) {
-				return at(
-					c, f, st->line[i], st->col[i],
-					"flow-limit: unknown limit \"%s\" (packets, timeout, flows "
-					"or buffers)",
-					q(st, i, qb));
-			}
-			if (parse_uint(st->arg[i + 1], limits[l].max, &v) != 0 || v < least[l]) {
-				return at(c, f, st->line[i + 1], st->col[i + 1],
-					  "flow-limit %s: expected a number %u..%u", st->arg[i],
-					  least[l], limits[l].max);
-			}
-			*limits[l].value = v;
-			s->set |= limits[l].bit;
+		s->dns_ede = code[idx];
+		s->set |= CFG_DNS_EDE;
+		return 0;
+	}
+	if (strcmp(k, "dns-responses") == 0) {
+		static const char *const w[] = {"inspect", "ignore"};
+		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
+			return rc;
+		}
+		s->dns_responses = idx == 0;
+		s->set |= CFG_DNS_RESPONSES;
+		return 0;
+	}
+	if (strcmp(k, "cname-cloaking") == 0 || strcmp(k, "strip-ech") == 0) {
+		static const char *const w[] = {"on", "off"};
+		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
+			return rc;
+		}
+		if (k[0] == 'c') {
+			s->cname_cloaking = idx == 0;
+			s->set |= CFG_CNAME_CLOAKING;
+		} else {
+			s->strip_ech = idx == 0;
+			s->set |= CFG_STRIP_ECH;
 		}
 		return 0;
 	}
+	if (strcmp(k, "ech") == 0) {
+		static const char *const w[] = {"allow", "alert", "block"};
+		static const enum action a[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_REJECT};
+		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
+			return rc;
+		}
+		s->ech_action = a[idx];
+		s->set |= CFG_ECH;
+		return 0;
+	}
+	if (strcmp(k, "learn-addresses") == 0) {
+		static const char *const w[] = {"off", "nft", "ipset"};
+		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
+			return rc;
+		}
+		s->learn_addresses = (int)idx;
+		s->set |= CFG_LEARN_ADDRESSES;
+		return 0;
+	}
+	if (strcmp(k, "learn-limit") == 0) {
+		const struct limit_key keys[] = {
+			{"entries", 1, LEARN_ENTRIES_MAX, &s->learn_entries, CFG_LEARN_ENTRIES},
+			{"grace", 0, LEARN_GRACE_MAX, &s->learn_grace_s, CFG_LEARN_GRACE},
+		};
+		return limit_pairs(c, f, st, keys, 2,
+				   "usage: learn-limit [entries N] [grace SECONDS]");
+	}
 	return 1;
+}
+
+const char *config_learn_str(int v)
+{
+	static const char *const names[] = {"off", "nft", "ipset"};
+	return v >= 0 && v < 3 ? names[v] : "?";
+}
+
+const char *config_ech_str(enum action a)
+{
+	return a == ACTION_ALLOW    ? "allow"
+	       : a == ACTION_ALERT  ? "alert"
+	       : a == ACTION_REJECT ? "block"
+				    : "?";
+}
+
+/* `ech-front NAME...`: more ECH fronts (public names of ECH configurations). */
+static int add_fronts(struct ctx *c, struct src *f, const struct stmt *st)
+{
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	if (st->nargs < 2) {
+		return at(c, f, st->line[0], st->col[0], "ech-front: give at least one name");
+	}
+	for (unsigned i = 1; i < st->nargs; i++) {
+		struct name n;
+		if (name_from_text(&n, st->arg[i], strlen(st->arg[i])) != 0 ||
+		    strchr(st->arg[i], '*') != NULL || (n.flags & (NAME_F_ROOT | NAME_F_UNUSUAL))) {
+			return at(c, f, st->line[i], st->col[i], "ech-front: invalid name \"%s\"",
+				  q(st, i, qb));
+		}
+		if (array_reserve((void **)&c->fronts, &c->fronts_cap, c->nfronts + 1,
+				  sizeof(*c->fronts)) != 0) {
+			return oom(c);
+		}
+		c->fronts[c->nfronts++] = (struct front_def){n, f->file_id, st->line[i]};
+	}
+	return 0;
 }
 
 /* ---- statements ---- */
@@ -1439,6 +1573,13 @@ static int one_statement(struct ctx *c, struct src *f, struct stmt *st, struct s
 		if (strcmp(k, "enforce-on") == 0) {
 			return add_prefixes(c, f, st, &c->enforce, &c->nenforce, &c->enforce_cap);
 		}
+		if (strcmp(k, "learn-from") == 0) {
+			return add_prefixes(c, f, st, &c->learn_from, &c->nlearn_from,
+					    &c->learn_from_cap);
+		}
+		if (strcmp(k, "ech-front") == 0) {
+			return add_fronts(c, f, st);
+		}
 		if (strcmp(k, "doh-canary") == 0) {
 			static const char *const w[] = {"on", "off"};
 			unsigned idx;
@@ -1486,6 +1627,14 @@ static int one_statement(struct ctx *c, struct src *f, struct stmt *st, struct s
 					  "\"category NAME off\" belong in embargod.conf)");
 			}
 			return do_category_block(c, f, st, sc);
+		}
+		if (strcmp(k, "ech") == 0) {
+			static const char *const w[] = {"allow", "alert", "block"};
+			static const enum action a[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_REJECT};
+			unsigned idx;
+			int rc = choose(c, f, st, w, 3, &idx);
+			v->ech = rc == 0 ? a[idx] : ACTION_NONE;
+			return rc;
 		}
 		if (strcmp(k, "name") == 0 || strcmp(k, "reason") == 0) {
 			char **dst = k[0] == 'n' ? &v->title : &v->reason;
@@ -1651,7 +1800,12 @@ static int compile(struct ctx *c, struct policy **out)
 	    p->categories == NULL || p->groups == NULL) {
 		goto fail;
 	}
+	p->vendor_ech = calloc(c->nvendors > 0 ? c->nvendors : 1, sizeof(*p->vendor_ech));
+	if (p->vendor_ech == NULL) {
+		goto fail;
+	}
 	for (size_t i = 0; i < c->nvendors; i++) {
+		p->vendor_ech[i] = (uint8_t)c->vendors[i].ech;
 		p->vendors[i] = c->vendors[i].id;
 		p->vendor_titles[i] = c->vendors[i].title;
 		p->vendor_reasons[i] = c->vendors[i].reason;
@@ -1694,7 +1848,15 @@ static int compile(struct ctx *c, struct policy **out)
 	p->enforce = c->enforce;
 	p->nenforce = (uint32_t)c->nenforce;
 	c->exempt = c->enforce = NULL;
+	p->learn_from = c->learn_from;
+	p->nlearn_from = (uint32_t)c->nlearn_from;
+	c->learn_from = NULL;
 	memcpy(p->proto_action, c->proto_action, sizeof(p->proto_action));
+	const struct config_settings *cs = c->s;
+	p->responses = (cs->set & CFG_DNS_RESPONSES) != 0 ? cs->dns_responses : true;
+	p->cname_cloaking = (cs->set & CFG_CNAME_CLOAKING) != 0 ? cs->cname_cloaking : true;
+	p->strip_ech = (cs->set & CFG_STRIP_ECH) != 0 && cs->strip_ech;
+	p->ech_action = (cs->set & CFG_ECH) != 0 ? cs->ech_action : ACTION_ALLOW;
 	p->nameless_action = (c->s->set & CFG_NAMELESS) != 0 ? c->s->nameless_action : ACTION_NONE;
 	p->unfinished_action =
 		(c->s->set & CFG_UNFINISHED) != 0 ? c->s->unfinished_action : ACTION_NONE;
@@ -1743,6 +1905,114 @@ static int add_canary(struct ctx *c)
 	return add_entry(c, &f, CANARY_NAME, strlen(CANARY_NAME), 0, 1, group, DS_BLOCK, false);
 }
 
+/* The built-in vendor ("embargo"), added when no rule made it yet. */
+static int builtin_vendor(struct ctx *c, uint16_t *id)
+{
+	for (size_t i = 0; i < c->nvendors; i++) {
+		if (strcmp(c->vendors[i].id, VENDOR_BUILTIN) == 0) {
+			*id = (uint16_t)i;
+			return 0;
+		}
+	}
+	if (c->nvendors >= CONFIG_IDS_MAX ||
+	    array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
+			  sizeof(*c->vendors)) != 0) {
+		return oom(c);
+	}
+	struct vendor_def *v = &c->vendors[c->nvendors];
+	memset(v, 0, sizeof(*v));
+	v->id = strdup(VENDOR_BUILTIN);
+	if (v->id == NULL) {
+		return oom(c);
+	}
+	v->action = ACTION_REJECT;
+	*id = (uint16_t)c->nvendors++;
+	return 0;
+}
+
+/* The shipped ECH fronts join the configuration's, under the built-in vendor. */
+static int add_builtin_fronts(struct ctx *c, uint16_t *vendor, uint16_t *cat)
+{
+	int rc = builtin_vendor(c, vendor);
+	if (rc == 0) {
+		rc = find_category(c, CATEGORY_FRONT, cat);
+	}
+	uint16_t file_id = UINT16_MAX;
+	for (size_t i = 0; i < c->nfiles && rc == 0; i++) {
+		file_id = strcmp(c->files[i], BUILTIN_FILE) == 0 ? (uint16_t)i : file_id;
+	}
+	if (rc == 0 && file_id == UINT16_MAX) {
+		rc = add_file(c, BUILTIN_FILE, &file_id);
+	}
+	for (size_t i = 0; i < sizeof(builtin_fronts) / sizeof(builtin_fronts[0]) && rc == 0; i++) {
+		if (array_reserve((void **)&c->fronts, &c->fronts_cap, c->nfronts + 1,
+				  sizeof(*c->fronts)) != 0) {
+			return oom(c);
+		}
+		struct front_def *d = &c->fronts[c->nfronts];
+		if (name_from_text(&d->name, builtin_fronts[i], strlen(builtin_fronts[i])) != 0) {
+			return ctx_fail(c, -EINVAL, "built-in ECH front \"%s\" is invalid",
+					builtin_fronts[i]);
+		}
+		d->file_id = file_id;
+		d->line = 0;
+		c->nfronts++;
+	}
+	return rc;
+}
+
+static int cmp_u64_idx(const void *a, const void *b, void *keys)
+{
+	const uint64_t *k = keys;
+	uint64_t x = k[*(const uint32_t *)a], y = k[*(const uint32_t *)b];
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The fronts into the policy, sorted by name hash (duplicates once). */
+static int compile_fronts(struct ctx *c, struct policy *p, uint16_t vendor, uint16_t cat)
+{
+	size_t n = c->nfronts;
+	uint64_t *h = calloc(n > 0 ? n : 1, sizeof(*h));
+	uint32_t *order = calloc(n > 0 ? n : 1, sizeof(*order));
+	p->front_hashes = calloc(n > 0 ? n : 1, sizeof(*p->front_hashes));
+	p->front_rules = calloc(n > 0 ? n : 1, sizeof(*p->front_rules));
+	p->front_names = calloc(n > 0 ? n : 1, sizeof(*p->front_names));
+	if (h == NULL || order == NULL || p->front_hashes == NULL || p->front_rules == NULL ||
+	    p->front_names == NULL) {
+		free(h);
+		free(order);
+		return oom(c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		h[i] = domainset_hash(c->fronts[i].name.text, c->fronts[i].name.len);
+		order[i] = (uint32_t)i;
+	}
+	qsort_r(order, n, sizeof(*order), cmp_u64_idx, h);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct front_def *d = &c->fronts[order[i]];
+		if (p->nfronts > 0 && p->front_hashes[p->nfronts - 1] == h[order[i]]) {
+			continue;
+		}
+		uint32_t k = p->nfronts;
+		p->front_hashes[k] = h[order[i]];
+		p->front_rules[k] = (struct rule_meta){.line = d->line,
+						       .file_id = d->file_id,
+						       .vendor_id = vendor,
+						       .category_id = cat,
+						       .action = ACTION_NONE,
+						       .kind = DS_BLOCK};
+		p->front_names[k] = strdup(d->name.text);
+		if (p->front_names[k] == NULL) {
+			rc = oom(c);
+		}
+		p->nfronts++;
+	}
+	free(h);
+	free(order);
+	return rc;
+}
+
 static void ctx_free(struct ctx *c)
 {
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -1764,6 +2034,8 @@ static void ctx_free(struct ctx *c)
 	c->b = NULL;
 	free(c->exempt);
 	free(c->enforce);
+	free(c->learn_from);
+	free(c->fronts);
 }
 
 static int load(struct ctx *c, struct src *f, struct policy **out)
@@ -1784,15 +2056,24 @@ static int load(struct ctx *c, struct src *f, struct policy **out)
 	if (rc == 0 && c->canary) {
 		rc = add_canary(c);
 	}
+	uint16_t front_vendor = 0, front_cat = 0;
+	if (rc == 0) {
+		rc = add_builtin_fronts(c, &front_vendor, &front_cat);
+	}
 	struct policy *p = NULL;
 	if (rc == 0) {
 		rc = compile(c, &p);
+	}
+	if (rc == 0) {
+		rc = compile_fronts(c, p, front_vendor, front_cat);
 	}
 	if (rc == 0) {
 		/* compile() keeps category ids as they are. */
 		p->has_canary = c->canary;
 		p->canary_category = c->canary_cat;
 		*out = p;
+	} else {
+		policy_free(p);
 	}
 	ctx_free(c);
 	return rc;

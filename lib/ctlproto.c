@@ -6,7 +6,8 @@
 
 #include "embargo/ctlproto.h"
 
-static const char *const ctl_cmds[] = {"status", "stats", "reload", "clients", "test"};
+static const char *const ctl_cmds[] = {"status", "stats",     "reload", "clients",
+				       "test",	 "addresses", "audit"};
 
 int ctl_cmd_from_str(const char *s)
 {

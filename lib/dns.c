@@ -5,19 +5,16 @@
 
 #include "embargo/dns.h"
 #include "embargo/rd.h"
+#include "embargo/wr.h"
 
 /*
  * Header (RFC 1035 section 4.1.1), 12 bytes:
  *   ID (2) | QR(1) Opcode(4) AA TC RD | RA Z AD CD Rcode(4) | QDCOUNT | ANCOUNT | NSCOUNT | ARCOUNT
  */
-#define DNS_FLAG_QR 0x8000
 #define DNS_FLAG_AA 0x0400
-#define DNS_FLAG_TC 0x0200
 #define DNS_FLAG_RD 0x0100
 #define DNS_FLAG_RA 0x0080
 #define DNS_FLAG_CD 0x0010
-
-#define DNS_TYPE_OPT 41 /* RFC 6891 */
 /* The UDP payload size a forged reply advertises (the DNS flag day 2020 value). */
 #define DNS_EDNS_UDP_SIZE 1232
 
@@ -137,6 +134,8 @@ enum parse_result dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg *
 
 	memset(out, 0, offsetof(struct dns_msg, q));
 	out->nquestions = 0;
+	out->questions_end = 0; /* stays 0 unless every question was read */
+	out->question_pointer = false;
 	if (len < DNS_HEADER_LEN) {
 		return PARSE_NOT_MINE;
 	}
@@ -189,47 +188,69 @@ enum parse_result dns_tcp_next(const uint8_t *buf, size_t len, struct span *msg,
 	return PARSE_OK;
 }
 
-/* Skip one resource record at `*pos`: name, type, class, ttl, rdlength, rdata. */
-static enum parse_result read_rr(const uint8_t *buf, size_t len, size_t *pos, struct dns_rr *rr)
+/*
+ * Resource record (RFC 1035 section 4.1.3):
+ *   NAME | TYPE (2) | CLASS (2) | TTL (4) | RDLENGTH (2) | RDATA (RDLENGTH)
+ * SVCB and HTTPS rdata (RFC 9460 section 2.2):
+ *   SvcPriority (2) | TargetName (uncompressed name) | SvcParams (to the end of the rdata)
+ */
+enum parse_result dns_rr_next(const uint8_t *buf, size_t len, size_t *pos, struct dns_rr *rr)
 {
 	bool forward = false, jumped = false;
+	size_t p = *pos;
 	enum parse_result res =
-		read_name_normalised(buf, len, pos, &rr->owner, &rr->owner_ok, &forward, &jumped);
-	if (res != PARSE_OK || len - *pos < 10) {
+		read_name_normalised(buf, len, &p, &rr->owner, &rr->owner_ok, &forward, &jumped);
+	if (res != PARSE_OK || forward) {
 		return PARSE_MALFORMED;
 	}
-	struct rd r = rd_make(buf + *pos, len - *pos);
+	struct rd r = rd_make(buf + p, len - p);
 	rr->type = rd_u16be(&r);
 	rr->rclass = rd_u16be(&r);
 	rr->ttl = rd_u32be(&r);
-	uint16_t rdlen = rd_u16be(&r);
-	const uint8_t *rdata = rd_ptr(&r, rdlen);
-	if (!rd_ok(&r) || forward) {
+	rr->rdata_len = rd_u16be(&r);
+	const uint8_t *rdata = rd_ptr(&r, rr->rdata_len);
+	if (!rd_ok(&r)) {
 		return PARSE_MALFORMED;
 	}
-	size_t rdata_off = *pos + 10;
-	*pos = rdata_off + rdlen;
-	rr->cname_ok = false;
-	if (rr->type == DNS_TYPE_A) {
-		if (rdlen != 4) {
+	rr->rdata_off = p + 10;
+	rr->target_ok = false;
+	rr->svc_priority = 0;
+	rr->params_off = rr->rdata_off + rr->rdata_len;
+	size_t end = rr->rdata_off + rr->rdata_len;
+	size_t t = rr->rdata_off;
+	switch (rr->type) {
+	case DNS_TYPE_A:
+	case DNS_TYPE_AAAA:
+		if (rr->rdata_len != (rr->type == DNS_TYPE_A ? 4 : 16)) {
 			return PARSE_MALFORMED;
 		}
-		memcpy(rr->data.a, rdata, 4);
-	} else if (rr->type == DNS_TYPE_AAAA) {
-		if (rdlen != 16) {
+		memcpy(rr->addr, rdata, rr->rdata_len);
+		break;
+	case DNS_TYPE_SVCB:
+	case DNS_TYPE_HTTPS:
+	case DNS_TYPE_CNAME:
+	case DNS_TYPE_DNAME:
+		if (rr->type == DNS_TYPE_SVCB || rr->type == DNS_TYPE_HTTPS) {
+			if (rr->rdata_len < 3) {
+				return PARSE_MALFORMED;
+			}
+			rr->svc_priority = (uint16_t)((unsigned)rdata[0] << 8 | rdata[1]);
+			t += 2;
+		}
+		/* The target is read within the message (it may be compressed) but must end
+		 * inside the rdata, for an alias exactly at its end. */
+		res = read_name_normalised(buf, end, &t, &rr->target, &rr->target_ok, &forward,
+					   &jumped);
+		if (res != PARSE_OK || forward ||
+		    (t != end && (rr->type == DNS_TYPE_CNAME || rr->type == DNS_TYPE_DNAME))) {
 			return PARSE_MALFORMED;
 		}
-		memcpy(rr->data.aaaa, rdata, 16);
-	} else if (rr->type == DNS_TYPE_CNAME) {
-		size_t p = rdata_off;
-		/* The target is read within the whole message (it may be compressed) but must
-		 * end exactly at the end of the rdata. */
-		res = read_name_normalised(buf, rdata_off + rdlen, &p, &rr->data.cname,
-					   &rr->cname_ok, &forward, &jumped);
-		if (res != PARSE_OK || p != rdata_off + rdlen) {
-			return PARSE_MALFORMED;
-		}
+		rr->params_off = t;
+		break;
+	default:
+		break;
 	}
+	*pos = end;
 	return PARSE_OK;
 }
 
@@ -241,7 +262,7 @@ enum parse_result dns_answers_parse(const uint8_t *buf, size_t len, const struct
 	for (unsigned i = 0; i < msg->ancount; i++) {
 		struct dns_rr scratch;
 		struct dns_rr *rr = *count < max ? &out[*count] : &scratch;
-		if (read_rr(buf, len, &pos, rr) != PARSE_OK) {
+		if (dns_rr_next(buf, len, &pos, rr) != PARSE_OK) {
 			return PARSE_MALFORMED;
 		}
 		if ((rr->type == DNS_TYPE_A || rr->type == DNS_TYPE_AAAA ||
@@ -253,14 +274,14 @@ enum parse_result dns_answers_parse(const uint8_t *buf, size_t len, const struct
 	return PARSE_OK;
 }
 
-/* Does the query carry an EDNS OPT record in its additional section? */
+/* Does the message carry an EDNS OPT record in its additional section? */
 static bool query_has_opt(const uint8_t *query, size_t len, const struct dns_msg *msg)
 {
 	size_t pos = msg->questions_end;
 	unsigned total = (unsigned)msg->ancount + msg->nscount + msg->arcount;
 	for (unsigned i = 0; i < total; i++) {
 		struct dns_rr rr;
-		if (read_rr(query, len, &pos, &rr) != PARSE_OK) {
+		if (dns_rr_next(query, len, &pos, &rr) != PARSE_OK) {
 			return false;
 		}
 		if (rr.type == DNS_TYPE_OPT && i >= (unsigned)msg->ancount + msg->nscount) {
@@ -268,20 +289,6 @@ static bool query_has_opt(const uint8_t *query, size_t len, const struct dns_msg
 		}
 	}
 	return false;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 static const char *const dns_reply_kinds[] = {"nxdomain", "refused", "sinkhole"};
@@ -304,15 +311,14 @@ int dns_reply_kind_from_str(const char *s)
 }
 
 /*
- * Write the query's questions to `out` (NULL: only measure) with every name spelled out label
- * by label, as the client wrote it (case kept), so that no compression pointer of the query
- * reads differently behind the reply's header. Returns the bytes, or 0 when a question cannot
- * be read.
+ * Write the message's questions with every name spelled out label by label, as the client
+ * wrote it (case kept), so that no compression pointer of the query reads differently behind
+ * the reply's header. False when a question cannot be read.
  */
-static size_t write_questions(const uint8_t *query, size_t len, const struct dns_msg *msg,
-			      uint8_t *out)
+static bool write_questions(const uint8_t *query, size_t len, const struct dns_msg *msg,
+			    struct wr *w)
 {
-	size_t pos = DNS_HEADER_LEN, w = 0;
+	size_t pos = DNS_HEADER_LEN;
 	for (unsigned i = 0; i < msg->qdcount; i++) {
 		const uint8_t *labels[NAME_LABELS_MAX];
 		uint8_t lens[NAME_LABELS_MAX];
@@ -321,75 +327,106 @@ static size_t write_questions(const uint8_t *query, size_t len, const struct dns
 		if (read_name(query, len, &pos, labels, lens, &nlabels, &forward, &jumped) !=
 			    PARSE_OK ||
 		    len - pos < 4) {
-			return 0;
+			return false;
 		}
 		for (size_t l = 0; l < nlabels; l++) {
-			if (out != NULL) {
-				out[w] = lens[l];
-				memcpy(out + w + 1, labels[l], lens[l]);
-			}
-			w += (size_t)lens[l] + 1;
+			wr_u8(w, lens[l]);
+			wr_bytes(w, labels[l], lens[l]);
 		}
-		if (out != NULL) {
-			out[w] = 0;
-			memcpy(out + w + 1, query + pos, 4);
-		}
-		w += 5;
+		wr_u8(w, 0);
+		wr_bytes(w, query + pos, 4);
 		pos += 4;
 	}
-	return w;
+	return true;
+}
+
+/* SvcParamKeys of a sinkhole HTTPS/SVCB record (RFC 9460 section 14.3.2). */
+#define DNS_SVC_IPV4HINT 4
+#define DNS_SVC_IPV6HINT 6
+
+/* The one answer record of a sinkhole reply: its owner is the question's name (a pointer to
+ * it), A, AAAA, or a ServiceMode HTTPS/SVCB record for the owner itself whose hints carry
+ * the sinkhole addresses. Nothing for other question types (NODATA). */
+static unsigned write_sinkhole(struct wr *w, uint16_t qtype, const struct dns_reply_opts *o)
+{
+	if (qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA && qtype != DNS_TYPE_HTTPS &&
+	    qtype != DNS_TYPE_SVCB) {
+		return 0;
+	}
+	wr_u16be(w, 0xc000 | DNS_HEADER_LEN);
+	wr_u16be(w, qtype);
+	wr_u16be(w, DNS_CLASS_IN);
+	wr_u32be(w, o->ttl);
+	if (qtype == DNS_TYPE_A) {
+		wr_u16be(w, 4);
+		wr_bytes(w, o->sinkhole_v4, 4);
+	} else if (qtype == DNS_TYPE_AAAA) {
+		wr_u16be(w, 16);
+		wr_bytes(w, o->sinkhole_v6, 16);
+	} else {
+		wr_u16be(w, 2 + 1 + 4 + 4 + 4 + 16);
+		wr_u16be(w, 1); /* SvcPriority 1: ServiceMode */
+		wr_u8(w, 0);	/* TargetName ".": the owner itself */
+		wr_u16be(w, DNS_SVC_IPV4HINT);
+		wr_u16be(w, 4);
+		wr_bytes(w, o->sinkhole_v4, 4);
+		wr_u16be(w, DNS_SVC_IPV6HINT);
+		wr_u16be(w, 16);
+		wr_bytes(w, o->sinkhole_v6, 16);
+	}
+	return 1;
+}
+
+/* An OPT record (RFC 6891 section 6.1.2) with the Extended DNS Error the options ask for
+ * (RFC 8914 section 2: INFO-CODE, then EXTRA-TEXT to the end of the option). */
+static void write_opt(struct wr *w, const struct dns_reply_opts *o)
+{
+	size_t text = o->ede ? strnlen(o->ede_text, sizeof(o->ede_text)) : 0;
+	wr_u8(w, 0); /* root owner */
+	wr_u16be(w, DNS_TYPE_OPT);
+	wr_u16be(w, DNS_EDNS_UDP_SIZE);
+	wr_u32be(w, 0); /* extended rcode, version 0, no DO */
+	if (!o->ede) {
+		wr_u16be(w, 0);
+		return;
+	}
+	wr_u16be(w, (uint16_t)(4 + 2 + text));
+	wr_u16be(w, DNS_EDE_OPTION);
+	wr_u16be(w, (uint16_t)(2 + text));
+	wr_u16be(w, o->ede_code);
+	wr_bytes(w, o->ede_text, text);
 }
 
 int dns_reply_build(const uint8_t *query, size_t query_len, const struct dns_msg *msg,
 		    const struct dns_reply_opts *opts, uint8_t *out, size_t size)
 {
-	if (msg->is_response || msg->qdcount == 0 || msg->questions_end > query_len ||
+	if (msg->qdcount == 0 || msg->questions_end > query_len ||
 	    msg->questions_end < DNS_HEADER_LEN) {
-		return -EINVAL;
-	}
-	size_t qlen = write_questions(query, query_len, msg, NULL);
-	if (qlen == 0) {
 		return -EINVAL;
 	}
 	bool opt = query_has_opt(query, query_len, msg);
 	uint16_t qtype = msg->nquestions > 0 ? msg->q[0].qtype : 0;
-	size_t rdlen = 0;
-	if (opts->kind == DNS_REPLY_SINKHOLE && msg->qdcount == 1) {
-		rdlen = qtype == DNS_TYPE_A ? 4 : qtype == DNS_TYPE_AAAA ? 16 : 0;
-	}
-	size_t need = DNS_HEADER_LEN + qlen + (rdlen > 0 ? 12 + rdlen : 0) + (opt ? 11 : 0);
-	if (need > size || need > DNS_UDP_MAX) {
-		return -ENOSPC;
-	}
+	bool sinkhole = opts->kind == DNS_REPLY_SINKHOLE && msg->qdcount == 1;
 	uint16_t rcode = opts->kind == DNS_REPLY_NXDOMAIN  ? DNS_RCODE_NXDOMAIN
 			 : opts->kind == DNS_REPLY_REFUSED ? DNS_RCODE_REFUSED
 							   : DNS_RCODE_NOERROR;
 	uint16_t flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA | (msg->opcode << 11) |
 				    (msg->flags & (DNS_FLAG_RD | DNS_FLAG_CD)) | rcode);
-	put16(out, msg->id);
-	put16(out + 2, flags);
-	put16(out + 4, msg->qdcount);
-	put16(out + 6, rdlen > 0 ? 1 : 0);
-	put16(out + 8, 0);
-	put16(out + 10, opt ? 1 : 0);
-	write_questions(query, query_len, msg, out + DNS_HEADER_LEN);
-	size_t w = DNS_HEADER_LEN + qlen;
-	if (rdlen > 0) {
-		put16(out + w, 0xc000 | DNS_HEADER_LEN); /* owner: the question name */
-		put16(out + w + 2, qtype);
-		put16(out + w + 4, DNS_CLASS_IN);
-		put32(out + w + 6, opts->ttl);
-		put16(out + w + 10, (uint16_t)rdlen);
-		memcpy(out + w + 12, rdlen == 4 ? opts->sinkhole_v4 : opts->sinkhole_v6, rdlen);
-		w += 12 + rdlen;
+	struct wr w = wr_make(out, size < DNS_UDP_MAX ? size : DNS_UDP_MAX);
+	wr_u16be(&w, msg->id);
+	wr_u16be(&w, flags);
+	wr_u16be(&w, msg->qdcount);
+	size_t ancount_at = w.len;
+	wr_u16be(&w, 0);
+	wr_u16be(&w, 0);
+	wr_u16be(&w, opt ? 1 : 0);
+	if (!write_questions(query, query_len, msg, &w)) {
+		return -EINVAL;
 	}
+	unsigned an = sinkhole ? write_sinkhole(&w, qtype, opts) : 0;
+	wr_patch16be(&w, ancount_at, (uint16_t)an);
 	if (opt) {
-		out[w] = 0; /* root owner */
-		put16(out + w + 1, DNS_TYPE_OPT);
-		put16(out + w + 3, DNS_EDNS_UDP_SIZE);
-		put32(out + w + 5, 0); /* extended rcode, version 0, no DO */
-		put16(out + w + 9, 0);
-		w += 11;
+		write_opt(&w, opts);
 	}
-	return (int)w;
+	return wr_ok(&w) ? (int)w.len : -ENOSPC;
 }

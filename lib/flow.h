@@ -41,6 +41,8 @@ enum tcp_flag {
 	TCP_F_NEW_SYN = 1 << 3,	  /* another SYN (pending_isn1) waits for the server's answer */
 	TCP_F_WATCH = 1 << 4,	  /* HTTP kept under watch: each request is judged */
 	TCP_F_CHUNKED = 1 << 5,	  /* HTTP: the request body is chunked (framing follows) */
+	TCP_F_SRV = 1 << 6,	  /* DNS over TCP: srv_next holds where the server's next
+				     response starts */
 };
 
 /* Bound on urgent bytes remembered per flow (each URG segment marks one, RFC 9293 3.8.5). */
@@ -75,6 +77,7 @@ struct tcp_state {
 	uint8_t flags;		/* enum tcp_flag bits */
 	uint8_t syn_ttl;	/* TTL / hop limit of the SYN */
 	uint8_t tentative_mark; /* TCP_F_TENTATIVE: the mark the confirming packet gets */
+	uint32_t srv_next;	/* TCP_F_SRV: the server's sequence number of its next message */
 };
 
 /* QUIC connections judged on one UDP 4-tuple, by the Destination Connection ID of their first

@@ -53,6 +53,22 @@ void inspector_free(struct inspector *in)
 	free(in);
 }
 
+void inspect_set_responses(struct inspector *in, bool on)
+{
+	in->responses = on;
+}
+
+void inspect_answer_passed(struct inspector *in, const struct inspect_result *res)
+{
+	if (res->state != INSPECT_ANSWER || in->cand_srv_flow == NULL) {
+		return;
+	}
+	struct tcp_state *t = &in->cand_srv_flow->u.tcp;
+	t->srv_next = in->cand_srv_next;
+	t->flags = (uint8_t)((t->flags & ~TCP_F_SRV) | (in->cand_srv_known ? TCP_F_SRV : 0));
+	in->cand_srv_flow = NULL;
+}
+
 void inspect_set_ranker(struct inspector *in,
 			unsigned (*rank)(void *ctx, const struct name *n, enum inspect_proto p),
 			void *ctx)
@@ -147,6 +163,45 @@ void dns_collect(struct inspector *in, const uint8_t *msg, size_t len, struct in
 	}
 }
 
+bool answer_collect(struct inspector *in, const uint8_t *msg, size_t len, bool cut,
+		    struct inspect_result *out)
+{
+	if (out->nanswers == INSPECT_ANSWERS_MAX) {
+		out->answers_dropped++;
+		return true;
+	}
+	struct dns_answer *a = &in->answers[out->nanswers];
+	if (dns_answer_parse(msg, len, cut, a) != PARSE_OK) {
+		return false;
+	}
+	out->answers = in->answers;
+	out->answer_msgs[out->nanswers].ptr = msg;
+	out->answer_msgs[out->nanswers].len = len;
+	out->nanswers++;
+	/* For display: the chains (the verdict reads `answers`). */
+	for (unsigned i = 0; i < a->nchain && out->nnames < INSPECT_NAMES_MAX; i++) {
+		out->names[out->nnames] = a->chain[i];
+		out->qtypes[out->nnames++] = a->qtype;
+	}
+	return true;
+}
+
+/* A DNS response over UDP from the server's side. */
+static void inspect_dns_response(struct inspector *in, const struct pkt *p,
+				 struct inspect_result *out)
+{
+	out->proto = INSPECT_PROTO_DNS;
+	out->dns_msg.ptr = p->payload;
+	out->dns_msg.len = p->payload_len;
+	if (!in->responses) {
+		result_set(out, INSPECT_IGNORED, "dns-response");
+	} else if (answer_collect(in, p->payload, p->payload_len, false, out)) {
+		result_set(out, INSPECT_ANSWER, NULL);
+	} else {
+		result_set(out, INSPECT_IGNORED, "bad-response");
+	}
+}
+
 static void inspect_dns_udp(struct inspector *in, const struct pkt *p, struct inspect_result *out)
 {
 	unsigned bad = 0;
@@ -199,6 +254,12 @@ static bool inspect_gquic(struct inspector *in, const struct pkt *p, struct insp
 static void inspect_udp(struct inspector *in, const struct pkt *p, const struct inspect_meta *meta,
 			uint64_t now_ms, struct inspect_result *out)
 {
+	if (p->sport == DNS_PORT && p->payload_len >= DNS_HEADER_LEN && (p->payload[2] & 0x80)) {
+		/* From the server's port: what it answered (a "response" sent to a server's port
+		 * 53 is the client's, and teaches nothing). */
+		inspect_dns_response(in, p, out);
+		return;
+	}
 	if (p->dport == DNS_PORT) {
 		inspect_dns_udp(in, p, out);
 		return;
@@ -261,7 +322,10 @@ void inspect_packet(struct inspector *in, const uint8_t *ip, size_t len,
 	out->quic_version = 0;
 	out->quic_dcid.ptr = out->quic_scid.ptr = NULL;
 	out->quic_dcid.len = out->quic_scid.len = 0;
-	out->has_ech = false;
+	out->has_ech = out->ech_outer = false;
+	out->answers = NULL;
+	out->nanswers = out->answers_dropped = 0;
+	in->cand_srv_flow = NULL;
 	out->flow_packets = 0;
 	in->ranked = false;
 	in->cand_flow = NULL;
@@ -332,8 +396,8 @@ const char *inspect_proto_str(enum inspect_proto p)
 
 const char *inspect_state_str(enum inspect_state s)
 {
-	static const char *const names[] = {"ignored",	  "pending",   "named",	 "nameless",
-					    "unfinished", "malformed", "decided"};
+	static const char *const names[] = {"ignored",	  "pending",   "named",	  "nameless",
+					    "unfinished", "malformed", "decided", "answer"};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 

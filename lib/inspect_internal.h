@@ -39,6 +39,13 @@ struct inspector {
 	/* The last packet's parse, committed by inspect_decide when it is let through. */
 	struct flow *cand_flow;
 	struct msg_cursor cand;
+	/* DNS responses: read at all, the last packet's, and for a TCP segment where the
+	 * server's next message starts once it passes (inspect_answer_passed). */
+	bool responses;
+	struct dns_answer answers[INSPECT_ANSWERS_MAX];
+	struct flow *cand_srv_flow;
+	uint32_t cand_srv_next;
+	bool cand_srv_known;
 	struct inspect_stats stats;
 };
 
@@ -70,6 +77,9 @@ void result_text_name(struct inspector *in, struct inspect_result *out, struct s
 /* Names of every question of one DNS query message; `*bad` counts unusable ones. */
 void dns_collect(struct inspector *in, const uint8_t *msg, size_t len, struct inspect_result *out,
 		 unsigned *bad);
+/* One DNS response message into the result's next answer; false when it is not one. */
+bool answer_collect(struct inspector *in, const uint8_t *msg, size_t len, bool cut,
+		    struct inspect_result *out);
 
 /* ---- parsing a copy of a client stream (sniff.c) ---- */
 

@@ -409,49 +409,139 @@ static void put_be16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The transport checksum (RFC 768, RFC 9293 3.1, RFC 8200 8.1) over the pseudo-header of
+ * `src`, `dst` (4 or 16 bytes by `ip_version`) and `len` bytes of transport header and data. */
+static uint16_t l4_checksum(uint8_t ip_version, uint8_t proto, const uint8_t *src,
+			    const uint8_t *dst, const uint8_t *l4, size_t len)
+{
+	size_t addr_len = ip_version == 4 ? 4 : 16;
+	uint8_t pseudo[8] = {0};
+	pseudo[5] = proto;
+	pseudo[6] = (uint8_t)(len >> 8);
+	pseudo[7] = (uint8_t)len;
+	uint32_t sum = csum_add(0, src, addr_len);
+	sum = csum_add(sum, dst, addr_len);
+	sum = csum_add(sum, ip_version == 4 ? pseudo + 4 : pseudo, ip_version == 4 ? 4 : 8);
+	sum = csum_add(sum, l4, len);
+	uint16_t c = csum_fold(sum);
+	return proto == PKT_PROTO_UDP && c == 0 ? 0xffff : c; /* 0 means "none" in UDP */
+}
+
+/* An IP header (no options, hop limit 64) from `src` to `dst` carrying `l4_len` bytes of
+ * `proto`; returns its length. The caller checked that `out` has room. */
+static size_t put_ip_header(uint8_t *out, uint8_t ip_version, uint8_t proto, const uint8_t *src,
+			    const uint8_t *dst, size_t l4_len)
+{
+	if (ip_version == 4) {
+		memset(out, 0, IPV4_HEADER_MIN);
+		out[0] = 0x45;
+		put_be16(out + 2, IPV4_HEADER_MIN + l4_len);
+		out[6] = 0x40; /* don't fragment */
+		out[8] = 64;
+		out[9] = proto;
+		memcpy(out + 12, src, 4);
+		memcpy(out + 16, dst, 4);
+		put_be16(out + 10, csum_fold(csum_add(0, out, IPV4_HEADER_MIN)));
+		return IPV4_HEADER_MIN;
+	}
+	memset(out, 0, IPV6_HEADER_LEN);
+	out[0] = 0x60;
+	put_be16(out + 4, l4_len);
+	out[6] = proto;
+	out[7] = 64;
+	memcpy(out + 8, src, 16);
+	memcpy(out + 24, dst, 16);
+	return IPV6_HEADER_LEN;
+}
+
+/* A UDP datagram from `src`:`sport` to `dst`:`dport` carrying `payload`. */
+static int build_udp(uint8_t ip_version, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+		     uint16_t dport, const uint8_t *payload, size_t len, uint8_t *out, size_t size)
+{
+	size_t l3 = ip_version == 4 ? IPV4_HEADER_MIN : IPV6_HEADER_LEN;
+	size_t total = l3 + UDP_HEADER_LEN + len;
+	if (total > size || UDP_HEADER_LEN + len > UINT16_MAX) {
+		return -ENOSPC;
+	}
+	put_ip_header(out, ip_version, PKT_PROTO_UDP, src, dst, UDP_HEADER_LEN + len);
+	uint8_t *udp = out + l3;
+	put_be16(udp, sport);
+	put_be16(udp + 2, dport);
+	put_be16(udp + 4, UDP_HEADER_LEN + len);
+	put_be16(udp + 6, 0);
+	memcpy(udp + UDP_HEADER_LEN, payload, len);
+	put_be16(udp + 6,
+		 l4_checksum(ip_version, PKT_PROTO_UDP, src, dst, udp, UDP_HEADER_LEN + len));
+	return (int)total;
+}
+
 int pkt_build_udp_reply(const struct pkt *query, const uint8_t *payload, size_t len, uint8_t *out,
 			size_t size)
 {
 	if (query->l4_proto != PKT_PROTO_UDP) {
 		return -EINVAL;
 	}
-	size_t l3 = query->ip_version == 4 ? IPV4_HEADER_MIN : IPV6_HEADER_LEN;
-	size_t total = l3 + UDP_HEADER_LEN + len;
-	size_t addr_len = query->ip_version == 4 ? 4 : 16;
-	if (total > size || UDP_HEADER_LEN + len > UINT16_MAX) {
+	return build_udp(query->ip_version, query->dst, query->src, query->dport, query->sport,
+			 payload, len, out, size);
+}
+
+int pkt_build_udp_onward(const struct pkt *p, const uint8_t *payload, size_t len, uint8_t *out,
+			 size_t size)
+{
+	if (p->l4_proto != PKT_PROTO_UDP) {
+		return -EINVAL;
+	}
+	return build_udp(p->ip_version, p->src, p->dst, p->sport, p->dport, payload, len, out,
+			 size);
+}
+
+int pkt_build_tcp_reset(const struct pkt *seg, bool toward_dst, uint8_t *out, size_t size)
+{
+	if (seg->l4_proto != PKT_PROTO_TCP) {
+		return -EINVAL;
+	}
+	size_t l3 = seg->ip_version == 4 ? IPV4_HEADER_MIN : IPV6_HEADER_LEN;
+	if (l3 + TCP_HEADER_MIN > size) {
 		return -ENOSPC;
 	}
-	memset(out, 0, l3 + UDP_HEADER_LEN);
-	uint8_t *udp = out + l3;
-	if (query->ip_version == 4) {
-		out[0] = 0x45;
-		put_be16(out + 2, total);
-		out[6] = 0x40; /* don't fragment */
-		out[8] = 64;
-		out[9] = PKT_PROTO_UDP;
-		memcpy(out + 12, query->dst, 4);
-		memcpy(out + 16, query->src, 4);
-		put_be16(out + 10, csum_fold(csum_add(0, out, IPV4_HEADER_MIN)));
-	} else {
-		out[0] = 0x60;
-		put_be16(out + 4, UDP_HEADER_LEN + len);
-		out[6] = PKT_PROTO_UDP;
-		out[7] = 64;
-		memcpy(out + 8, query->dst, 16);
-		memcpy(out + 24, query->src, 16);
+	const uint8_t *src = toward_dst ? seg->src : seg->dst;
+	const uint8_t *dst = toward_dst ? seg->dst : seg->src;
+	put_ip_header(out, seg->ip_version, PKT_PROTO_TCP, src, dst, TCP_HEADER_MIN);
+	uint8_t *tcp = out + l3;
+	memset(tcp, 0, TCP_HEADER_MIN);
+	put_be16(tcp, toward_dst ? seg->sport : seg->dport);
+	put_be16(tcp + 2, toward_dst ? seg->dport : seg->sport);
+	/* In the receiver's window: the segment's own sequence number for its destination, its
+	 * acknowledgement (what the source expects next) for its source. */
+	uint32_t seq = toward_dst ? seg->tcp_seq : seg->tcp_ack;
+	tcp[4] = (uint8_t)(seq >> 24);
+	tcp[5] = (uint8_t)(seq >> 16);
+	tcp[6] = (uint8_t)(seq >> 8);
+	tcp[7] = (uint8_t)seq;
+	tcp[12] = (TCP_HEADER_MIN / 4) << 4;
+	tcp[13] = PKT_TCP_RST;
+	put_be16(tcp + 16,
+		 l4_checksum(seg->ip_version, PKT_PROTO_TCP, src, dst, tcp, TCP_HEADER_MIN));
+	return (int)(l3 + TCP_HEADER_MIN);
+}
+
+int pkt_fix_checksums(uint8_t *ip, size_t len, const struct pkt *p)
+{
+	if ((p->l4_proto != PKT_PROTO_TCP && p->l4_proto != PKT_PROTO_UDP) || p->is_fragment ||
+	    p->l4_offset >= len || p->ip_total_len > len || p->ip_total_len <= p->l4_offset) {
+		return -EINVAL;
 	}
-	put_be16(udp, query->dport);
-	put_be16(udp + 2, query->sport);
-	put_be16(udp + 4, UDP_HEADER_LEN + len);
-	memcpy(udp + UDP_HEADER_LEN, payload, len);
-	/* Pseudo-header: source, destination, protocol, UDP length (RFC 768, RFC 8200 8.1). */
-	uint8_t pseudo[4] = {0, PKT_PROTO_UDP, 0, 0};
-	put_be16(pseudo + 2, UDP_HEADER_LEN + len);
-	uint32_t sum = csum_add(0, query->dst, addr_len);
-	sum = csum_add(sum, query->src, addr_len);
-	sum = csum_add(sum, pseudo, sizeof(pseudo));
-	sum = csum_add(sum, udp, UDP_HEADER_LEN + len);
-	uint16_t c = csum_fold(sum);
-	put_be16(udp + 6, c == 0 ? 0xffff : c); /* 0 means "no checksum" in UDP */
-	return (int)total;
+	uint8_t *l4 = ip + p->l4_offset;
+	size_t l4_len = p->ip_total_len - p->l4_offset;
+	size_t at = p->l4_proto == PKT_PROTO_TCP ? 16 : 6;
+	if (l4_len < (p->l4_proto == PKT_PROTO_TCP ? TCP_HEADER_MIN : UDP_HEADER_LEN)) {
+		return -EINVAL;
+	}
+	if (p->ip_version == 4) {
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, csum_fold(csum_add(0, ip, p->l3_len)));
+	}
+	put_be16(l4 + at, 0);
+	put_be16(l4 + at, l4_checksum(p->ip_version, p->l4_proto, p->src, p->dst, l4, l4_len));
+	return 0;
 }

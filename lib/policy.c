@@ -169,6 +169,68 @@ void policy_decide(const struct policy *p, const struct inspect_result *r,
 	}
 }
 
+bool policy_front(const struct policy *p, const struct name *n, const struct rule_meta **rule)
+{
+	if (rule != NULL) {
+		*rule = NULL;
+	}
+	if (p == NULL || p->nfronts == 0) {
+		return false;
+	}
+	uint64_t h = domainset_hash(n->text, n->len);
+	uint32_t lo = 0, hi = p->nfronts;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (p->front_hashes[mid] < h) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo == p->nfronts || p->front_hashes[lo] != h) {
+		return false;
+	}
+	if (rule != NULL) {
+		*rule = &p->front_rules[lo];
+	}
+	return true;
+}
+
+enum action policy_ech_action(const struct policy *p, int vendor_id)
+{
+	if (p == NULL) {
+		return ACTION_ALLOW;
+	}
+	if (vendor_id >= 0 && vendor_id < p->nvendors && p->vendor_ech != NULL &&
+	    p->vendor_ech[vendor_id] != ACTION_NONE) {
+		return (enum action)p->vendor_ech[vendor_id];
+	}
+	return p->ech_action == ACTION_NONE ? ACTION_ALLOW : p->ech_action;
+}
+
+bool policy_learns_from(const struct policy *p, uint8_t family, const uint8_t *addr)
+{
+	if (p == NULL || p->nlearn_from == 0) {
+		return true;
+	}
+	for (uint32_t i = 0; i < p->nlearn_from; i++) {
+		if (policy_prefix_match(&p->learn_from[i], family, addr)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* What every policy starts with: responses inspected, cloaking blocked, ECH allowed. */
+static void policy_defaults(struct policy *p)
+{
+	p->nameless_action = ACTION_NONE;
+	p->responses = true;
+	p->cname_cloaking = true;
+	p->strip_ech = false;
+	p->ech_action = ACTION_ALLOW;
+}
+
 struct policy *policy_new_empty(void)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -181,7 +243,7 @@ struct policy *policy_new_empty(void)
 		free(p);
 		return NULL;
 	}
-	p->nameless_action = ACTION_NONE;
+	policy_defaults(p);
 	return p;
 }
 
@@ -210,6 +272,11 @@ void policy_free(struct policy *p)
 	free(p->groups);
 	free(p->exempt);
 	free(p->enforce);
+	free(p->vendor_ech);
+	free(p->front_hashes);
+	free(p->front_rules);
+	policy_free_strings(p->front_names, p->nfronts);
+	free(p->learn_from);
 	free(p);
 }
 
@@ -494,7 +561,7 @@ int policy_load_domain_lists(const char *const *paths, size_t npaths, struct pol
 		goto fail;
 	}
 	ld.p->ncategories = 1;
-	ld.p->nameless_action = ACTION_NONE;
+	policy_defaults(ld.p);
 	for (size_t i = 0; i < npaths; i++) {
 		rc = list_load_file(&ld, paths[i]);
 		if (rc < 0) {

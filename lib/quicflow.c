@@ -102,9 +102,11 @@ static void hello_result(struct inspector *in, const struct quic_result *qr, enu
 		result_set(out, INSPECT_PENDING, NULL);
 	} else if (!qr->hello.has_sni) {
 		out->has_ech = qr->hello.has_ech;
+		out->ech_outer = qr->hello.ech_outer;
 		result_set(out, INSPECT_NAMELESS, "no-sni");
 	} else {
 		out->has_ech = qr->hello.has_ech;
+		out->ech_outer = qr->hello.ech_outer;
 		result_text_name(in, out, qr->hello.sni, "bad-sni");
 	}
 }

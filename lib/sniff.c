@@ -69,9 +69,11 @@ void sniff_first(struct inspector *in, const uint8_t *data, size_t len, uint32_t
 			result_set(out, INSPECT_MALFORMED, "bad-client-hello");
 		} else if (!h.has_sni) {
 			out->has_ech = h.has_ech;
+			out->ech_outer = h.ech_outer;
 			result_set(out, INSPECT_NAMELESS, h.is_sslv2 ? "sslv2" : "no-sni");
 		} else {
 			out->has_ech = h.has_ech;
+			out->ech_outer = h.ech_outer;
 			result_text_name(in, out, h.sni, "bad-sni");
 		}
 		return;

@@ -15,6 +15,7 @@
  * Urgent data (RFC 9293 section 3.8.5): a server that does not read out of band removes the
  * urgent byte from the stream, so the first message is read both with and without it.
  */
+#include "embargo/dns.h"
 #include "embargo/tls.h"
 #include "inspect_internal.h"
 
@@ -135,28 +136,17 @@ static void confirm(struct inspector *in, struct flow *f, struct inspect_result 
 	release_acked(in, f);
 }
 
-/* A packet from the server of a flow the client opened. */
-static void server_packet(struct inspector *in, struct flow *f, const struct pkt *p,
-			  const struct inspect_meta *meta, uint64_t now_ms,
-			  struct inspect_result *out)
+/* What the server's packet says about the client's stream: its acknowledgement, a RST, the
+ * SYN-ACK of a new connection. False when the flow is gone (the packet was a RST). */
+static bool server_ack(struct inspector *in, struct flow *f, const struct pkt *p, uint64_t now_ms,
+		       struct inspect_result *out)
 {
 	struct tcp_state *t = &f->u.tcp;
-	out->proto = (enum inspect_proto)f->proto;
-	result_set(out, INSPECT_IGNORED, "server-side");
-	if (f->state == FLOW_DECIDED) {
-		return;
-	}
-	if (meta->in_ifindex != 0 && meta->in_ifindex == t->client_ifindex) {
-		/* It claims to be the server but comes from the client's side: a client forging
-		 * the acknowledgement of its own decoy. It speaks for nobody. */
-		result_set(out, INSPECT_IGNORED, "server-from-client-side");
-		return;
-	}
 	flow_touch(in->ft, f, now_ms);
 	if (p->tcp_flags & PKT_TCP_RST) {
 		/* Only the server side can send this: the connection is over. */
 		flow_remove(in->ft, f);
-		return;
+		return false;
 	}
 	if ((p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK)) {
 		if ((t->flags & TCP_F_NEW_SYN) && p->tcp_ack == t->pending_isn1) {
@@ -171,16 +161,21 @@ static void server_packet(struct inspector *in, struct flow *f, const struct pkt
 			f->packets = 0;
 			f->first_ms = now_ms;
 			result_set(out, INSPECT_IGNORED, "new-handshake");
-			return;
+			t->srv_next = p->tcp_seq;
+			t->flags |= TCP_F_SRV;
+			return true;
 		}
+		/* The server's stream starts after its SYN. */
+		t->srv_next = p->tcp_seq; /* (pkt_parse counts the SYN) */
+		t->flags |= TCP_F_SRV;
 	}
 	if (!(p->tcp_flags & PKT_TCP_ACK)) {
-		return;
+		return true;
 	}
 	/* An acknowledgement counts when it moves forward and covers only bytes let through. */
 	uint32_t a = p->tcp_ack;
 	if (seq_before(a, t->win_seq) || seq_before(t->sent_end, a)) {
-		return;
+		return true;
 	}
 	if (!(t->flags & TCP_F_ACKED) || seq_before(t->acked_seq, a)) {
 		t->acked_seq = a;
@@ -189,9 +184,90 @@ static void server_packet(struct inspector *in, struct flow *f, const struct pkt
 	if ((t->flags & TCP_F_TENTATIVE) && !seq_before(t->acked_seq, t->confirm_seq)) {
 		confirm(in, f, out);
 		result_set(out, INSPECT_IGNORED, "confirmed");
-		return;
+		return true;
 	}
 	release_acked(in, f);
+	return true;
+}
+
+static size_t be16_at(const uint8_t *p)
+{
+	return (size_t)p[0] << 8 | p[1];
+}
+
+/* Responses read from one segment before the rest is skipped (each costs a parse). */
+#define SERVER_MESSAGES_MAX 64
+
+/*
+ * DNS over TCP: the responses that start in the server's segment. Where the next one starts
+ * is known from the server's SYN (or, for a connection joined in the middle, from a segment
+ * that starts like a response); a response the segment cuts is read as far as it goes and the
+ * rest of it is skipped. Where the stream goes next becomes the flow's only once the packet
+ * passes (inspect_answer_passed), so a response held back is read again when it comes again.
+ * A segment that starts past a gap falls back to the guess.
+ */
+static void server_answers(struct inspector *in, struct flow *f, const struct pkt *p,
+			   struct inspect_result *out)
+{
+	const struct tcp_state *t = &f->u.tcp;
+	const uint8_t *data = p->payload;
+	size_t n = p->payload_len, pos = 0;
+	int64_t d = (int32_t)(t->srv_next - p->tcp_seq);
+	bool known = (t->flags & TCP_F_SRV) != 0;
+	if (known && d > 0 && (size_t)d >= n) {
+		return; /* inside a response already read (or skipped) */
+	}
+	if (!known || d < 0) {
+		if (n < 2 + DNS_HEADER_LEN || (data[4] & 0x80) == 0 ||
+		    be16_at(data) < DNS_HEADER_LEN) {
+			return;
+		}
+		known = true;
+	} else {
+		pos = (size_t)d;
+	}
+	for (unsigned i = 0; pos + 2 <= n; i++) {
+		size_t len = be16_at(data + pos);
+		if (len == 0 || i == SERVER_MESSAGES_MAX) {
+			known = false; /* framing lost, or too many to read: guess again later */
+			break;
+		}
+		size_t have = n - pos - 2;
+		bool cut = have < len;
+		answer_collect(in, data + pos + 2, cut ? have : len, cut, out);
+		pos += 2 + len;
+	}
+	in->cand_srv_flow = f;
+	in->cand_srv_next = p->tcp_seq + (uint32_t)pos;
+	in->cand_srv_known = known;
+	if (out->nanswers > 0) {
+		result_set(out, INSPECT_ANSWER, NULL);
+	}
+}
+
+/* A packet from the server of a flow the client opened. */
+static void server_packet(struct inspector *in, struct flow *f, const struct pkt *p,
+			  const struct inspect_meta *meta, uint64_t now_ms,
+			  struct inspect_result *out)
+{
+	out->proto = (enum inspect_proto)f->proto;
+	result_set(out, INSPECT_IGNORED, "server-side");
+	if (f->state == FLOW_DECIDED) {
+		return;
+	}
+	if (meta->in_ifindex != 0 && meta->in_ifindex == f->u.tcp.client_ifindex) {
+		/* It claims to be the server but comes from the client's side: a client forging
+		 * the acknowledgement of its own decoy (or an answer to teach). It speaks for
+		 * nobody. */
+		result_set(out, INSPECT_IGNORED, "server-from-client-side");
+		return;
+	}
+	if (!server_ack(in, f, p, now_ms, out)) {
+		return;
+	}
+	if (f->proto == INSPECT_PROTO_DNS_TCP && p->payload_len > 0 && in->responses) {
+		server_answers(in, f, p, out);
+	}
 }
 
 /* Urgent pointer of a segment: the byte before it is out of band (RFC 9293 section 3.8.5, the
@@ -638,7 +714,8 @@ void inspect_tcp(struct inspector *in, const struct pkt *p, const struct inspect
 			/* The handshake's answer seen first: the client is the destination. */
 			struct flow *cf = flow_create(in->ft, &rk, now_ms);
 			tcp_start(cf, p->tcp_ack);
-			cf->u.tcp.flags = TCP_F_ACKED;
+			cf->u.tcp.flags = TCP_F_ACKED | TCP_F_SRV;
+			cf->u.tcp.srv_next = p->tcp_seq;
 			if (p->sport == DNS_PORT) {
 				cf->proto = INSPECT_PROTO_DNS_TCP;
 			}

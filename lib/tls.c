@@ -111,6 +111,26 @@ static bool parse_versions(struct rd ext, struct tls_hello *out)
 	return rd_ok(&list);
 }
 
+/*
+ * encrypted_client_hello in a ClientHelloOuter (draft-ietf-tls-esni section 5):
+ *   type (1: outer 0) | cipher_suite (kdf 2, aead 2) | config_id (1) | enc <0..2^16-1> |
+ *   payload <1..2^16-1>
+ * Only noted: a body in another form does not make the hello malformed (the server decides).
+ */
+static void parse_ech(struct rd ext, struct tls_hello *out)
+{
+	uint8_t type = rd_u8(&ext);
+	rd_skip(&ext, 4);
+	uint8_t config_id = rd_u8(&ext);
+	rd_skip(&ext, rd_u16be(&ext));
+	uint16_t payload = rd_u16be(&ext);
+	rd_skip(&ext, payload);
+	if (rd_done(&ext) && type == 0 && payload > 0) {
+		out->ech_outer = true;
+		out->ech_config_id = config_id;
+	}
+}
+
 static enum parse_result parse_extensions(struct rd *r, struct tls_hello *out)
 {
 	uint16_t seen[TLS_EXTENSIONS_MAX];
@@ -143,6 +163,7 @@ static enum parse_result parse_extensions(struct rd *r, struct tls_hello *out)
 			break;
 		case TLS_EXT_ECH:
 			out->has_ech = true;
+			parse_ech(body, out);
 			break;
 		case TLS_EXT_ESNI:
 			out->has_esni = true;

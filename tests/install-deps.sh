@@ -7,7 +7,7 @@ PACKAGES="
   build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libnetfilter-queue-dev libmnl-dev libevent-dev libssl-dev libpcap-dev libsystemd-dev
   libcap-dev libcmocka-dev valgrind
-  iproute2 iptables nftables conntrack tcpdump
+  iproute2 iptables nftables ipset conntrack tcpdump
   dnsmasq-base nginx-light openssl curl dnsutils knot-dnsutils ngtcp2-client ngtcp2-server
   python3 python3-scapy python3-cryptography socat systemd
   qemu-user-static musl-tools busybox

@@ -34,6 +34,25 @@ enum config_set {
 	CFG_SOURCE_RATE = 1u << 17,
 	CFG_FLOW_FLOWS = 1u << 18,
 	CFG_FLOW_BUFFERS = 1u << 19,
+	CFG_DNS_EDE = 1u << 20,
+	CFG_DNS_RESPONSES = 1u << 21,
+	CFG_CNAME_CLOAKING = 1u << 22,
+	CFG_LEARN_ADDRESSES = 1u << 23,
+	CFG_LEARN_ENTRIES = 1u << 24,
+	CFG_LEARN_GRACE = 1u << 25,
+	CFG_ECH = 1u << 26,
+	CFG_STRIP_ECH = 1u << 27,
+};
+
+/* learn-limit when not given: learned addresses per family, and the grace in seconds. */
+#define CONFIG_LEARN_ENTRIES_DEFAULT 16384
+#define CONFIG_LEARN_GRACE_DEFAULT   300
+
+/* Where learned addresses go (learn-addresses). */
+enum config_learn {
+	CONFIG_LEARN_OFF = 0, /* nothing is learned */
+	CONFIG_LEARN_NFT,     /* nftables sets learned4/learned6 of table inet embargo */
+	CONFIG_LEARN_IPSET,   /* ipsets embargo-learned4/embargo-learned6 (iptables backend) */
 };
 
 /* Bounds of `flow-limit flows N` and `flow-limit buffers N` (per queue; a flow takes about 400
@@ -69,7 +88,20 @@ struct config_settings {
 	uint32_t flow_timeout_s; /* idle seconds before an undecided flow is forgotten */
 	uint32_t flows_max;	 /* flows followed at once, per queue */
 	uint32_t buffers_max;	 /* reassembly buffers, per queue */
+	uint16_t dns_ede;	 /* Extended DNS Error INFO-CODE of forged answers, 0: none */
+	bool dns_responses;	 /* DNS responses are inspected */
+	bool cname_cloaking;	 /* a response whose chain reaches a listed name is blocked */
+	int learn_addresses;	 /* enum config_learn */
+	uint32_t learn_entries;	 /* learned addresses per family at most */
+	uint32_t learn_grace_s;	 /* added to an answer's TTL */
+	enum action ech_action;	 /* ALLOW, ALERT or REJECT (block): ECH to a known front */
+	bool strip_ech;		 /* ech SvcParams of HTTPS answers are taken out */
 };
+
+/* "off", "nft", "ipset" (enum config_learn); "?" otherwise. */
+const char *config_learn_str(int v);
+/* "allow", "alert", "block" for ACTION_ALLOW, ACTION_ALERT, ACTION_REJECT; "?" otherwise. */
+const char *config_ech_str(enum action a);
 
 /* Options of config_load. */
 enum config_flags {

@@ -4,8 +4,8 @@
  *
  * A request is one line of printable ASCII, at most CTL_REQUEST_MAX bytes with its '\n':
  *     FORMAT SP COMMAND [SP ARGUMENT] LF
- * FORMAT is "text" or "json"; COMMAND is status, stats, reload, clients or test (which takes
- * a name as ARGUMENT). The reply is a first line "ok" or "error: MESSAGE", then the body in the
+ * FORMAT is "text" or "json"; COMMAND is status, stats, reload, clients, addresses, audit or
+ * test (which takes a name as ARGUMENT). The reply is a first line "ok" or "error: MESSAGE", then the body in the
  * requested format; the daemon closes the connection after it.
  */
 #ifndef EMBARGO_CTLPROTO_H
@@ -25,6 +25,8 @@ enum ctl_cmd {
 	CTL_RELOAD,
 	CTL_CLIENTS,
 	CTL_TEST,
+	CTL_ADDRESSES, /* learned and shared addresses, learned ECH fronts */
+	CTL_AUDIT,     /* listed names seen answered: ECH configurations, shared addresses */
 };
 
 struct ctl_request {

@@ -8,12 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "embargo/answer.h"
 #include "embargo/common.h"
 #include "embargo/name.h"
 #include "embargo/packet.h"
 
 /* Names reported for one packet: DNS over TCP can pack many queries in one segment. */
 #define INSPECT_NAMES_MAX 32
+/* DNS responses read from one TCP segment (a UDP datagram holds one); further messages in the
+ * segment pass unread and are counted in answers_dropped. */
+#define INSPECT_ANSWERS_MAX 4
 
 enum inspect_proto {
 	INSPECT_PROTO_NONE = 0,
@@ -36,6 +40,9 @@ enum inspect_state {
 				flow whose state was lost: apply the unfinished policy */
 	INSPECT_MALFORMED,   /* the message breaks its protocol's rules */
 	INSPECT_DECIDED,     /* the flow was decided earlier; `mark` is what was decided */
+	INSPECT_ANSWER,	     /* a DNS response from the server side: `answers` says what it tells
+				(names[] holds their chains, for display); pass it with `mark`
+				unless its chain decides otherwise */
 };
 
 /*
@@ -83,7 +90,13 @@ struct inspect_result {
 	uint32_t quic_version;		  /* QUIC: version of the packet, 0 otherwise */
 	struct span quic_dcid, quic_scid; /* QUIC: connection IDs of the Initial (into the
 					     packet), for a forged Version Negotiation */
+	/* INSPECT_ANSWER: the responses the packet carries (into the inspector's own storage,
+	 * valid until the next packet), and those past INSPECT_ANSWERS_MAX. */
+	const struct dns_answer *answers;
+	struct span answer_msgs[INSPECT_ANSWERS_MAX]; /* each one's message, in the packet */
+	uint8_t nanswers, answers_dropped;
 	bool has_ech;	       /* TLS/QUIC: the hello offers ECH (the name is the outer one) */
+	bool ech_outer;	       /* ... as an outer ECHClientHello (real or GREASE) */
 	uint32_t flow_packets; /* packets of this flow inspected so far, this one included */
 };
 
@@ -135,6 +148,14 @@ enum inspect_verdict {
  */
 enum inspect_mark inspect_decide(struct inspector *in, const struct inspect_result *res,
 				 enum inspect_verdict v);
+
+/* Read DNS responses (INSPECT_ANSWER) or let them pass unread (IGNORED, "dns-response"); off
+ * until switched on. */
+void inspect_set_responses(struct inspector *in, bool on);
+
+/* A packet of INSPECT_ANSWER passed: the responses it carried are taken as read (a TCP
+ * stream moves past them). One that did not pass is read again when it comes again. */
+void inspect_answer_passed(struct inspector *in, const struct inspect_result *res);
 
 /*
  * Names past INSPECT_NAMES_MAX in one packet are not dropped unseen: `rank` (may be NULL) says

@@ -106,6 +106,24 @@ enum parse_result pkt_link_decap(int linktype, const uint8_t *frame, size_t len,
 int pkt_build_udp_reply(const struct pkt *query, const uint8_t *payload, size_t len, uint8_t *out,
 			size_t size);
 
+/* The same, but a datagram that goes on the way `p` went (its source and ports kept): the
+ * answer that replaces a response. */
+int pkt_build_udp_onward(const struct pkt *p, const uint8_t *payload, size_t len, uint8_t *out,
+			 size_t size);
+
+/*
+ * Build a TCP RST for the connection of segment `seg`: toward its destination (from its
+ * source, with its sequence number) or, `toward_dst` false, toward its source (from its
+ * destination, with its acknowledgement number as the sequence number): each lies where the
+ * receiver expects the next byte. Returns the packet length or -EINVAL (not TCP) / -ENOSPC.
+ */
+int pkt_build_tcp_reset(const struct pkt *seg, bool toward_dst, uint8_t *out, size_t size);
+
+/* Recompute the IPv4 header checksum and the TCP or UDP checksum of the packet `ip` (`len`
+ * bytes, parsed into `p` from these bytes) after its payload was changed in place. Returns 0,
+ * or -EINVAL (not TCP or UDP, a fragment, or cut short). */
+int pkt_fix_checksums(uint8_t *ip, size_t len, const struct pkt *p);
+
 /* Format the packet's address `addr` (src or dst of `p`) into `buf` (at least 46 bytes). */
 const char *pkt_addr_str(const struct pkt *p, const uint8_t *addr, char *buf, size_t size);
 

@@ -52,6 +52,22 @@ struct policy {
 	 * queries for it are always answered NXDOMAIN, as browsers expect. */
 	bool has_canary;
 	uint16_t canary_category;
+
+	/* DNS responses and ECH (all reloadable): */
+	bool responses;		/* DNS responses are inspected (dns-responses inspect) */
+	bool cname_cloaking;	/* a response whose chain reaches a listed name is blocked */
+	bool strip_ech;		/* ech SvcParams of HTTPS answers are taken out of use */
+	enum action ech_action; /* ECH to a known front: ALLOW, ALERT or REJECT (block) */
+	uint8_t *vendor_ech; /* vendor_id -> the vendor's own `ech` (ACTION_NONE: none), or NULL */
+	/* ECH fronts: built-in and `ech-front` names, by name hash (sorted), with the rule each
+	 * stands for (vendor "embargo", category "ech-front", the statement's file and line). */
+	uint64_t *front_hashes;
+	struct rule_meta *front_rules;
+	char **front_names;
+	uint32_t nfronts;
+	/* learn-from: when nlearn_from > 0, only answers from these resolvers teach addresses. */
+	struct policy_prefix *learn_from;
+	uint32_t nlearn_from;
 };
 
 /* An address prefix (client scope). */
@@ -119,6 +135,17 @@ enum action policy_lookup(const struct policy *p, const struct name *n,
  * the policy's default for that protocol. */
 enum action policy_lookup_proto(const struct policy *p, const struct name *n,
 				enum inspect_proto proto, const struct rule_meta **rule);
+
+/* Is `n` a known ECH front (built in, or an `ech-front` of the configuration)? `rule` (may be
+ * NULL) gets the rule it stands for. */
+bool policy_front(const struct policy *p, const struct name *n, const struct rule_meta **rule);
+
+/* The ECH policy for hellos to a front: the vendor's own `ech` when `vendor_id` names a vendor
+ * that has one, else the global `ech`. ACTION_ALLOW, ACTION_ALERT or ACTION_REJECT. */
+enum action policy_ech_action(const struct policy *p, int vendor_id);
+
+/* Do answers from the resolver `addr` teach addresses (learn-from)? */
+bool policy_learns_from(const struct policy *p, uint8_t family, const uint8_t *addr);
 
 /* Largest plain domain list read, in bytes: about ten million names. A bigger file is refused
  * rather than read into memory. */

@@ -28,10 +28,14 @@ struct tls_hello {
 	struct span sni;	/* first host_name of server_name; raw bytes, not validated */
 	struct span alpn;	/* ALPN protocol_name_list without its 2-byte length (raw) */
 	struct span alpn_first; /* the first protocol name of alpn */
-	bool has_ech;	   /* encrypted_client_hello (0xfe0d) present (sni is the outer name) */
-	bool has_esni;	   /* old encrypted_server_name (0xffce) present */
-	size_t hello_len;  /* bytes of the handshake message including its 4-byte header */
-	size_t stream_len; /* tls_stream_hello: stream bytes up to the end of the record that
+	bool has_ech;	       /* encrypted_client_hello (0xfe0d) present (sni is the outer name) */
+	bool ech_outer;	       /* ... and it is an outer ECHClientHello: a cipher suite, a config
+			      id, an encapsulated key and a payload (real or GREASE: the two look
+			      alike by design; the outer name tells them apart) */
+	uint8_t ech_config_id; /* with ech_outer: the config_id it names */
+	bool has_esni;	       /* old encrypted_server_name (0xffce) present */
+	size_t hello_len;      /* bytes of the handshake message including its 4-byte header */
+	size_t stream_len;     /* tls_stream_hello: stream bytes up to the end of the record that
 			      completes the hello (what a server acknowledges once it has it) */
 };
 

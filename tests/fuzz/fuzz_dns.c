@@ -22,7 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == PARSE_OK) {
 		dns_answers_parse(buf, size, &m, rr, 8, &count);
 		uint8_t out[4096];
-		struct dns_reply_opts o = {DNS_REPLY_SINKHOLE, {192, 0, 2, 1}, {0x20, 1}, 60};
+		struct dns_reply_opts o = {.kind = DNS_REPLY_SINKHOLE,
+					   .sinkhole_v4 = {192, 0, 2, 1},
+					   .sinkhole_v6 = {0x20, 1},
+					   .ttl = 60,
+					   .ede = true,
+					   .ede_code = DNS_EDE_BLOCKED,
+					   .ede_text = "embargo: vendor/category"};
 		int n = dns_reply_build(buf, size, &m, &o, out, sizeof(out));
 		/* A reply the builder made must parse back as a response to the same id. */
 		struct dns_msg back;

@@ -4,13 +4,15 @@
  * bit 0 marks the packet as truncated, bits 2-4 advance the clock by 100 ms steps, bit 5 says
  * the kernel follows the flow, bit 6 switches to a policy that blocks every name, bit 7 expires
  * idle flows. One inspector sees them all, so flow state, reassembly, conflicting copies,
- * confirmations and expiry are exercised across packets. */
+ * confirmations and expiry are exercised across packets. What DNS answers teach goes to one
+ * learner for the whole input (the later packets are judged by it), with strip-ech on. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "embargo/config.h"
 #include "embargo/inspect.h"
+#include "embargo/learn.h"
 #include "embargo/verdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,10 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct policy *listed, *everything;
 	if (listed == NULL) {
 		listed = load("vendor kaspersky {\n category update {\n *.kaspersky.com\n"
-			      "  allow tip.kaspersky.com\n }\n}\nnameless alert\n");
+			      "  allow tip.kaspersky.com\n }\n}\nnameless alert\nstrip-ech on\n"
+			      "ech block\n");
 		everything = load("vendor all {\n category any {\n *.com\n *.org\n *.net\n }\n}\n");
 	}
-	struct verdict_judge judge;
+	static struct verdict_judge judge; /* its rewrite buffer is 64 KiB */
 	struct verdict v;
 	struct inspect_limits lim;
 	inspect_limits_default(&lim);
@@ -50,6 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	verdict_judge_init(&judge, in);
+	struct learn_limits ll = {.per_family = 64, .grace_s = 30, .kernel = true};
+	struct learner *learner = learn_new(&ll);
+	if (learner == NULL) {
+		inspector_free(in);
+		return 0;
+	}
+	verdict_judge_learn(&judge, learn_table(learner), true);
 	size_t pos = 0;
 	uint64_t now = 1000;
 	for (unsigned n = 0; n < FUZZ_PACKETS_MAX && size - pos >= 3; n++) {
@@ -70,8 +80,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(uint32_t)(flags >> 7)};
 		verdict_packet(&judge, (flags & 0x40) ? everything : listed, pkt, len, &meta, now,
 			       &res, &v);
-		if (v.mark > INSPECT_MARK_REJECT || res.nnames > INSPECT_NAMES_MAX) {
+		if (v.mark > INSPECT_MARK_REJECT || res.nnames > INSPECT_NAMES_MAX ||
+		    v.nlearn > INSPECT_ANSWERS_MAX || (v.payload != NULL && v.payload_len != len)) {
 			abort();
+		}
+		const struct policy *used = (flags & 0x40) ? everything : listed;
+		for (unsigned i = 0; i < v.nlearn; i++) {
+			learn_answer(learner, used, &judge.learn_out[i], (uint32_t)(now / 1000));
+		}
+		struct learn_op ops[16];
+		while (learn_take_ops(learner, ops, 16) > 0) {
 		}
 		for (unsigned i = 0; i < res.nnames; i++) {
 			if (res.names[i].len > NAME_TEXT_MAX) {
@@ -82,8 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		now += ((flags >> 2) & 0x07u) * 100u;
 		if ((flags & 0x80) != 0) {
 			inspect_expire(in, now);
+			learn_tick(learner, (uint32_t)(now / 1000));
 		}
 	}
+	learn_free(learner);
 	inspector_free(in);
 	return 0;
 }

@@ -54,6 +54,29 @@ check "DNS over TLS (853) is queued" bash -c \
 	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--dports 53,80,443,853 .*--ctdir ORIGINAL -j EMBARGO_Q'"
 check "--reject-dot rejects 853 first" bash -c \
 	"ip netns exec $ns '$fw' up --reject-dot && ip netns exec $ns iptables -S EMBARGO | sed -n 2,3p | grep -c 'dport 853 -j REJECT' | grep -qx 2 && ip netns exec $ns ip6tables -S EMBARGO | grep -q 'udp --dport 853 -j REJECT'"
+check "DNS responses over UDP with 2 answer records or more are queued (reply direction)" bash -c \
+	"ip netns exec $ns '$fw' up && ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--sport 53 -m conntrack --ctdir REPLY -m u32 --u32 \"0x0>>0x16&0x3c@0xc&0xffff=0x2:0xffff\" -j EMBARGO_Q'"
+check "... IPv6 the same, and those behind extension headers" bash -c \
+	"ip netns exec $ns ip6tables -t mangle -S EMBARGO_QUEUE | grep -q -- '-m u32 --u32 \"0x34&0xffff=0x2:0xffff\" -j EMBARGO_Q' && ip netns exec $ns ip6tables -t mangle -S EMBARGO_QUEUE | grep -q -- '-m u32 ! --u32 \"0x4>>0x8&0xff=0x11\" -j EMBARGO_Q'"
+check "--strip-ech (and --learn) queue every response with a record" bash -c \
+	"'$fw' print --family ipv4 --strip-ech | grep -q '@12&0xFFFF=1:65535' && '$fw' print --backend nft --learn | grep -q '@th,112,16 >= 1 jump'"
+check "--no-dns-responses leaves them out" bash -c \
+	"ip netns exec $ns '$fw' up --no-dns-responses && ! ip netns exec $ns iptables -t mangle -S EMBARGO_QUEUE | grep -q -- '--sport 53'"
+if command -v ipset >/dev/null; then
+	check "--learn: ipsets per family, new connections to them queued" bash -c \
+		"ip netns exec $ns '$fw' up --learn --learn-max 64 && ip netns exec $ns ipset -t list embargo-learned4 | grep -q 'family inet .*maxelem 64' && ip netns exec $ns ipset -t list embargo-learned6 | grep -q 'family inet6' && ip netns exec $ns ip6tables -t mangle -S EMBARGO_QUEUE | grep -q -- '-p udp -m conntrack --ctstate NEW -m set --match-set embargo-learned6 dst -j EMBARGO_Q'"
+	check "down removes the ipsets" bash -c \
+		"ip netns exec $ns '$fw' down && ! ip netns exec $ns ipset -n list embargo-learned4 2>/dev/null"
+else
+	check "--learn: ipset missing (package ipset)" false
+fi
+cfg=$(mktemp /tmp/embargo-fw.XXXXXX)
+printf 'dns-responses ignore\nlearn-addresses ipset\nlearn-limit entries 99 grace 10\n' >"$cfg"
+check "--config takes dns-responses, learn-addresses and learn-limit" bash -c \
+	"'$fw' print --config '$cfg' | grep -q 'maxelem 99' && ! '$fw' print --config '$cfg' | grep -q -- '--sport 53'"
+check "learn-addresses ipset with --backend nft is refused (exit 2)" bash -c \
+	"'$fw' print --backend nft --config '$cfg' 2>/dev/null; test \$? -eq 2"
+rm -f "$cfg"
 in_ns "$fw" down
 check "bad queue range is refused (exit 2)" bash -c "'$fw' up --queue 5-2 2>/dev/null; test \$? -eq 2"
 check "unknown option is refused (exit 2)" bash -c "'$fw' up --bogus 2>/dev/null; test \$? -eq 2"
@@ -71,6 +94,8 @@ else
 fi
 check "nft --reject-dot rule set loads (queue statements replaced)" bash -c \
 	"'$fw' print --backend nft --reject-dot | grep -q 'tcp dport 853 reject with tcp reset' && '$fw' print --backend nft --reject-dot | sed -E 's/queue flags [a-z,]+ to [0-9-]+/accept/' | ip netns exec $ns nft -f -"
+check "nft --learn rule set loads: sets with timeouts, elements the daemon adds" bash -c \
+	"'$fw' print --backend nft --learn | sed -E 's/queue flags [a-z,]+ to [0-9-]+/accept/' | ip netns exec $ns nft -f - && ip netns exec $ns nft add element inet embargo learned4 '{ 192.0.2.7 timeout 60s }' && ip netns exec $ns nft list set inet embargo learned4 | grep -q '192.0.2.7 timeout'"
 check "nft down removes the table" bash -c "ip netns exec $ns '$fw' down --backend nft && ! ip netns exec $ns nft list table inet embargo 2>/dev/null"
 check "nft down again succeeds" in_ns "$fw" down --backend nft
 

@@ -30,6 +30,13 @@ result() { # ok|FAIL, case, detail
 	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 
+# The closing counts; the exit status says whether every case passed.
+lab_finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
 check() { # case, detail, command...: ok when the command succeeds
 	local name=$1 detail=$2
 	shift 2

@@ -7,9 +7,12 @@
 #include <stdint.h>
 #include <string.h>
 
-/* A TLS 1.2-style ClientHello record with a server_name extension for `sni` (none if NULL)
- * and `pad` bytes of padding extension (to make it large). Returns the record length. */
-static inline size_t hb_client_hello(const char *sni, size_t pad, uint8_t *out, size_t cap)
+/* A TLS 1.2-style ClientHello record with a server_name extension for `sni` (none if NULL),
+ * one more extension `ext_type` with `ext_len` bytes of `ext` (none when ext is NULL), and
+ * `pad` bytes of padding extension (to make it large). Returns the record length. */
+static inline size_t hb_client_hello_ext(const char *sni, size_t pad, uint16_t ext_type,
+					 const uint8_t *ext_body, size_t ext_len, uint8_t *out,
+					 size_t cap)
 {
 	uint8_t ext[4096];
 	size_t e = 0;
@@ -22,6 +25,12 @@ static inline size_t hb_client_hello(const char *sni, size_t pad, uint8_t *out, 
 		ext[e++] = (uint8_t)(n >> 8), ext[e++] = (uint8_t)n;
 		memcpy(ext + e, sni, n);
 		e += n;
+	}
+	if (ext_body != NULL) {
+		ext[e++] = (uint8_t)(ext_type >> 8), ext[e++] = (uint8_t)ext_type;
+		ext[e++] = (uint8_t)(ext_len >> 8), ext[e++] = (uint8_t)ext_len;
+		memcpy(ext + e, ext_body, ext_len);
+		e += ext_len;
 	}
 	if (pad > 0) {
 		ext[e++] = 0x00, ext[e++] = 0x15; /* padding */
@@ -50,20 +59,33 @@ static inline size_t hb_client_hello(const char *sni, size_t pad, uint8_t *out, 
 	return total;
 }
 
-/* A DNS query for `name` (dotted text) of type `qtype`, id `id`. Returns its length. */
-static inline size_t hb_dns_query(const char *name, uint16_t qtype, uint16_t id, uint8_t *out,
-				  size_t cap)
+static inline size_t hb_client_hello(const char *sni, size_t pad, uint8_t *out, size_t cap)
 {
-	size_t n = 12;
-	if (cap < 12 + strlen(name) + 6) {
-		return 0;
-	}
-	memset(out, 0, 12);
-	out[0] = (uint8_t)(id >> 8), out[1] = (uint8_t)id;
-	out[2] = 0x01; /* RD */
-	out[5] = 1;    /* QDCOUNT */
-	const char *s = name;
-	while (*s != '\0') {
+	return hb_client_hello_ext(sni, pad, 0, NULL, 0, out, cap);
+}
+
+/* An outer ECHClientHello body (draft-ietf-tls-esni section 5): real and GREASE look alike. */
+static inline size_t hb_ech_outer(uint8_t config_id, uint8_t *out)
+{
+	size_t n = 0;
+	out[n++] = 0;		    /* outer */
+	out[n++] = 0, out[n++] = 1; /* HKDF-SHA256 */
+	out[n++] = 0, out[n++] = 1; /* AES-128-GCM */
+	out[n++] = config_id;
+	out[n++] = 0, out[n++] = 32;
+	memset(out + n, 0x11, 32);
+	n += 32;
+	out[n++] = 0, out[n++] = 144;
+	memset(out + n, 0x22, 144);
+	return n + 144;
+}
+
+/* `text` ("a.b.c"; "" or "." for the root) as a DNS wire name into `out`; its length. */
+static inline size_t hb_wire_name(uint8_t *out, const char *text)
+{
+	size_t n = 0;
+	const char *s = text;
+	while (*s != '\0' && strcmp(s, ".") != 0) {
 		const char *dot = strchr(s, '.');
 		size_t l = dot != NULL ? (size_t)(dot - s) : strlen(s);
 		out[n++] = (uint8_t)l;
@@ -75,6 +97,21 @@ static inline size_t hb_dns_query(const char *name, uint16_t qtype, uint16_t id,
 		}
 	}
 	out[n++] = 0;
+	return n;
+}
+
+/* A DNS query for `name` (dotted text) of type `qtype`, id `id`. Returns its length. */
+static inline size_t hb_dns_query(const char *name, uint16_t qtype, uint16_t id, uint8_t *out,
+				  size_t cap)
+{
+	if (cap < 12 + strlen(name) + 6) {
+		return 0;
+	}
+	memset(out, 0, 12);
+	out[0] = (uint8_t)(id >> 8), out[1] = (uint8_t)id;
+	out[2] = 0x01; /* RD */
+	out[5] = 1;    /* QDCOUNT */
+	size_t n = 12 + hb_wire_name(out + 12, name);
 	out[n++] = (uint8_t)(qtype >> 8), out[n++] = (uint8_t)qtype;
 	out[n++] = 0, out[n++] = 1;
 	return n;

@@ -559,7 +559,9 @@ static void test_canary(void **state)
 	p = load_ok("doh-canary off\nvendor v { category c { x.example.com } }\n", &s);
 	assert_false(p->has_canary);
 	assert_int_equal(act(p, "use-application-dns.net"), ACTION_NONE);
-	assert_int_equal(find_str(p->vendors, p->nvendors, "embargo"), -1);
+	/* The built-in vendor stays, for the shipped ECH fronts, without the canary. */
+	assert_true(find_str(p->vendors, p->nvendors, "embargo") >= 0);
+	assert_int_equal(group_of(p, "embargo", "doh-canary"), NULL);
 	assert_int_equal(find_str(p->categories, p->ncategories, "doh-canary"), -1);
 	assert_int_equal(act(p, "x.example.com"), ACTION_REJECT);
 	policy_free(p);
@@ -1559,6 +1561,79 @@ static void test_truncation(void **state)
 	policy_free(p);
 }
 
+/* DNS responses and ECH: defaults, each switch, the vendor's own ech, fronts, learn-from. */
+static void test_answers_settings(void **state)
+{
+	struct config_settings s;
+	struct policy *p = load_ok("vendor v { x.example.com }\n", &s);
+	assert_true(p->responses);
+	assert_true(p->cname_cloaking);
+	assert_false(p->strip_ech);
+	assert_int_equal(p->ech_action, ACTION_ALLOW);
+	assert_int_equal(s.set & (CFG_DNS_EDE | CFG_LEARN_ADDRESSES | CFG_LEARN_ENTRIES), 0);
+	struct name front = nm("cloudflare-ech.com");
+	const struct rule_meta *r = NULL;
+	assert_true(policy_front(p, &front, &r));
+	assert_string_equal(rule_vendor(p, r), "embargo");
+	assert_string_equal(p->categories[r->category_id], "ech-front");
+	assert_string_equal(rule_file(p, r), "(built-in)");
+	struct name other = nm("www.example.org");
+	assert_false(policy_front(p, &other, NULL));
+	assert_int_equal(policy_ech_action(p, 0), ACTION_ALLOW);
+	uint8_t a4[16] = {10, 0, 0, 53};
+	assert_true(policy_learns_from(p, 4, a4));
+	policy_free(p);
+
+	p = load_ok(
+		"dns-ede filtered\ndns-responses ignore\ncname-cloaking off\nstrip-ech on\n"
+		"ech block\nlearn-addresses ipset\nlearn-limit entries 100 grace 60\n"
+		"ech-front cover.example.net Front.Example.org\nlearn-from 10.0.0.0/8 fd00::/8\n"
+		"vendor v {\n ech alert\n x.example.com\n}\nvendor w { y.example.com }\n",
+		&s);
+	assert_int_equal(s.dns_ede, DNS_EDE_FILTERED);
+	assert_true(s.set & CFG_DNS_EDE);
+	assert_int_equal(s.learn_addresses, CONFIG_LEARN_IPSET);
+	assert_int_equal(s.learn_entries, 100);
+	assert_int_equal(s.learn_grace_s, 60);
+	assert_false(p->responses);
+	assert_false(p->cname_cloaking);
+	assert_true(p->strip_ech);
+	assert_int_equal(p->ech_action, ACTION_REJECT);
+	int v = find_str(p->vendors, p->nvendors, "v"), w = find_str(p->vendors, p->nvendors, "w");
+	assert_int_equal(policy_ech_action(p, v), ACTION_ALERT);
+	assert_int_equal(policy_ech_action(p, w), ACTION_REJECT);
+	assert_int_equal(policy_ech_action(p, -1), ACTION_REJECT);
+	front = nm("front.example.org");
+	assert_true(policy_front(p, &front, &r));
+	assert_string_equal(rule_file(p, r), TNAME);
+	assert_int_equal(r->line, 8);
+	assert_int_equal(p->nfronts, 3);
+	assert_false(policy_learns_from(p, 4, (uint8_t[16]){192, 168, 1, 1}));
+	assert_true(policy_learns_from(p, 4, a4));
+	assert_true(policy_learns_from(p, 6, (uint8_t[16]){0xfd, 1}));
+	policy_free(p);
+	p = load_ok("dns-ede off\nlearn-addresses nft\nech-front cloudflare-ech.com\n", &s);
+	assert_int_equal(s.dns_ede, 0);
+	assert_true(s.set & CFG_DNS_EDE);
+	assert_int_equal(s.learn_addresses, CONFIG_LEARN_NFT);
+	assert_int_equal(p->nfronts, 1); /* the same name twice: once */
+	policy_free(p);
+	expect_err("dns-ede maybe\n",
+		   TNAME ":1:9: dns-ede: unknown value \"maybe\" (blocked, filtered or off)");
+	expect_err("ech deny\n", TNAME ":1:5: ech: unknown value \"deny\" (allow, alert or block)");
+	expect_err("vendor v {\n ech nope\n x.example.com\n}\n",
+		   TNAME ":2:6: ech: unknown value \"nope\" (allow, alert or block)");
+	expect_err("learn-limit entries 0\n",
+		   TNAME ":1:21: learn-limit entries: expected a number 1..1048576");
+	expect_err("learn-limit size 5\n",
+		   TNAME ":1:13: learn-limit: unknown limit \"size\" (entries or grace)");
+	expect_err("ech-front *.example.net\n",
+		   TNAME ":1:11: ech-front: invalid name \"*.example.net\"");
+	expect_err("ech-front\n", TNAME ":1:1: ech-front: give at least one name");
+	expect_err("learn-from 10.0.0.0/33\n",
+		   TNAME ":1:12: invalid address or prefix \"10.0.0.0/33\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1585,6 +1660,7 @@ int main(void)
 		cmocka_unit_test(test_errors_limits),
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_answers_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

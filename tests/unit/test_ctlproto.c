@@ -39,6 +39,8 @@ static void test_cmd_from_str(void **state)
 	assert_int_equal(ctl_cmd_from_str("reload"), CTL_RELOAD);
 	assert_int_equal(ctl_cmd_from_str("clients"), CTL_CLIENTS);
 	assert_int_equal(ctl_cmd_from_str("test"), CTL_TEST);
+	assert_int_equal(ctl_cmd_from_str("addresses"), CTL_ADDRESSES);
+	assert_int_equal(ctl_cmd_from_str("audit"), CTL_AUDIT);
 	assert_int_equal(ctl_cmd_from_str("Status"), -1);
 	assert_int_equal(ctl_cmd_from_str("stat"), -1);
 	assert_int_equal(ctl_cmd_from_str(""), -1);
@@ -64,6 +66,11 @@ static void test_parse_valid(void **state)
 	assert_int_equal(parse("json clients\n", &req, &why), 0);
 	assert_int_equal(req.cmd, CTL_CLIENTS);
 	assert_true(req.json);
+	assert_int_equal(parse("text addresses\n", &req, &why), 0);
+	assert_int_equal(req.cmd, CTL_ADDRESSES);
+	assert_int_equal(parse("json audit\n", &req, &why), 0);
+	assert_int_equal(req.cmd, CTL_AUDIT);
+	assert_int_equal(parse("text audit now\n", &req, &why), -EINVAL);
 
 	/* The name is normalised: lower case, no trailing dot. */
 	assert_int_equal(parse("text test Example.COM\n", &req, &why), 0);
@@ -225,8 +232,9 @@ static void test_format_refused(void **state)
 			 -EINVAL);
 	assert_int_equal(ctl_format_request(out, sizeof(out), CTL_RELOAD, true, ""), -EINVAL);
 	/* Unknown commands. */
-	assert_int_equal(ctl_format_request(out, sizeof(out), (enum ctl_cmd)5, false, NULL),
-			 -EINVAL);
+	assert_int_equal(
+		ctl_format_request(out, sizeof(out), (enum ctl_cmd)(CTL_AUDIT + 1), false, NULL),
+		-EINVAL);
 	assert_int_equal(ctl_format_request(out, sizeof(out), (enum ctl_cmd) - 1, false, NULL),
 			 -EINVAL);
 	/* Bytes the line cannot carry. */

@@ -261,12 +261,12 @@ static void test_answers(void **state)
 	assert_int_equal(dns_answers_parse(b, n, &m, rr, 4, &count), PARSE_OK);
 	assert_int_equal(count, 3);
 	assert_int_equal(rr[0].type, DNS_TYPE_CNAME);
-	assert_true(rr[0].cname_ok);
-	assert_string_equal(rr[0].data.cname.text, "cdn.example.com");
+	assert_true(rr[0].target_ok);
+	assert_string_equal(rr[0].target.text, "cdn.example.com");
 	assert_int_equal(rr[1].type, DNS_TYPE_A);
-	assert_memory_equal(rr[1].data.a, "\xc0\x00\x02\x01", 4);
+	assert_memory_equal(rr[1].addr, "\xc0\x00\x02\x01", 4);
 	assert_int_equal(rr[2].type, DNS_TYPE_AAAA);
-	assert_int_equal(rr[2].data.aaaa[15], 1);
+	assert_int_equal(rr[2].addr[15], 1);
 	assert_string_equal(rr[2].owner.text, "www.example.com");
 	/* Bad RDLENGTH for an A record. */
 	uint8_t bad[512];
@@ -286,7 +286,10 @@ static void check_reply(const uint8_t *q, size_t qn, enum dns_reply_kind kind, u
 {
 	struct dns_msg m, rm;
 	uint8_t out[512];
-	struct dns_reply_opts o = {kind, {192, 0, 2, 53}, {0x20, 0x01, 0x0d, 0xb8}, 30};
+	struct dns_reply_opts o = {.kind = kind,
+				   .sinkhole_v4 = {192, 0, 2, 53},
+				   .sinkhole_v6 = {0x20, 0x01, 0x0d, 0xb8},
+				   .ttl = 30};
 	assert_int_equal(dns_msg_parse(q, qn, &m), PARSE_OK);
 	int n = dns_reply_build(q, qn, &m, &o, out, sizeof(out));
 	assert_true(n > 0);
@@ -305,7 +308,7 @@ static void check_reply(const uint8_t *q, size_t qn, enum dns_reply_kind kind, u
 	assert_int_equal(dns_answers_parse(out, (size_t)n, &rm, rr, 2, &count), PARSE_OK);
 	assert_int_equal(count, ancount);
 	if (ancount == 1 && rr[0].type == DNS_TYPE_A) {
-		assert_memory_equal(rr[0].data.a, o.sinkhole_v4, 4);
+		assert_memory_equal(rr[0].addr, o.sinkhole_v4, 4);
 		assert_int_equal(rr[0].ttl, 30);
 	}
 	/* Too small an output buffer. */
@@ -329,14 +332,22 @@ static void test_reply_build(void **state)
 	const uint8_t opt[] = {0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0};
 	memcpy(q + n, opt, sizeof(opt));
 	check_reply(q, n + sizeof(opt), DNS_REPLY_NXDOMAIN, DNS_RCODE_NXDOMAIN, 0, true);
-	/* A response is not answered. */
+	/* A response is replaced by the answer its query would have had: same id and
+	 * question, none of its records. */
 	uint8_t r[512];
 	size_t rn = build_response(r);
 	struct dns_msg m;
-	struct dns_reply_opts o = {DNS_REPLY_NXDOMAIN, {0}, {0}, 0};
+	struct dns_reply_opts o = {.kind = DNS_REPLY_NXDOMAIN};
 	assert_int_equal(dns_msg_parse(r, rn, &m), PARSE_OK);
 	uint8_t out[512];
-	assert_int_equal(dns_reply_build(r, rn, &m, &o, out, sizeof(out)), -EINVAL);
+	int fn = dns_reply_build(r, rn, &m, &o, out, sizeof(out));
+	assert_int_equal(fn, (int)m.questions_end);
+	struct dns_msg fm;
+	assert_int_equal(dns_msg_parse(out, (size_t)fn, &fm), PARSE_OK);
+	assert_int_equal(fm.id, m.id);
+	assert_int_equal(fm.rcode, DNS_RCODE_NXDOMAIN);
+	assert_int_equal(fm.ancount + fm.nscount + fm.arcount, 0);
+	assert_string_equal(fm.q[0].name.text, "www.example.com");
 	/* A question name that uses a compression pointer is answered with every name spelled
 	 * out: behind the reply's own header a pointer could read differently. Here the second
 	 * question is "mail" + a pointer to "example.org" in the first. */
@@ -356,14 +367,192 @@ static void test_reply_build(void **state)
 	assert_int_equal(rm.rcode, DNS_RCODE_NXDOMAIN);
 }
 
+/* The OPT record of a reply: its rdata (the EDNS options) as a span; false without one. */
+static bool reply_opt(const uint8_t *b, size_t n, struct span *rdata)
+{
+	struct dns_msg m;
+	assert_int_equal(dns_msg_parse(b, n, &m), PARSE_OK);
+	size_t pos = m.questions_end;
+	for (unsigned i = 0; i < (unsigned)m.ancount + m.nscount + m.arcount; i++) {
+		struct dns_rr rr;
+		assert_int_equal(dns_rr_next(b, n, &pos, &rr), PARSE_OK);
+		if (rr.type == DNS_TYPE_OPT) {
+			rdata->ptr = b + rr.rdata_off;
+			rdata->len = rr.rdata_len;
+			return true;
+		}
+	}
+	assert_int_equal(pos, n);
+	return false;
+}
+
+/* With EDNS in the query, a forged answer says why: an Extended DNS Error (RFC 8914) with the
+ * configured INFO-CODE and the text; without EDNS it carries no OPT at all. */
+static void test_reply_ede(void **state)
+{
+	uint8_t q[512], out[512];
+	size_t n = hb_dns_query("upd.kaspersky.com", DNS_TYPE_A, 0x4245, q, sizeof(q));
+	q[11] = 1;
+	const uint8_t opt[] = {0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0};
+	memcpy(q + n, opt, sizeof(opt));
+	n += sizeof(opt);
+	struct dns_msg m;
+	assert_int_equal(dns_msg_parse(q, n, &m), PARSE_OK);
+	struct dns_reply_opts o = {.kind = DNS_REPLY_NXDOMAIN,
+				   .ede = true,
+				   .ede_code = DNS_EDE_BLOCKED,
+				   .ede_text = "embargo: kaspersky/update"};
+	int rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+	assert_true(rn > 0);
+	struct span rd;
+	assert_true(reply_opt(out, (size_t)rn, &rd));
+	const char *text = "embargo: kaspersky/update";
+	size_t tl = strlen(text);
+	assert_int_equal(rd.len, 4 + 2 + tl);
+	const uint8_t head[] = {0, 15, 0, (uint8_t)(2 + tl), 0, 15};
+	assert_memory_equal(rd.ptr, head, sizeof(head));
+	assert_memory_equal(rd.ptr + 6, text, tl);
+	/* Filtered (17), no text. */
+	o.ede_code = DNS_EDE_FILTERED;
+	o.ede_text[0] = '\0';
+	rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+	assert_true(reply_opt(out, (size_t)rn, &rd));
+	const uint8_t filtered[] = {0, 15, 0, 2, 0, 17};
+	assert_int_equal(rd.len, sizeof(filtered));
+	assert_memory_equal(rd.ptr, filtered, sizeof(filtered));
+	/* Switched off: a bare OPT. */
+	o.ede = false;
+	rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+	assert_true(reply_opt(out, (size_t)rn, &rd));
+	assert_int_equal(rd.len, 0);
+	/* A query without EDNS gets no OPT, so no Extended DNS Error either. */
+	o.ede = true;
+	n = hb_dns_query("upd.kaspersky.com", DNS_TYPE_A, 0x4246, q, sizeof(q));
+	assert_int_equal(dns_msg_parse(q, n, &m), PARSE_OK);
+	rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+	assert_false(reply_opt(out, (size_t)rn, &rd));
+	/* The longest text fits; the reply is measured exactly. */
+	memset(o.ede_text, 'x', sizeof(o.ede_text) - 1);
+	o.ede_text[sizeof(o.ede_text) - 1] = '\0';
+	n = hb_dns_query("upd.kaspersky.com", DNS_TYPE_A, 0x4247, q, sizeof(q));
+	q[11] = 1;
+	memcpy(q + n, opt, sizeof(opt));
+	n += sizeof(opt);
+	assert_int_equal(dns_msg_parse(q, n, &m), PARSE_OK);
+	rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+	assert_true(reply_opt(out, (size_t)rn, &rd));
+	assert_int_equal(rd.len, 6 + sizeof(o.ede_text) - 1);
+	assert_int_equal(dns_reply_build(q, n, &m, &o, out, (size_t)rn - 1), -ENOSPC);
+}
+
+/* HTTPS and SVCB questions get a sinkhole answer like A and AAAA: a ServiceMode record for the
+ * name itself whose ipv4hint and ipv6hint carry the sinkhole addresses. */
+static void test_reply_https_sinkhole(void **state)
+{
+	const uint16_t types[] = {DNS_TYPE_HTTPS, DNS_TYPE_SVCB};
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t q[512], out[512];
+		size_t n = hb_dns_query("upd.kaspersky.com", types[i], 0x5000, q, sizeof(q));
+		struct dns_msg m;
+		assert_int_equal(dns_msg_parse(q, n, &m), PARSE_OK);
+		struct dns_reply_opts o = {.kind = DNS_REPLY_SINKHOLE,
+					   .sinkhole_v4 = {192, 0, 2, 53},
+					   .sinkhole_v6 = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+					   .ttl = 30};
+		int rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+		assert_true(rn > 0);
+		struct dns_msg rm;
+		assert_int_equal(dns_msg_parse(out, (size_t)rn, &rm), PARSE_OK);
+		assert_int_equal(rm.rcode, DNS_RCODE_NOERROR);
+		assert_int_equal(rm.ancount, 1);
+		size_t pos = rm.questions_end;
+		struct dns_rr rr;
+		assert_int_equal(dns_rr_next(out, (size_t)rn, &pos, &rr), PARSE_OK);
+		assert_int_equal(pos, (size_t)rn);
+		assert_int_equal(rr.type, types[i]);
+		assert_string_equal(rr.owner.text, "upd.kaspersky.com");
+		assert_int_equal(rr.ttl, 30);
+		assert_int_equal(rr.svc_priority, 1);
+		assert_true(rr.target_ok);
+		assert_true(rr.target.flags & NAME_F_ROOT);
+		const uint8_t params[] = {0,	4,    0, 4, 192, 0, 2, 53, 0, 6, 0, 16, 0x20, 0x01,
+					  0x0d, 0xb8, 0, 0, 0,	 0, 0, 0,  0, 0, 0, 0,	0,    1};
+		assert_int_equal(rr.rdata_off + rr.rdata_len - rr.params_off, sizeof(params));
+		assert_memory_equal(out + rr.params_off, params, sizeof(params));
+		/* NXDOMAIN and REFUSED stay as they are for these types. */
+		o.kind = DNS_REPLY_NXDOMAIN;
+		rn = dns_reply_build(q, n, &m, &o, out, sizeof(out));
+		assert_int_equal(dns_msg_parse(out, (size_t)rn, &rm), PARSE_OK);
+		assert_int_equal(rm.rcode, DNS_RCODE_NXDOMAIN);
+		assert_int_equal(rm.ancount, 0);
+	}
+}
+
+/* Records of every type the parser reads, and a record cut at every offset. */
+static void test_rr_next(void **state)
+{
+	uint8_t b[256];
+	size_t n = 0;
+	/* DNAME: owner "a.b" -> target "c.d" */
+	const uint8_t dname[] = {1, 'a', 1, 'b', 0, 0, 39,  0, 1,   0,
+				 0, 1,	 0, 0,	 5, 1, 'c', 1, 'd', 0};
+	memcpy(b + n, dname, sizeof(dname));
+	n += sizeof(dname);
+	/* HTTPS: owner pointer to "b" at offset 2, priority 0 (AliasMode), target "e.f". */
+	const uint8_t https[] = {0xc0, 2, 0, 65, 0, 1, 0, 0, 0, 9, 0, 7, 0, 0, 1, 'e', 1, 'f', 0};
+	memcpy(b + n, https, sizeof(https));
+	n += sizeof(https);
+	size_t pos = 0;
+	struct dns_rr rr;
+	assert_int_equal(dns_rr_next(b, n, &pos, &rr), PARSE_OK);
+	assert_int_equal(rr.type, DNS_TYPE_DNAME);
+	assert_string_equal(rr.owner.text, "a.b");
+	assert_string_equal(rr.target.text, "c.d");
+	assert_int_equal(rr.ttl, 256);
+	assert_int_equal(dns_rr_next(b, n, &pos, &rr), PARSE_OK);
+	assert_int_equal(rr.type, DNS_TYPE_HTTPS);
+	assert_string_equal(rr.owner.text, "b");
+	assert_int_equal(rr.svc_priority, 0);
+	assert_string_equal(rr.target.text, "e.f");
+	assert_int_equal(rr.params_off, n);
+	assert_int_equal(pos, n);
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *c = test_exact_copy(b, cut);
+		size_t p = 0;
+		enum parse_result r = dns_rr_next(c, cut, &p, &rr);
+		if (r == PARSE_OK) {
+			assert_int_equal(p, sizeof(dname));
+			r = dns_rr_next(c, cut, &p, &rr);
+		}
+		assert_int_equal(r, PARSE_MALFORMED);
+		free(c);
+	}
+	/* A DNAME whose target runs past its rdata, an HTTPS rdata too short for a target. */
+	uint8_t bad[64];
+	memcpy(bad, dname, sizeof(dname));
+	bad[14] = 4;
+	pos = 0;
+	assert_int_equal(dns_rr_next(bad, sizeof(dname), &pos, &rr), PARSE_MALFORMED);
+	const uint8_t short_https[] = {0, 0, 65, 0, 1, 0, 0, 0, 9, 0, 2, 0, 1};
+	pos = 0;
+	assert_int_equal(dns_rr_next(short_https, sizeof(short_https), &pos, &rr), PARSE_MALFORMED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query),	    cmocka_unit_test(test_root_and_no_question),
-		cmocka_unit_test(test_compression), cmocka_unit_test(test_hop_bound),
-		cmocka_unit_test(test_limits),	    cmocka_unit_test(test_odd_bytes),
-		cmocka_unit_test(test_tcp_framing), cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_root_and_no_question),
+		cmocka_unit_test(test_compression),
+		cmocka_unit_test(test_hop_bound),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_odd_bytes),
+		cmocka_unit_test(test_tcp_framing),
+		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_reply_build),
+		cmocka_unit_test(test_reply_ede),
+		cmocka_unit_test(test_reply_https_sinkhole),
+		cmocka_unit_test(test_rr_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

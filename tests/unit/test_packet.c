@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for IP/UDP/TCP header parsing and link-layer decapsulation. */
+#include <errno.h>
+
 #include "test.h"
 
 #include "embargo/packet.h"
@@ -254,6 +256,105 @@ static void test_link_cooked_and_raw(void **state)
 	assert_int_equal(pkt_link_decap(9999, ppp, sizeof(ppp), &l), PARSE_NOT_MINE);
 }
 
+/* The Internet checksum of `len` bytes, verified independently of the library: a packet
+ * whose checksums are right sums to 0xffff over header (IPv4) and pseudo-header + segment. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		sum += i % 2 == 0 ? (uint32_t)p[i] << 8 : p[i];
+	}
+	return sum;
+}
+
+static bool checksums_ok(const uint8_t *ip, size_t len)
+{
+	struct pkt p;
+	assert_int_equal(pkt_parse(ip, len, false, &p), PARSE_OK);
+	uint32_t s;
+	size_t alen = p.ip_version == 4 ? 4 : 16;
+	if (p.ip_version == 4) {
+		s = sum16(0, ip, p.l3_len);
+		while (s >> 16) {
+			s = (s & 0xffff) + (s >> 16);
+		}
+		if (s != 0xffff) {
+			return false;
+		}
+	}
+	size_t l4 = p.ip_total_len - p.l4_offset;
+	s = sum16(0, p.src, alen);
+	s = sum16(s, p.dst, alen);
+	s += p.l4_proto;
+	s += (uint32_t)l4;
+	s = sum16(s, ip + p.l4_offset, l4);
+	while (s >> 16) {
+		s = (s & 0xffff) + (s >> 16);
+	}
+	return s == 0xffff;
+}
+
+/* Packets the daemon sends or changes: a forged UDP answer (back, or on the way a response
+ * went), TCP resets toward either end of a segment, a payload changed in place. */
+static void test_builders(void **state)
+{
+	for (int v = 4; v <= 6; v += 2) {
+		struct pb_opts o = pb_default(PKT_PROTO_UDP, 53);
+		o.ip_version = v;
+		if (v == 6) {
+			o.src[0] = 0xfd, o.dst[0] = 0xfd;
+		}
+		uint8_t in[128], out[256];
+		size_t n = pb_build(&o, (const uint8_t *)"question", 8, in, sizeof(in));
+		struct pkt q, r;
+		assert_int_equal(pkt_parse(in, n, false, &q), PARSE_OK);
+		int rn = pkt_build_udp_reply(&q, (const uint8_t *)"answer", 6, out, sizeof(out));
+		assert_true(rn > 0);
+		assert_true(checksums_ok(out, (size_t)rn));
+		assert_int_equal(pkt_parse(out, (size_t)rn, false, &r), PARSE_OK);
+		assert_memory_equal(r.src, q.dst, 16);
+		assert_int_equal(r.sport, 53);
+		assert_int_equal(r.dport, 40000);
+		rn = pkt_build_udp_onward(&q, (const uint8_t *)"answer", 6, out, sizeof(out));
+		assert_true(checksums_ok(out, (size_t)rn));
+		assert_int_equal(pkt_parse(out, (size_t)rn, false, &r), PARSE_OK);
+		assert_memory_equal(r.src, q.src, 16);
+		assert_memory_equal(r.dst, q.dst, 16);
+		assert_int_equal(r.dport, 53);
+		assert_int_equal(r.payload_len, 6);
+		assert_int_equal(pkt_build_udp_onward(&q, in, 6, out, 20), -ENOSPC);
+		/* A payload changed in place. */
+		in[n - 1] ^= 0x55;
+		assert_false(checksums_ok(in, n));
+		assert_int_equal(pkt_fix_checksums(in, n, &q), 0);
+		assert_true(checksums_ok(in, n));
+		/* TCP resets. */
+		struct pb_opts t = pb_default(PKT_PROTO_TCP, 53);
+		t.ip_version = v;
+		memcpy(t.src, o.src, 16);
+		memcpy(t.dst, o.dst, 16);
+		t.seq = 0x01020304;
+		t.ack = 0xa0b0c0d0;
+		n = pb_build(&t, (const uint8_t *)"xy", 2, in, sizeof(in));
+		struct pkt seg;
+		assert_int_equal(pkt_parse(in, n, false, &seg), PARSE_OK);
+		assert_int_equal(pkt_fix_checksums(in, n, &seg), 0);
+		assert_true(checksums_ok(in, n));
+		for (int toward_dst = 0; toward_dst < 2; toward_dst++) {
+			rn = pkt_build_tcp_reset(&seg, toward_dst, out, sizeof(out));
+			assert_true(rn > 0);
+			assert_true(checksums_ok(out, (size_t)rn));
+			assert_int_equal(pkt_parse(out, (size_t)rn, false, &r), PARSE_OK);
+			assert_int_equal(r.tcp_flags, PKT_TCP_RST);
+			assert_int_equal(r.payload_len, 0);
+			assert_memory_equal(r.dst, toward_dst ? seg.dst : seg.src, 16);
+			assert_int_equal(r.dport, toward_dst ? seg.dport : seg.sport);
+			assert_int_equal(r.tcp_seq, toward_dst ? seg.tcp_seq : seg.tcp_ack);
+		}
+		assert_int_equal(pkt_build_tcp_reset(&q, true, out, sizeof(out)), -EINVAL);
+		assert_int_equal(pkt_build_tcp_reset(&seg, true, out, 30), -ENOSPC);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_extension_chain_bounds),
 		cmocka_unit_test(test_link_ethernet_vlan_pppoe),
 		cmocka_unit_test(test_link_cooked_and_raw),
+		cmocka_unit_test(test_builders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,9 @@ struct hello_opts {
 	uint16_t versions[4];
 	unsigned nversions;
 	bool ech, esni, dup_sni, no_extensions;
-	size_t pad; /* bytes of a padding extension */
+	size_t pad;		 /* bytes of a padding extension */
+	const uint8_t *ech_body; /* with ech: the extension's body (else 4 bytes of 0xec) */
+	size_t ech_len;
 };
 
 static size_t put16(uint8_t *p, size_t v)
@@ -69,7 +71,12 @@ static size_t build_hello(const struct hello_opts *o, uint8_t *out)
 			e += put16(ext + e, o->versions[i]);
 		}
 	}
-	if (o->ech) {
+	if (o->ech && o->ech_body != NULL) {
+		e += put16(ext + e, TLS_EXT_ECH);
+		e += put16(ext + e, o->ech_len);
+		memcpy(ext + e, o->ech_body, o->ech_len);
+		e += o->ech_len;
+	} else if (o->ech) {
 		e += put16(ext + e, TLS_EXT_ECH);
 		e += put16(ext + e, 4);
 		memset(ext + e, 0xec, 4);
@@ -149,6 +156,7 @@ static void test_fields(void **state)
 	assert_int_equal(h.legacy_version, 0x0303);
 	assert_int_equal(h.max_version, 0x0304); /* GREASE 0x3a3a ignored */
 	assert_true(h.has_ech);
+	assert_false(h.ech_outer); /* four bytes are no ECHClientHello */
 	assert_false(h.has_esni);
 	assert_int_equal(h.hello_len, n);
 
@@ -348,6 +356,50 @@ static void test_real_clients(void **state)
 	assert_true(span_is(h.sni, "www.example.test"));
 }
 
+/* An outer ECHClientHello (real and GREASE look alike) is told from other extension bodies;
+ * a body in another form leaves the hello as it is. */
+static void test_ech(void **state)
+{
+	static uint8_t msg[4096];
+	uint8_t body[64] = {0, 0, 1, 0, 1, 0x5c, 0, 32};
+	size_t n = 8;
+	memset(body + n, 0x11, 32);
+	n += 32;
+	body[n++] = 0, body[n++] = 16;
+	memset(body + n, 0x22, 16);
+	n += 16;
+	struct hello_opts o = {
+		.sni = "cloudflare-ech.com", .ech = true, .ech_body = body, .ech_len = n};
+	struct tls_hello h;
+	size_t len = build_hello(&o, msg);
+	assert_int_equal(tls_handshake_hello(msg, len, &h), PARSE_OK);
+	assert_true(h.has_ech);
+	assert_true(h.ech_outer);
+	assert_int_equal(h.ech_config_id, 0x5c);
+	/* Inner type (1), an empty payload, a body cut short, one byte too many. */
+	const size_t cuts[] = {n, n, n - 3, n + 1};
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t b[80];
+		memcpy(b, body, n);
+		b[n] = 0;
+		if (i == 0) {
+			b[0] = 1;
+		}
+		if (i == 1) {
+			b[n - 16 - 1] = 0;
+			o.ech_len = n - 16;
+		} else {
+			o.ech_len = cuts[i];
+		}
+		o.ech_body = b;
+		len = build_hello(&o, msg);
+		assert_int_equal(tls_handshake_hello(msg, len, &h), PARSE_OK);
+		assert_true(h.has_ech);
+		assert_false(h.ech_outer);
+		assert_true(span_is(h.sni, "cloudflare-ech.com"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_sslv2),
 		cmocka_unit_test(test_truncation_sweep),
 		cmocka_unit_test(test_real_clients),
+		cmocka_unit_test(test_ech),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,8 +11,12 @@
 #include "embargo/config.h"
 #include "embargo/dns.h"
 #include "embargo/verdict.h"
+#include "dnsbuild.h"
+#include "embargo/answer.h"
+#include "embargo/learn.h"
 #include "hellobuild.h"
 #include "pktbuild.h"
+#include "policyload.h"
 #if EMBARGO_HAVE_QUIC
 #include <openssl/evp.h>
 
@@ -33,21 +37,10 @@ struct vfx {
 	struct inspect_result r;
 	struct verdict v;
 	uint64_t now_ms;
-	uint8_t *pkt;	  /* the last packet (the result's spans point into it) */
-	uint32_t ifindex; /* interface the next packet comes in on (0: unknown) */
+	uint8_t *pkt;		 /* the last packet (the result's spans point into it) */
+	uint32_t ifindex;	 /* interface the next packet comes in on (0: unknown) */
+	struct learner *learner; /* when a test learns: what the judge hands over goes here */
 };
-
-static struct policy *load_policy(const char *text)
-{
-	struct config_settings s;
-	struct policy *p = NULL;
-	char err[256] = "";
-	if (config_load_buffer("test.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
-			       sizeof(err)) != 0) {
-		fail_msg("%s", err);
-	}
-	return p;
-}
 
 static struct vfx *vfx_new(const struct inspect_limits *lim)
 {
@@ -58,8 +51,8 @@ static struct vfx *vfx_new(const struct inspect_limits *lim)
 	fx->in = inspector_new(lim != NULL ? lim : &def);
 	assert_non_null(fx->in);
 	verdict_judge_init(&fx->judge, fx->in);
-	fx->policy = load_policy("vendor kaspersky {\n category update {\n  *.kaspersky.com\n"
-				 " }\n}\n");
+	fx->policy = test_load_policy("vendor kaspersky {\n category update {\n  *.kaspersky.com\n"
+				      " }\n}\n");
 	fx->now_ms = 1000;
 	fx->ifindex = CLIENT_IF;
 	return fx;
@@ -76,6 +69,7 @@ static int teardown(void **state)
 	struct vfx *fx = *state;
 	inspector_free(fx->in);
 	policy_free(fx->policy);
+	learn_free(fx->learner);
 	free(fx->pkt);
 	free(fx);
 	return 0;
@@ -92,6 +86,10 @@ static const struct verdict *send_mark(struct vfx *fx, const struct pb_opts *o, 
 	fx->pkt = test_exact_copy(buf, n);
 	struct inspect_meta meta = {false, (uint8_t)km, fx->ifindex};
 	verdict_packet(&fx->judge, fx->policy, fx->pkt, n, &meta, fx->now_ms, &fx->r, &fx->v);
+	for (unsigned i = 0; fx->learner != NULL && i < fx->v.nlearn; i++) {
+		learn_answer(fx->learner, fx->policy, &fx->judge.learn_out[i],
+			     (uint32_t)(fx->now_ms / 1000));
+	}
 	fx->now_ms += 1;
 	return &fx->v;
 }
@@ -450,7 +448,7 @@ static void test_dns_pointer_question(void **state)
 	assert_int_equal(v->reply, VERDICT_REPLY_DNS);
 	struct dns_msg m;
 	uint8_t out[512];
-	struct dns_reply_opts opts = {DNS_REPLY_NXDOMAIN, {0}, {0}, 60};
+	struct dns_reply_opts opts = {.kind = DNS_REPLY_NXDOMAIN, .ttl = 60};
 	assert_int_equal(dns_msg_parse(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m), PARSE_OK);
 	assert_true(dns_reply_build(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m, &opts, out,
 				    sizeof(out)) > 0);
@@ -742,6 +740,359 @@ static void test_quic_same_id_decoy(void **state)
 }
 #endif
 
+/* ---- DNS answers, learned addresses, ECH ---- */
+
+#define CLOAK "cloak.example.org"
+
+static void use_policy(struct vfx *fx, const char *text)
+{
+	policy_free(fx->policy);
+	fx->policy = test_load_policy(text);
+}
+
+/* A DNS response from the server 10.0.0.2:53 to the client 10.0.0.1:40000 over UDP. */
+static const struct verdict *send_response(struct vfx *fx, const struct db *d)
+{
+	struct pb_opts o = pb_default(17, 40000);
+	o.src[3] = 2, o.dst[3] = 1;
+	o.sport = 53;
+	fx->ifindex = SERVER_IF;
+	const struct verdict *v = send(fx, &o, d->b, d->n);
+	fx->ifindex = CLIENT_IF;
+	return v;
+}
+
+/* cloak.example.org -> cdn.vendor.net -> upd.kaspersky.com, with two addresses. */
+static void cloaked_response(struct db *d, uint16_t id, const char *qname, const char *end)
+{
+	db_init(d, id, qname, DNS_TYPE_A, 0);
+	db_alias(d, NULL, DNS_TYPE_CNAME, "cdn.vendor.net");
+	db_alias(d, "cdn.vendor.net", DNS_TYPE_CNAME, end);
+	db_addr(d, end, "192.0.2.7", 60);
+	db_addr(d, end, "2001:db8::7", 60);
+}
+
+/* CNAME cloaking over UDP: an unlisted name whose chain reaches a listed one is answered as
+ * the listed name would be, with both names; the control (an unlisted chain) passes, and so
+ * does everything with cname-cloaking off or for a client out of scope. */
+static void test_cname_cloaking(void **state)
+{
+	struct vfx *fx = *state;
+	struct db d;
+	cloaked_response(&d, 7, CLOAK, LISTED);
+	const struct verdict *v = send_response(fx, &d);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_true(v->judged);
+	assert_true(v->drop);
+	assert_int_equal(v->reply, VERDICT_REPLY_DNS);
+	assert_int_equal(v->by, VERDICT_BY_CNAME);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	assert_string_equal(v->name->text, LISTED);
+	assert_string_equal(v->via->text, CLOAK);
+	/* The forged answer replaces the response: same id and question, NXDOMAIN. */
+	struct dns_msg m;
+	uint8_t out[512];
+	struct dns_reply_opts opts = {.kind = DNS_REPLY_NXDOMAIN, .ttl = 60};
+	assert_int_equal(dns_msg_parse(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m), PARSE_OK);
+	int n = dns_reply_build(fx->r.dns_msg.ptr, fx->r.dns_msg.len, &m, &opts, out, sizeof(out));
+	assert_int_equal(dns_msg_parse(out, (size_t)n, &m), PARSE_OK);
+	assert_int_equal(m.id, 7);
+	assert_int_equal(m.rcode, DNS_RCODE_NXDOMAIN);
+	assert_string_equal(m.q[0].name.text, CLOAK);
+	/* Control: the same chain ending at an unlisted name. */
+	cloaked_response(&d, 8, CLOAK, OTHER);
+	v = send_response(fx, &d);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_false(v->judged);
+	assert_false(v->drop);
+	/* Switched off. */
+	use_policy(fx, "cname-cloaking off\nvendor kaspersky {\n *.kaspersky.com\n}\n");
+	cloaked_response(&d, 9, CLOAK, LISTED);
+	assert_false(send_response(fx, &d)->drop);
+	/* Responses not inspected at all. */
+	use_policy(fx, "dns-responses ignore\nvendor kaspersky {\n *.kaspersky.com\n}\n");
+	assert_false(send_response(fx, &d)->drop);
+	assert_int_equal(fx->r.state, INSPECT_IGNORED);
+	assert_string_equal(fx->r.reason, "dns-response");
+	/* A client out of scope (the answer's destination). */
+	use_policy(fx, "exempt 10.0.0.1\nvendor kaspersky {\n *.kaspersky.com\n}\n");
+	assert_false(send_response(fx, &d)->drop);
+	/* Alert-only: passes, but is reported with both names. */
+	use_policy(fx, "vendor kaspersky {\n action alert\n *.kaspersky.com\n}\n");
+	v = send_response(fx, &d);
+	assert_false(v->drop);
+	assert_true(v->judged);
+	assert_int_equal(v->decision.action, ACTION_ALERT);
+	assert_int_equal(v->by, VERDICT_BY_CNAME);
+	/* A "response" sent to a server's port 53 by a client is not an answer. */
+	struct pb_opts c = pb_default(17, 53);
+	send(fx, &c, d.b, d.n);
+	assert_int_equal(fx->r.state, INSPECT_IGNORED);
+}
+
+/* DNS over TCP: a client's query, then the server's segments. */
+static void dns_tcp_open(struct vfx *fx, struct pb_opts *o, uint16_t sport)
+{
+	*o = pb_default(6, 53);
+	o->sport = sport;
+	handshake(fx, o);
+	uint8_t q[300];
+	size_t n = hb_dns_query(CLOAK, DNS_TYPE_A, 7, q + 2, sizeof(q) - 2);
+	q[0] = (uint8_t)(n >> 8), q[1] = (uint8_t)n;
+	assert_false(send(fx, o, q, n + 2)->drop);
+	o->seq += (uint32_t)n + 2;
+}
+
+static const struct verdict *server_data(struct vfx *fx, const struct pb_opts *o, uint32_t seq,
+					 const uint8_t *data, size_t len)
+{
+	struct pb_opts s = server_of(o, o->seq);
+	s.seq = seq;
+	s.tcp_flags = 0x18;
+	fx->ifindex = SERVER_IF;
+	const struct verdict *v = send(fx, &s, data, len);
+	fx->ifindex = CLIENT_IF;
+	return v;
+}
+
+/* Over TCP: a cloaked response is dropped and the connection reset, and stays blocked when
+ * the server sends it again; a response that passes moves the stream on, and the next one in
+ * the stream is read where it starts; a response cut across segments is read from its first. */
+static void test_cname_cloaking_tcp(void **state)
+{
+	struct vfx *fx = *state;
+	struct pb_opts o;
+	dns_tcp_open(fx, &o, 41000);
+	struct db good, bad;
+	cloaked_response(&good, 1, CLOAK, OTHER);
+	cloaked_response(&bad, 2, CLOAK, LISTED);
+	uint8_t seg[2048];
+	seg[0] = (uint8_t)(good.n >> 8), seg[1] = (uint8_t)good.n;
+	memcpy(seg + 2, good.b, good.n);
+	uint32_t s0 = 90001; /* after the server's SYN (server_of: 90000) */
+	const struct verdict *v = server_data(fx, &o, s0, seg, good.n + 2);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_false(v->drop);
+	uint32_t s1 = s0 + (uint32_t)good.n + 2;
+	seg[0] = (uint8_t)(bad.n >> 8), seg[1] = (uint8_t)bad.n;
+	memcpy(seg + 2, bad.b, bad.n);
+	v = server_data(fx, &o, s1, seg, bad.n + 2);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_true(v->drop);
+	assert_int_equal(v->reply, VERDICT_REPLY_TCP_RESET);
+	assert_int_equal(v->by, VERDICT_BY_CNAME);
+	v = server_data(fx, &o, s1, seg, bad.n + 2); /* sent again */
+	assert_true(v->drop);
+	/* Cut: the first segment holds the CNAMEs only. */
+	size_t cut = 2 + 12 + 19 + 4 + 2 + 12 + 16 + 12 + 40;
+	v = server_data(fx, &o, s1, seg, cut);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_true(v->drop);
+	/* Control: an unlisted response cut across two segments passes whole, its second part
+	 * is not read as a message start, and the next response in the stream is read. */
+	dns_tcp_open(fx, &o, 41001);
+	seg[0] = (uint8_t)(good.n >> 8), seg[1] = (uint8_t)good.n;
+	memcpy(seg + 2, good.b, good.n);
+	size_t total = good.n + 2;
+	seg[total] = (uint8_t)(bad.n >> 8), seg[total + 1] = (uint8_t)bad.n;
+	memcpy(seg + total + 2, bad.b, bad.n);
+	v = server_data(fx, &o, s0, seg, 40);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_false(v->drop);
+	v = server_data(fx, &o, s0 + 40, seg + 40, total - 40);
+	assert_int_equal(fx->r.state, INSPECT_IGNORED);
+	assert_false(v->drop);
+	v = server_data(fx, &o, s0 + (uint32_t)total, seg + total, bad.n + 2);
+	assert_int_equal(fx->r.state, INSPECT_ANSWER);
+	assert_true(v->drop);
+	/* Two responses in one segment: the second is read too. */
+	dns_tcp_open(fx, &o, 41002);
+	v = server_data(fx, &o, s0, seg, total + bad.n + 2);
+	assert_int_equal(fx->r.nanswers, 2);
+	assert_true(v->drop);
+	/* The same segment coming in on the client's side is not the server's answer (a client
+	 * would teach what it likes): it is read as nothing. */
+	dns_tcp_open(fx, &o, 41003);
+	struct pb_opts forged = server_of(&o, o.seq);
+	forged.seq = s0;
+	forged.tcp_flags = 0x18;
+	v = send(fx, &forged, seg, total);
+	assert_int_equal(fx->r.state, INSPECT_IGNORED);
+	assert_string_equal(fx->r.reason, "server-from-client-side");
+	assert_false(v->drop);
+}
+
+/* Learned addresses: an answer for a listed name teaches its addresses; a connection that
+ * carries no name to one of them (TLS without SNI, an IP-literal Host, another port) gets the
+ * vendor's action; one that carries an unlisted name is judged by it; a shared address is
+ * alert-only. */
+static void test_learned_addresses(void **state)
+{
+	struct vfx *fx = *state;
+	struct learn_limits lim = {.per_family = 64, .grace_s = 300, .kernel = true};
+	fx->learner = learn_new(&lim);
+	verdict_judge_learn(&fx->judge, learn_table(fx->learner), true);
+	struct db d;
+	cloaked_response(&d, 3, CLOAK, LISTED);
+	assert_true(send_response(fx, &d)->drop); /* blocked, and learned */
+	assert_int_equal(fx->v.nlearn, 1);
+	assert_string_equal(fx->judge.learn_out[0].name.text, LISTED);
+	struct pb_opts t = pb_default(6, 443);
+	t.dst[0] = 192, t.dst[1] = 0, t.dst[2] = 2, t.dst[3] = 7;
+	handshake(fx, &t);
+	uint8_t h[700];
+	size_t n = hb_client_hello(NULL, 40, h, sizeof(h));
+	const struct verdict *v = send(fx, &t, h, n);
+	assert_int_equal(fx->r.state, INSPECT_NAMELESS);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	assert_int_equal(v->by, VERDICT_BY_ADDRESS);
+	assert_int_equal(v->mark, INSPECT_MARK_REJECT);
+	assert_string_equal(fx->policy->vendors[v->decision.rule->vendor_id], "kaspersky");
+	/* An unlisted name to the same address: the name decides. */
+	t.sport++;
+	handshake(fx, &t);
+	n = hello(UNLISTED, h);
+	v = send(fx, &t, h, n);
+	assert_int_equal(v->decision.action, ACTION_NONE);
+	assert_int_equal(v->mark, INSPECT_MARK_FOLLOW);
+	/* HTTP with an IP literal as Host. */
+	struct pb_opts hp = t;
+	hp.sport++;
+	hp.dport = 80;
+	handshake(fx, &hp);
+	const char req[] = "GET / HTTP/1.1\r\nHost: 192.0.2.7\r\n\r\n";
+	v = send(fx, &hp, req, sizeof(req) - 1);
+	assert_int_equal(v->by, VERDICT_BY_ADDRESS);
+	assert_int_equal(v->mark, INSPECT_MARK_REJECT);
+	/* Another port: the SYN is judged. */
+	struct pb_opts ssh = t;
+	ssh.sport++;
+	ssh.dport = 22;
+	ssh.tcp_flags = 0x02;
+	v = send(fx, &ssh, NULL, 0);
+	assert_true(v->judged);
+	assert_int_equal(v->mark, INSPECT_MARK_REJECT);
+	/* The same to an address nobody learned. */
+	ssh.dst[3] = 99;
+	v = send(fx, &ssh, NULL, 0);
+	assert_false(v->judged);
+	assert_int_equal(v->mark, INSPECT_MARK_FOLLOW);
+	/* The address also answers an unlisted name: shared, alert only. */
+	struct db u;
+	db_init(&u, 4, "www.example.com", DNS_TYPE_A, 0);
+	db_addr(&u, NULL, "192.0.2.7", 60);
+	assert_false(send_response(fx, &u)->drop);
+	ssh.dst[3] = 7;
+	ssh.sport++;
+	v = send(fx, &ssh, NULL, 0);
+	assert_true(v->judged);
+	assert_int_equal(v->decision.action, ACTION_ALERT);
+	assert_int_equal(v->by, VERDICT_BY_SHARED);
+	assert_int_equal(v->mark, INSPECT_MARK_FOLLOW);
+	/* learn-from: answers from another resolver teach nothing. */
+	use_policy(fx, "learn-from 10.9.0.0/16\nvendor kaspersky {\n *.kaspersky.com\n}\n");
+	cloaked_response(&d, 5, CLOAK, LISTED);
+	send_response(fx, &d);
+	assert_int_equal(fx->v.nlearn, 0);
+	/* A reload (another generation) does not use entries of the old one. */
+	fx->policy->generation = 9;
+	ssh.sport++;
+	assert_false(send(fx, &ssh, NULL, 0)->judged);
+}
+
+/* ECH: an ECH hello whose outer name is a shipped front is blocked with `ech block`; a GREASE
+ * hello (its outer name is the real one) passes; `ech allow` lets both through. A front learned
+ * from a listed name's HTTPS records follows that vendor's own ech policy. */
+static void test_ech_fronts(void **state)
+{
+	struct vfx *fx = *state;
+	uint8_t ech[200], h[900];
+	size_t en = hb_ech_outer(0x42, ech);
+	struct pb_opts t = pb_default(6, 443);
+	use_policy(fx, "ech block\nvendor kaspersky {\n *.kaspersky.com\n}\n");
+	handshake(fx, &t);
+	size_t n = hb_client_hello_ext("cloudflare-ech.com", 0, 0xfe0d, ech, en, h, sizeof(h));
+	const struct verdict *v = send(fx, &t, h, n);
+	assert_true(fx->r.ech_outer);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	assert_int_equal(v->by, VERDICT_BY_ECH_FRONT);
+	assert_int_equal(v->mark, INSPECT_MARK_REJECT);
+	/* GREASE: the same extension, the real name outside. */
+	t.sport++;
+	handshake(fx, &t);
+	n = hb_client_hello_ext(UNLISTED, 0, 0xfe0d, ech, en, h, sizeof(h));
+	v = send(fx, &t, h, n);
+	assert_true(fx->r.ech_outer);
+	assert_int_equal(v->decision.action, ACTION_NONE);
+	assert_int_equal(v->mark, INSPECT_MARK_FOLLOW);
+	/* The front without ECH: a plain connection to that name. */
+	t.sport++;
+	handshake(fx, &t);
+	n = hello("cloudflare-ech.com", h);
+	assert_int_equal(send(fx, &t, h, n)->decision.action, ACTION_NONE);
+	/* ech allow (the default). */
+	use_policy(fx, "vendor kaspersky {\n *.kaspersky.com\n}\n");
+	t.sport++;
+	handshake(fx, &t);
+	n = hb_client_hello_ext("cloudflare-ech.com", 0, 0xfe0d, ech, en, h, sizeof(h));
+	assert_int_equal(send(fx, &t, h, n)->decision.action, ACTION_NONE);
+	/* Learned: a listed name's HTTPS record publishes cover.example.net; the vendor blocks
+	 * ECH, the global policy allows it. */
+	use_policy(fx, "vendor kaspersky {\n ech block\n *.kaspersky.com\n}\n");
+	struct learn_limits lim = {.per_family = 64, .grace_s = 300, .kernel = false};
+	fx->learner = learn_new(&lim);
+	verdict_judge_learn(&fx->judge, learn_table(fx->learner), true);
+	struct db d;
+	db_https_ech(&d, 6, "svc.kaspersky.com", NULL, 0, "cover.example.net");
+	send_response(fx, &d);
+	assert_int_equal(fx->v.nlearn, 1);
+	t.sport++;
+	handshake(fx, &t);
+	n = hb_client_hello_ext("cover.example.net", 0, 0xfe0d, ech, en, h, sizeof(h));
+	v = send(fx, &t, h, n);
+	assert_int_equal(v->decision.action, ACTION_REJECT);
+	assert_int_equal(v->by, VERDICT_BY_ECH_FRONT);
+	assert_string_equal(fx->policy->vendors[v->decision.rule->vendor_id], "kaspersky");
+	/* The shipped front stays allowed (the global policy). */
+	t.sport++;
+	handshake(fx, &t);
+	n = hb_client_hello_ext("cloudflare-ech.com", 0, 0xfe0d, ech, en, h, sizeof(h));
+	assert_int_equal(send(fx, &t, h, n)->decision.action, ACTION_NONE);
+}
+
+/* strip-ech: an HTTPS answer passing the gateway leaves without its ECH configuration, the
+ * packet's checksums fixed; with strip-ech off, as it came. */
+static void test_strip_ech(void **state)
+{
+	struct vfx *fx = *state;
+	struct db d;
+	db_https_ech(&d, 6, UNLISTED, (const uint8_t *)"\x00\x01\x00\x03\x02h2", 7,
+		     "cloudflare-ech.com");
+	const struct verdict *v = send_response(fx, &d);
+	assert_null(v->payload);
+	use_policy(fx, "strip-ech on\nvendor kaspersky {\n *.kaspersky.com\n}\n");
+	v = send_response(fx, &d);
+	assert_false(v->drop);
+	assert_non_null(v->payload);
+	assert_int_equal(v->stripped, 1);
+	struct pkt pk;
+	assert_int_equal(pkt_parse(v->payload, v->payload_len, false, &pk), PARSE_OK);
+	assert_int_equal(pk.payload_len, d.n);
+	struct dns_answer a;
+	assert_int_equal(dns_answer_parse(pk.payload, pk.payload_len, false, &a), PARSE_OK);
+	assert_false(a.has_ech);
+	assert_int_equal(a.ech_params, 0);
+	/* The UDP checksum covers the new bytes: recomputing changes nothing. */
+	uint8_t copy[2048];
+	memcpy(copy, v->payload, v->payload_len);
+	assert_int_equal(pkt_fix_checksums(copy, v->payload_len, &pk), 0);
+	assert_memory_equal(copy, v->payload, v->payload_len);
+	/* No ECH: nothing rewritten. */
+	db_init(&d, 7, UNLISTED, DNS_TYPE_A, 0);
+	db_addr(&d, NULL, "192.0.2.1", 60);
+	assert_null(send_response(fx, &d)->payload);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,6 +1119,11 @@ int main(void)
 #if EMBARGO_HAVE_QUIC
 		cmocka_unit_test_setup_teardown(test_quic_other_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quic_same_id_decoy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cname_cloaking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cname_cloaking_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_learned_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ech_fronts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strip_ech, setup, teardown),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
