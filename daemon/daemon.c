@@ -334,10 +334,17 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 
 int daemon_run(const struct embargod_opts *o, struct policy *p)
 {
+	/* Zero as a static, and left so: the workers' slots (their judges' rewrite buffers, 64 of
+	 * them) take no memory until a queue uses them. Runs once per process. */
 	static struct daemon d;
+	static bool ran;
 	int status = 1;
 
-	memset(&d, 0, sizeof(d));
+	if (ran) {
+		log_msg(LOG_ERR, "startup", "the daemon runs once per process");
+		return 1;
+	}
+	ran = true;
 	d.o = o;
 	d.ready_fd = -1;
 	d.ctl_fd = -1;
