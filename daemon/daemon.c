@@ -23,6 +23,7 @@
 #include "embargo/policy.h"
 #include "alert.h"
 #include "daemon_priv.h"
+#include "load.h"
 #include "log.h"
 #include "worker.h"
 
@@ -157,30 +158,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-void daemon_inspect_limits(const struct embargod_opts *o, struct inspect_limits *lim)
-{
-	inspect_limits_default(lim);
-	if (o->flow_packets > 0) {
-		lim->flow_packets = o->flow_packets;
-	}
-	if (o->flow_timeout_s > 0) {
-		lim->flow_timeout_ms = o->flow_timeout_s * 1000;
-	}
-	if (o->max_flows > 0) {
-		lim->max_flows = o->max_flows;
-	}
-	if (o->max_buffers > 0) {
-		lim->max_buffers = o->max_buffers;
-	}
-}
-
 static int open_queues(struct daemon *d)
 {
 	const struct embargod_opts *o = d->o;
 	struct inspect_limits lim;
 	char err[256];
 
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
@@ -306,7 +290,7 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 	const struct embargod_opts *o = d->o;
 	unsigned off = 0;
 	struct inspect_limits lim;
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	for (uint32_t i = 0; i < p->ngroups; i++) {
 		off += !p->groups[i].enabled;
 	}
@@ -381,8 +365,8 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		/* The kernel sets' socket opens here, before privileges go. */
 		char err[256];
 		struct learn_limits ll = {.per_family = o->learn_entries,
-					   .grace_s = o->learn_grace_s,
-					   .kernel = true};
+					  .grace_s = o->learn_grace_s,
+					  .kernel = true};
 		d.learning = learning_new(
 			&ll, o->learn_addresses == CONFIG_LEARN_NFT ? KSET_NFT : KSET_IPSET, err,
 			sizeof(err));

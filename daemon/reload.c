@@ -10,6 +10,7 @@
 #include "embargo/policy.h"
 #include "alert.h"
 #include "daemon_priv.h"
+#include "load.h"
 #include "log.h"
 
 /* How often replaced policies are checked for being free of readers (the workers move on
@@ -175,7 +176,7 @@ static void warn_restart_only(const struct embargod_opts *o, const struct config
 		stale[n++] = "log-facility";
 	}
 	struct inspect_limits lim;
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
 	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s) ||
 	    ((file & CFG_FLOW_FLOWS) != 0 && s->flows_max != lim.max_flows) ||
