@@ -22,6 +22,7 @@
 #include "embargo_config.h"
 #include "embargo/policy.h"
 #include "alert.h"
+#include "control.h"
 #include "daemon_priv.h"
 #include "load.h"
 #include "log.h"
@@ -285,6 +286,60 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	log_tick();
 }
 
+/* The control socket's view of the daemon (control.h): each operation reads or acts on `ctx`,
+ * the daemon, on the main loop. */
+static void ctl_status(void *ctx, struct control_status *s)
+{
+	const struct daemon *d = ctx;
+	*s = (struct control_status){
+		.started = d->started,
+		.uptime_s = (monotonic_ms() - d->started_ms) / 1000,
+		.config_path = d->o->config_path,
+		.reloads = d->reloads,
+		.reload_failures = d->reload_failures,
+		.last_reload = d->last_reload,
+		.last_reload_error = d->last_reload_error,
+		.queue_first = d->o->queue_first,
+		.queue_last = d->o->queue_last,
+		.nworkers = d->nworkers,
+		.fail_closed = d->o->fail_closed,
+	};
+}
+
+static void ctl_stats(void *ctx, struct control_stats *s)
+{
+	struct daemon *d = ctx;
+	memset(s, 0, sizeof(*s));
+	daemon_overload_update(d);
+	daemon_totals(d, &s->totals);
+	daemon_overload(d, &s->totals.queues, &s->overload);
+	if (d->learning != NULL) {
+		learning_get_stats(d->learning, &s->learning);
+	}
+	s->workers = d->workers;
+	s->nworkers = d->nworkers;
+}
+
+static const struct policy *ctl_policy(void *ctx)
+{
+	struct daemon *d = ctx;
+	return atomic_load(&d->shared.policy);
+}
+
+static const struct learner *ctl_learner(void *ctx)
+{
+	const struct daemon *d = ctx;
+	return d->learning != NULL ? learning_learner(d->learning) : NULL;
+}
+
+static int ctl_reload(void *ctx, const char **why)
+{
+	struct daemon *d = ctx;
+	int rc = daemon_reload(d);
+	*why = d->last_reload_error;
+	return rc;
+}
+
 static void log_startup(const struct daemon *d, const struct policy *p)
 {
 	const struct embargod_opts *o = d->o;
@@ -450,7 +505,13 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		}
 	}
 	if (d.ctl_fd != -1) {
-		d.ctl = control_start(&d, d.ctl_fd);
+		const struct control_ops ops = {.ctx = &d,
+						.status = ctl_status,
+						.stats = ctl_stats,
+						.policy = ctl_policy,
+						.learner = ctl_learner,
+						.reload = ctl_reload};
+		d.ctl = control_start(d.base, d.ctl_fd, &ops);
 		if (d.ctl == NULL) {
 			goto out_events;
 		}
