@@ -35,13 +35,23 @@
 /* Kernel socket buffer for each queue: a burst of full-size packets fits. */
 #define QUEUE_RCVBUF_BYTES (8u * 1024 * 1024)
 
-void daemon_notify(const char *state)
+/* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
+static void daemon_notify(const char *state)
 {
 #if EMBARGO_HAVE_SYSTEMD
 	sd_notify(0, state);
 #else
 	(void)state;
 #endif
+}
+
+/* Reload the configuration (reload.c), telling systemd while it lasts. */
+static int daemon_reload(struct daemon *d)
+{
+	daemon_notify("RELOADING=1");
+	int rc = reload_policy(d);
+	daemon_notify("READY=1");
+	return rc;
 }
 
 /* Keep CAP_NET_ADMIN (nfnetlink checks it on every verdict) and CAP_NET_RAW (forged DNS

@@ -69,12 +69,9 @@ struct daemon {
 	uint64_t kernel_errors_reported; /* kernel refusals as of the last trouble line */
 };
 
-/* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
-void daemon_notify(const char *state);
-
 /* Reload the configuration: 0, or -1 with the reason in d->last_reload_error. Never waits for
  * the workers: the replaced policy is freed later, once none of them can be reading it. */
-int daemon_reload(struct daemon *d);
+int reload_policy(struct daemon *d);
 
 /* Free the replaced policies no worker can be reading any more (all of them once d->nworkers
  * is 0); true when some are still in use. */
