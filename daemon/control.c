@@ -11,6 +11,7 @@
  * listen backlog.
  */
 #include <errno.h>
+#include <event2/event.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "control_priv.h"
 #include "log.h"
 
 #define CONTROL_CONNS_MAX	    32
@@ -44,7 +45,8 @@ struct conn {
 };
 
 struct control {
-	struct daemon *d;
+	struct event_base *base;
+	struct control_ops ops; /* the daemon's, for the commands */
 	int fd;
 	struct event *accept_ev;
 	struct event *resume_ev; /* ends a pause after EMFILE/ENFILE */
@@ -141,7 +143,7 @@ static void conn_reply(struct conn *k)
 		return;
 	}
 	event_free(k->io);
-	k->io = event_new(k->ctl->d->base, k->fd, EV_WRITE | EV_PERSIST, on_io, k);
+	k->io = event_new(k->ctl->base, k->fd, EV_WRITE | EV_PERSIST, on_io, k);
 	if (k->io == NULL || event_add(k->io, NULL) != 0) {
 		conn_close(k);
 		return;
@@ -174,7 +176,7 @@ static void conn_run(struct conn *k, const struct ctl_request *req)
 {
 	struct sbuf body = {NULL, 0, 0, false};
 	const char *why = "";
-	bool ok = control_command(k->ctl->d, req, &body, &why);
+	bool ok = control_command(&k->ctl->ops, req, &body, &why);
 	conn_answer(k, ok, why, &body);
 	free(body.p);
 }
@@ -250,8 +252,8 @@ static void conn_new(struct control *c, int fd)
 	}
 	k->ctl = c;
 	k->fd = fd;
-	k->io = event_new(c->d->base, fd, EV_READ | EV_PERSIST, on_io, k);
-	k->deadline = evtimer_new(c->d->base, on_deadline, k);
+	k->io = event_new(c->base, fd, EV_READ | EV_PERSIST, on_io, k);
+	k->deadline = evtimer_new(c->base, on_deadline, k);
 	if (k->io == NULL || k->deadline == NULL || event_add(k->io, NULL) != 0) {
 		if (k->io != NULL) {
 			event_free(k->io);
@@ -296,17 +298,18 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	accept_pause(c, 0); /* resumed when a connection closes */
 }
 
-struct control *control_start(struct daemon *d, int fd)
+struct control *control_start(struct event_base *base, int fd, const struct control_ops *ops)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		log_msg(LOG_ERR, "startup", "control socket: out of memory");
 		return NULL;
 	}
-	c->d = d;
+	c->base = base;
+	c->ops = *ops;
 	c->fd = fd;
-	c->accept_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_accept, c);
-	c->resume_ev = evtimer_new(d->base, on_resume, c);
+	c->accept_ev = event_new(base, fd, EV_READ | EV_PERSIST, on_accept, c);
+	c->resume_ev = evtimer_new(base, on_resume, c);
 	if (c->accept_ev == NULL || c->resume_ev == NULL) {
 		log_msg(LOG_ERR, "startup", "cannot register the control socket");
 		control_stop(c);

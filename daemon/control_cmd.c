@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "alert.h"
-#include "control.h"
+#include "control_priv.h"
 #include "embargo/policy.h"
 #include "embargo_config.h"
 #include "log.h"
@@ -71,20 +71,16 @@ static void fmt_time(char *out, size_t size, time_t t)
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static const struct policy *current(const struct daemon *d)
+static void cmd_status(const struct control_ops *ops, bool json, struct sbuf *b)
 {
-	return atomic_load(&((struct daemon *)d)->shared.policy);
-}
-
-static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
-{
-	const struct embargod_opts *o = d->o;
-	const struct policy *p = current(d);
-	uint64_t up = (monotonic_ms() - d->started_ms) / 1000;
+	struct control_status st;
+	ops->status(ops->ctx, &st);
+	const struct policy *p = ops->policy(ops->ctx);
+	uint64_t up = st.uptime_s;
 	char since[32], last[32];
-	fmt_time(since, sizeof(since), d->started);
-	fmt_time(last, sizeof(last), d->last_reload);
-	const char *cfg = o->config_path != NULL ? o->config_path : "(domain lists given with -b)";
+	fmt_time(since, sizeof(since), st.started);
+	fmt_time(last, sizeof(last), st.last_reload);
+	const char *cfg = st.config_path != NULL ? st.config_path : "(domain lists given with -b)";
 	if (json) {
 		sb_printf(b,
 			  "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%" PRIu64
@@ -96,13 +92,13 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 			  ",\"generation\":%" PRIu32 ",\"reloads\":%" PRIu64
 			  ",\"reload_failures\":%" PRIu64
 			  ",\"last_reload\":\"%s\",\"last_reload_error\":",
-			  p->generation, d->reloads, d->reload_failures, last);
-		sb_json_str(b, d->last_reload_error);
+			  p->generation, st.reloads, st.reload_failures, last);
+		sb_json_str(b, st.last_reload_error);
 		sb_printf(b,
 			  ",\"queues\":[%u,%u],\"workers\":%u,\"fail_open\":%s,\"rules\":%zu,"
 			  "\"vendors\":%u,\"categories\":%u}\n",
-			  o->queue_first, o->queue_last, d->nworkers,
-			  o->fail_closed ? "false" : "true", domainset_count(p->ds), p->nvendors,
+			  st.queue_first, st.queue_last, st.nworkers,
+			  st.fail_closed ? "false" : "true", domainset_count(p->ds), p->nvendors,
 			  p->ncategories);
 		return;
 	}
@@ -112,37 +108,32 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 		  EMBARGO_VERSION, (long)getpid(), up / 86400, up / 3600 % 24, up / 60 % 60,
 		  up % 60, since);
 	sb_printf(b, "config:      %s, generation %" PRIu32 "\n", cfg, p->generation);
-	sb_printf(b, "reloads:     %" PRIu64 " done, %" PRIu64 " refused%s%s%s\n", d->reloads,
-		  d->reload_failures, d->reload_failures > 0 ? " (last: " : "",
-		  d->reload_failures > 0 ? d->last_reload_error : "",
-		  d->reload_failures > 0 ? ")" : "");
-	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", o->queue_first, o->queue_last,
-		  d->nworkers, o->fail_closed ? "closed" : "open");
+	sb_printf(b, "reloads:     %" PRIu64 " done, %" PRIu64 " refused%s%s%s\n", st.reloads,
+		  st.reload_failures, st.reload_failures > 0 ? " (last: " : "",
+		  st.reload_failures > 0 ? st.last_reload_error : "",
+		  st.reload_failures > 0 ? ")" : "");
+	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", st.queue_first, st.queue_last,
+		  st.nworkers, st.fail_closed ? "closed" : "open");
 	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
 }
 
-static uint64_t queue_received(const struct daemon *d, unsigned i)
+static uint64_t queue_received(const struct worker *w)
 {
 	struct worker_stats s;
-	worker_stats_get(&d->workers[i], &s);
+	worker_stats_get(w, &s);
 	return s.received;
 }
 
-static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
+static void cmd_stats(const struct control_ops *ops, bool json, struct sbuf *b)
 {
-	struct daemon_totals all;
-	struct overload_figures f;
-	daemon_overload_update(d);
-	daemon_totals(d, &all);
-	const struct worker_stats *t = &all.queues;
-	const struct alert_totals *a = &all.alerts;
-	daemon_overload(d, t, &f);
+	struct control_stats st;
+	ops->stats(ops->ctx, &st);
+	const struct daemon_totals *all = &st.totals;
+	const struct worker_stats *t = &all->queues;
+	const struct alert_totals *a = &all->alerts;
+	const struct overload_figures f = st.overload;
+	const struct learning_stats ls = st.learning;
 	uint64_t verdicts = t->accepted + t->dropped + t->marked_block;
-	struct learning_stats ls;
-	memset(&ls, 0, sizeof(ls));
-	if (d->learning != NULL) {
-		learning_get_stats(d->learning, &ls);
-	}
 	const struct {
 		const char *k;
 		uint64_t v;
@@ -200,8 +191,8 @@ static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
 		{"alert_summaries", a->summaries, true},
 		{"alert_rate_limited", a->rate_limited, true},
 		{"alert_records_lost", t->alerts_lost, true},
-		{"log_lines_sent", all.log.sent, true},
-		{"log_lines_lost", all.log.lost, true},
+		{"log_lines_sent", all->log.sent, true},
+		{"log_lines_lost", all->log.lost, true},
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 	if (json) {
@@ -222,9 +213,9 @@ static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
 				  inspect_proto_str((enum inspect_proto)i), t->by_proto[i]);
 		}
 		sb_printf(b, "},\"queues\":{");
-		for (unsigned i = 0; i < d->nworkers; i++) {
-			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", d->workers[i].queue,
-				  queue_received(d, i));
+		for (unsigned i = 0; i < st.nworkers; i++) {
+			sb_printf(b, "%s\"%u\":%" PRIu64, i == 0 ? "" : ",", st.workers[i].queue,
+				  queue_received(&st.workers[i]));
 		}
 		sb_printf(b, "}}\n");
 		return;
@@ -248,8 +239,8 @@ static void cmd_stats(struct daemon *d, bool json, struct sbuf *b)
 			  t->by_proto[i]);
 	}
 	sb_printf(b, "\n%-20s", "by queue");
-	for (unsigned i = 0; i < d->nworkers; i++) {
-		sb_printf(b, " %u=%" PRIu64, d->workers[i].queue, queue_received(d, i));
+	for (unsigned i = 0; i < st.nworkers; i++) {
+		sb_printf(b, " %u=%" PRIu64, st.workers[i].queue, queue_received(&st.workers[i]));
 	}
 	sb_printf(b, "\n");
 }
@@ -259,9 +250,9 @@ static const char *str_or(const char *s, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
-static void cmd_test(const struct daemon *d, const struct name *n, bool json, struct sbuf *b)
+static void cmd_test(const struct control_ops *ops, const struct name *n, bool json, struct sbuf *b)
 {
-	const struct policy *p = current(d);
+	const struct policy *p = ops->policy(ops->ctx);
 	const struct rule_meta *m = NULL;
 	char name[NAME_TEXT_MAX * 4 + 8];
 	name_escape(n, name, sizeof(name));
@@ -398,15 +389,15 @@ static void entry_owner(const struct policy *p, const struct learntab_entry *e, 
 	snprintf(out, size, "%s/%s", str_or(rn.vendor, "-"), str_or(rn.category, "-"));
 }
 
-static void cmd_addresses(const struct daemon *d, bool json, struct sbuf *b)
+static void cmd_addresses(const struct control_ops *ops, bool json, struct sbuf *b)
 {
-	if (d->learning == NULL) {
+	const struct learner *l = ops->learner(ops->ctx);
+	if (l == NULL) {
 		sb_printf(b, json ? "{\"learning\":false,\"addresses\":[],\"fronts\":[]}\n"
 				  : "nothing is learned (learn-addresses off)\n");
 		return;
 	}
-	const struct learner *l = learning_learner(d->learning);
-	const struct policy *p = current(d);
+	const struct policy *p = ops->policy(ops->ctx);
 	uint32_t now_s = (uint32_t)(monotonic_ms() / 1000), pos = 0;
 	struct learn_addr_view v;
 	if (json) {
@@ -468,14 +459,14 @@ static void cmd_addresses(const struct daemon *d, bool json, struct sbuf *b)
 	}
 }
 
-static void cmd_audit(const struct daemon *d, bool json, struct sbuf *b)
+static void cmd_audit(const struct control_ops *ops, bool json, struct sbuf *b)
 {
-	if (d->learning == NULL) {
+	const struct learner *l = ops->learner(ops->ctx);
+	if (l == NULL) {
 		sb_printf(b, json ? "[]\n" : "nothing is learned (learn-addresses off)\n");
 		return;
 	}
-	const struct learner *l = learning_learner(d->learning);
-	const struct policy *p = current(d);
+	const struct policy *p = ops->policy(ops->ctx);
 	uint32_t pos = 0;
 	struct learn_audit_view a;
 	if (json) {
@@ -520,13 +511,14 @@ static void cmd_audit(const struct daemon *d, bool json, struct sbuf *b)
 	}
 }
 
-static void cmd_reload(struct daemon *d, bool json, struct sbuf *b, bool *ok)
+static void cmd_reload(const struct control_ops *ops, bool json, struct sbuf *b, bool *ok,
+		       const char **why)
 {
-	if (daemon_reload(d) != 0) {
+	if (ops->reload(ops->ctx, why) != 0) {
 		*ok = false;
 		return;
 	}
-	const struct policy *p = current(d);
+	const struct policy *p = ops->policy(ops->ctx);
 	if (json) {
 		sb_printf(b, "{\"generation\":%" PRIu32 ",\"rules\":%zu}\n", p->generation,
 			  domainset_count(p->ds));
@@ -536,32 +528,31 @@ static void cmd_reload(struct daemon *d, bool json, struct sbuf *b, bool *ok)
 	}
 }
 
-bool control_command(struct daemon *d, const struct ctl_request *req, struct sbuf *b,
+bool control_command(const struct control_ops *ops, const struct ctl_request *req, struct sbuf *b,
 		     const char **why)
 {
 	bool ok = true;
 	switch (req->cmd) {
 	case CTL_STATUS:
-		cmd_status(d, req->json, b);
+		cmd_status(ops, req->json, b);
 		break;
 	case CTL_STATS:
-		cmd_stats(d, req->json, b);
+		cmd_stats(ops, req->json, b);
 		break;
 	case CTL_RELOAD:
-		cmd_reload(d, req->json, b, &ok);
-		*why = d->last_reload_error;
+		cmd_reload(ops, req->json, b, &ok, why);
 		break;
 	case CTL_CLIENTS:
 		cmd_clients(req->json, b);
 		break;
 	case CTL_TEST:
-		cmd_test(d, &req->name, req->json, b);
+		cmd_test(ops, &req->name, req->json, b);
 		break;
 	case CTL_ADDRESSES:
-		cmd_addresses(d, req->json, b);
+		cmd_addresses(ops, req->json, b);
 		break;
 	case CTL_AUDIT:
-		cmd_audit(d, req->json, b);
+		cmd_audit(ops, req->json, b);
 		break;
 	}
 	if (ok && b->failed) {

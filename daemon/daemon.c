@@ -22,7 +22,9 @@
 #include "embargo_config.h"
 #include "embargo/policy.h"
 #include "alert.h"
+#include "control.h"
 #include "daemon_priv.h"
+#include "load.h"
 #include "log.h"
 #include "worker.h"
 
@@ -33,13 +35,23 @@
 /* Kernel socket buffer for each queue: a burst of full-size packets fits. */
 #define QUEUE_RCVBUF_BYTES (8u * 1024 * 1024)
 
-void daemon_notify(const char *state)
+/* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
+static void daemon_notify(const char *state)
 {
 #if EMBARGO_HAVE_SYSTEMD
 	sd_notify(0, state);
 #else
 	(void)state;
 #endif
+}
+
+/* Reload the configuration (reload.c), telling systemd while it lasts. */
+static int daemon_reload(struct daemon *d)
+{
+	daemon_notify("RELOADING=1");
+	int rc = reload_policy(d);
+	daemon_notify("READY=1");
+	return rc;
 }
 
 /* Keep CAP_NET_ADMIN (nfnetlink checks it on every verdict) and CAP_NET_RAW (forged DNS
@@ -157,30 +169,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-void daemon_inspect_limits(const struct embargod_opts *o, struct inspect_limits *lim)
-{
-	inspect_limits_default(lim);
-	if (o->flow_packets > 0) {
-		lim->flow_packets = o->flow_packets;
-	}
-	if (o->flow_timeout_s > 0) {
-		lim->flow_timeout_ms = o->flow_timeout_s * 1000;
-	}
-	if (o->max_flows > 0) {
-		lim->max_flows = o->max_flows;
-	}
-	if (o->max_buffers > 0) {
-		lim->max_buffers = o->max_buffers;
-	}
-}
-
 static int open_queues(struct daemon *d)
 {
 	const struct embargod_opts *o = d->o;
 	struct inspect_limits lim;
 	char err[256];
 
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
@@ -301,12 +296,66 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	log_tick();
 }
 
+/* The control socket's view of the daemon (control.h): each operation reads or acts on `ctx`,
+ * the daemon, on the main loop. */
+static void ctl_status(void *ctx, struct control_status *s)
+{
+	const struct daemon *d = ctx;
+	*s = (struct control_status){
+		.started = d->started,
+		.uptime_s = (monotonic_ms() - d->started_ms) / 1000,
+		.config_path = d->o->config_path,
+		.reloads = d->reloads,
+		.reload_failures = d->reload_failures,
+		.last_reload = d->last_reload,
+		.last_reload_error = d->last_reload_error,
+		.queue_first = d->o->queue_first,
+		.queue_last = d->o->queue_last,
+		.nworkers = d->nworkers,
+		.fail_closed = d->o->fail_closed,
+	};
+}
+
+static void ctl_stats(void *ctx, struct control_stats *s)
+{
+	struct daemon *d = ctx;
+	memset(s, 0, sizeof(*s));
+	daemon_overload_update(d);
+	daemon_totals(d, &s->totals);
+	daemon_overload(d, &s->totals.queues, &s->overload);
+	if (d->learning != NULL) {
+		learning_get_stats(d->learning, &s->learning);
+	}
+	s->workers = d->workers;
+	s->nworkers = d->nworkers;
+}
+
+static const struct policy *ctl_policy(void *ctx)
+{
+	struct daemon *d = ctx;
+	return atomic_load(&d->shared.policy);
+}
+
+static const struct learner *ctl_learner(void *ctx)
+{
+	const struct daemon *d = ctx;
+	return d->learning != NULL ? learning_learner(d->learning) : NULL;
+}
+
+static int ctl_reload(void *ctx, const char **why)
+{
+	struct daemon *d = ctx;
+	int rc = daemon_reload(d);
+	*why = d->last_reload_error;
+	return rc;
+}
+
 static void log_startup(const struct daemon *d, const struct policy *p)
 {
 	const struct embargod_opts *o = d->o;
 	unsigned off = 0;
 	struct inspect_limits lim;
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	for (uint32_t i = 0; i < p->ngroups; i++) {
 		off += !p->groups[i].enabled;
 	}
@@ -388,8 +437,8 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		/* The kernel sets' socket opens here, before privileges go. */
 		char err[256];
 		struct learn_limits ll = {.per_family = o->learn_entries,
-					   .grace_s = o->learn_grace_s,
-					   .kernel = true};
+					  .grace_s = o->learn_grace_s,
+					  .kernel = true};
 		d.learning = learning_new(
 			&ll, o->learn_addresses == CONFIG_LEARN_NFT ? KSET_NFT : KSET_IPSET, err,
 			sizeof(err));
@@ -473,7 +522,13 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		}
 	}
 	if (d.ctl_fd != -1) {
-		d.ctl = control_start(&d, d.ctl_fd);
+		const struct control_ops ops = {.ctx = &d,
+						.status = ctl_status,
+						.stats = ctl_stats,
+						.policy = ctl_policy,
+						.learner = ctl_learner,
+						.reload = ctl_reload};
+		d.ctl = control_start(d.base, d.ctl_fd, &ops);
 		if (d.ctl == NULL) {
 			goto out_events;
 		}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The running daemon's state, shared by daemon.c (lifecycle), reload.c, stats.c (counters) and
- * control.c (embargoctl). Everything here belongs to the main loop's thread unless a field says
- * otherwise. */
+/* The running daemon's state, shared by daemon.c (lifecycle), reload.c and stats.c (counters).
+ * The control socket sees none of it: daemon.c hands it operations (control.h). Everything here
+ * belongs to the main loop's thread unless a field says otherwise. */
 #ifndef EMBARGOD_DAEMON_PRIV_H
 #define EMBARGOD_DAEMON_PRIV_H
 
@@ -15,6 +15,7 @@
 #include "kcounters.h"
 #include "learning.h"
 #include "log.h"
+#include "totals.h"
 #include "worker.h"
 
 struct control;
@@ -39,19 +40,6 @@ struct overload {
 	struct kcounters_rules last_rules;
 	uint64_t reported_ms; /* the last overload trouble line, and what it reported up to */
 	uint64_t reported_full, reported_socket, reported_admission;
-};
-
-/* The overload figures the daemon reports (see daemon_overload). */
-struct overload_figures {
-	bool fail_open;		    /* overflowing packets passed unseen (else dropped) */
-	bool queue_full_known;	    /* queue_full could be counted (kernel or rules counters) */
-	bool admission_known;	    /* admission_dropped could be read */
-	bool from_kernel;	    /* queue_full and socket_full are the kernel's own counts */
-	uint64_t queue_full;	    /* packets that found a queue full */
-	uint64_t socket_full;	    /* packets the queue could not hand to the daemon's socket */
-	uint64_t overflows;	    /* the two together */
-	uint64_t admission_dropped; /* dropped by the per-client admission rules */
-	uint64_t rules_queued;	    /* sent to the queues by the rules (0 when unknown) */
 };
 
 struct daemon {
@@ -81,12 +69,9 @@ struct daemon {
 	uint64_t kernel_errors_reported; /* kernel refusals as of the last trouble line */
 };
 
-/* Tell systemd (sd_notify) the state, e.g. "READY=1"; nothing without systemd support. */
-void daemon_notify(const char *state);
-
 /* Reload the configuration: 0, or -1 with the reason in d->last_reload_error. Never waits for
  * the workers: the replaced policy is freed later, once none of them can be reading it. */
-int daemon_reload(struct daemon *d);
+int reload_policy(struct daemon *d);
 
 /* Free the replaced policies no worker can be reading any more (all of them once d->nworkers
  * is 0); true when some are still in use. */
@@ -97,11 +82,6 @@ void reload_on_retire_timer(evutil_socket_t fd, short what, void *arg);
 
 /* Every counter the daemon reports: the sum of the workers' (read with relaxed atomic loads),
  * the alerts' and the log's. */
-struct daemon_totals {
-	struct worker_stats queues;
-	struct alert_totals alerts;
-	struct log_totals log;
-};
 void daemon_totals(const struct daemon *d, struct daemon_totals *t);
 
 /* The listed name a learned address was learned from, for alert lines (main loop only). */
@@ -124,22 +104,7 @@ void daemon_overload_update(struct daemon *d);
 void daemon_overload(const struct daemon *d, const struct worker_stats *t,
 		     struct overload_figures *f);
 
-/* What became of overflowing packets, for reports: "accepted unseen by the kernel (...)". */
-const char *overload_fate_str(const struct overload_figures *f);
-
 /* The shutdown line with the totals. */
 void daemon_log_totals(const struct daemon *d);
-
-/* Open the control socket at `path` (mode 0660, group `group` when not NULL). Returns the
- * listening descriptor or -1 with a message logged. */
-int control_open(const char *path, const char *group);
-
-/* Serve the listening socket `fd` on d->base: connections are read and answered as events,
- * each within a deadline, CONTROL_CONNS_MAX at a time. NULL (logged) on failure. */
-struct control *control_start(struct daemon *d, int fd);
-
-/* Close every connection and stop serving (the listening descriptor stays open). NULL is
- * ignored. */
-void control_stop(struct control *c);
 
 #endif

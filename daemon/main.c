@@ -13,6 +13,7 @@
 #include "embargo_config.h"
 #include "embargo/policy.h"
 #include "daemon.h"
+#include "load.h"
 #include "options.h"
 #include "replay.h"
 
@@ -600,52 +601,6 @@ static void apply_settings(struct embargod_opts *o, const struct config_settings
 	}
 }
 
-struct policy *load_policy(const struct embargod_opts *o, struct config_settings *s, char *err,
-			   size_t err_size)
-{
-	struct policy *p = NULL;
-	struct config_settings unused;
-	if (s == NULL) {
-		s = &unused;
-	}
-	memset(s, 0, sizeof(*s));
-	if (o->config_path != NULL) {
-		if (config_load(o->config_path, 0, s, &p, err, err_size) != 0) {
-			return NULL;
-		}
-	} else if (o->nblocklists == 0) {
-		p = policy_new_empty();
-		if (p == NULL) {
-			snprintf(err, err_size, "out of memory");
-			return NULL;
-		}
-	} else if (policy_load_domain_lists(o->blocklists, o->nblocklists, &p, err, err_size) !=
-		   0) {
-		return NULL;
-	}
-	/* The command line's --nameless wins; else the configuration's; else the default. */
-	if ((o->cli_set & CFG_NAMELESS) != 0 || (s->set & CFG_NAMELESS) == 0) {
-		p->nameless_action = (enum action)o->nameless_action;
-	}
-	if ((o->cli_set & CFG_UNFINISHED) != 0 || (s->set & CFG_UNFINISHED) == 0) {
-		p->unfinished_action = (enum action)o->unfinished_action;
-	}
-	/* The same for the switches of DNS responses and ECH, which a reload applies too. */
-	if ((o->cli_set & CFG_DNS_RESPONSES) != 0 || (s->set & CFG_DNS_RESPONSES) == 0) {
-		p->responses = o->dns_responses;
-	}
-	if ((o->cli_set & CFG_CNAME_CLOAKING) != 0 || (s->set & CFG_CNAME_CLOAKING) == 0) {
-		p->cname_cloaking = o->cname_cloaking;
-	}
-	if ((o->cli_set & CFG_ECH) != 0 || (s->set & CFG_ECH) == 0) {
-		p->ech_action = (enum action)o->ech_action;
-	}
-	if ((o->cli_set & CFG_STRIP_ECH) != 0 || (s->set & CFG_STRIP_ECH) == 0) {
-		p->strip_ech = o->strip_ech;
-	}
-	return p;
-}
-
 /* A group's action as check-config shows it: its own, or the protocols' default. */
 static const char *group_action_str(const struct policy *p, const struct policy_group *g)
 {
@@ -760,7 +715,7 @@ static int check_config(struct embargod_opts *o)
 	print_prefixes(p->exempt, p->nexempt);
 	printf("\n");
 	struct inspect_limits lim;
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	printf("daemon: queue %u-%u, fail %s, overflow %s, user %s, dns answer %s, nameless %s, "
 	       "unfinished %s, control socket %s, per queue %" PRIu32 " flows and %" PRIu32
 	       " buffers\n",

@@ -10,6 +10,7 @@
 #include "embargo/policy.h"
 #include "alert.h"
 #include "daemon_priv.h"
+#include "load.h"
 #include "log.h"
 
 /* How often replaced policies are checked for being free of readers (the workers move on
@@ -175,7 +176,7 @@ static void warn_restart_only(const struct embargod_opts *o, const struct config
 		stale[n++] = "log-facility";
 	}
 	struct inspect_limits lim;
-	daemon_inspect_limits(o, &lim);
+	load_inspect_limits(o, &lim);
 	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
 	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s) ||
 	    ((file & CFG_FLOW_FLOWS) != 0 && s->flows_max != lim.max_flows) ||
@@ -198,11 +199,10 @@ static void warn_restart_only(const struct embargod_opts *o, const struct config
 	}
 }
 
-int daemon_reload(struct daemon *d)
+int reload_policy(struct daemon *d)
 {
 	char err[1024];
 	struct config_settings s;
-	daemon_notify("RELOADING=1");
 	struct policy *fresh = load_policy(d->o, &s, err, sizeof(err));
 	d->last_reload = time(NULL);
 	if (fresh == NULL) {
@@ -210,7 +210,6 @@ int daemon_reload(struct daemon *d)
 		snprintf(d->last_reload_error, sizeof(d->last_reload_error), "%s", err);
 		log_msg(LOG_ERR, "reload", "refused, generation %" PRIu32 " stays in force: %s",
 			d->generation, err);
-		daemon_notify("READY=1");
 		return -1;
 	}
 	d->reloads++;
@@ -236,6 +235,5 @@ int daemon_reload(struct daemon *d)
 		learning_rejudge(d->learning, fresh, monotonic_ms());
 	}
 	retire_policy(d, old, d->generation);
-	daemon_notify("READY=1");
 	return 0;
 }

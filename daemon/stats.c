@@ -155,11 +155,6 @@ void daemon_overload(const struct daemon *d, const struct worker_stats *t,
 	f->rules_queued = ov->rules_queued;
 }
 
-const char *overload_fate_str(const struct overload_figures *f)
-{
-	return f->fail_open ? "passed unseen (overflow accept)" : "dropped (overflow drop)";
-}
-
 /* `now` - `*reported`, and `*reported` moved up to `now` (a figure derived while packets are in
  * flight may have read high; it is not reported twice). */
 static uint64_t newly(uint64_t now, uint64_t *reported)
@@ -277,12 +272,11 @@ void daemon_log_totals(const struct daemon *d)
 		" unfinished=%" PRIu64 " held_back=%" PRIu64 " blocked=%" PRIu64 " alerted=%" PRIu64
 		" dns_forged=%" PRIu64 " dns_forge_failed=%" PRIu64 " quic_vn_sent=%" PRIu64
 		" dns_answers=%" PRIu64 " dns_answers_blocked=%" PRIu64 " ech_stripped=%" PRIu64
-		" by_address=%" PRIu64 " by_ech_front=%" PRIu64
-		" queue_overflows=%" PRIu64 " queue_full=%s socket_full=%" PRIu64
-		" admission_dropped=%s send_errors=%" PRIu64 " verdicts_unsent=%" PRIu64
-		" alert_lines=%" PRIu64 " alert_repeats=%" PRIu64 " alert_rate_limited=%" PRIu64
-		" alert_records_lost=%" PRIu64 " log_lines_lost=%" PRIu64 " reloads=%" PRIu64
-		" reloads_refused=%" PRIu64,
+		" by_address=%" PRIu64 " by_ech_front=%" PRIu64 " queue_overflows=%" PRIu64
+		" queue_full=%s socket_full=%" PRIu64 " admission_dropped=%s send_errors=%" PRIu64
+		" verdicts_unsent=%" PRIu64 " alert_lines=%" PRIu64 " alert_repeats=%" PRIu64
+		" alert_rate_limited=%" PRIu64 " alert_records_lost=%" PRIu64
+		" log_lines_lost=%" PRIu64 " reloads=%" PRIu64 " reloads_refused=%" PRIu64,
 		up, t->received, t->accepted + t->dropped + t->marked_block, t->accepted,
 		t->dropped, t->marked_block, t->named, t->unfinished, t->held_back, t->blocked,
 		t->alerted, t->dns_forged, t->dns_forge_failed, t->quic_vn_sent, t->answers,

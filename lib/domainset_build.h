@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The domain set builder, shared by the build (domainset_build.c) and the globs
- * (domainset_globs.c). */
+/* The domain set builder, shared by the build (domainset_build.c), the globs
+ * (domainset_globs.c) and the shadows (domainset_shadows.c). */
 #ifndef EMBARGO_DOMAINSET_BUILD_H
 #define EMBARGO_DOMAINSET_BUILD_H
 
@@ -62,6 +62,20 @@ bool ds_keyset_has(const struct ds_keyset *s, uint64_t key);
 
 /* Add `key`; 0 or -ENOMEM. */
 int ds_keyset_put(struct ds_keyset *s, uint64_t key);
+
+/* True when rules for the name of hash `h` in `slot` (DS_F_XSLOT, DS_F_SSLOT) have shadows:
+ * a later rule for it is kept aside as well, whoever its vendor. */
+bool ds_has_shadows(const struct domainset_builder *b, uint64_t h, unsigned slot);
+
+/* Keep the rule `meta` for name `n` (hash `h`) in `slot` aside as a shadow of the one it meets
+ * there; 0 or -ENOMEM. */
+int ds_shadow_add(struct domainset_builder *b, const struct name *n, uint64_t h, unsigned slot,
+		  const struct rule_meta *meta);
+
+/* The shadows, in the order they were added, against the rules they shadow (after `keep`, when
+ * given, had its say on both): the first rule that stays stands, unless a later one is an
+ * allow replacing a block. */
+void ds_shadows_resolve(struct domainset_builder *b, domainset_keep_fn *keep, void *ctx);
 
 /* The record of name `text`, DS_NONE if none; `*ref` (when not NULL) gets where the index
  * holds it. */

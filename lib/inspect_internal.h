@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What the parts of the inspection pipeline (inspect.c, tcpflow.c, sniff.c, quicflow.c) share.
- * Internal to libembargo. */
+/* What the parts of the inspection pipeline (inspect.c, tcpflow.c, tcpcopy.c, sniff.c,
+ * quicflow.c) share. Internal to libembargo. */
 #ifndef EMBARGO_INSPECT_INTERNAL_H
 #define EMBARGO_INSPECT_INTERNAL_H
 

@@ -7,66 +7,7 @@
 #include <string.h>
 
 #include "embargo/domainset.h"
-#include "embargo/learn.h"
-
-#define AUDIT_NONE    UINT16_MAX
-#define AUDIT_INDEX   (2 * LEARN_AUDIT_MAX) /* slots of the name index: half full at most */
-#define UNLISTED_WAYS 4
-#define UNLISTED_SETS (LEARN_UNLISTED_MAX / UNLISTED_WAYS)
-#define INFO_NONE     UINT32_MAX
-
-_Static_assert(LEARN_AUDIT_MAX < AUDIT_NONE, "audit ids are 16-bit");
-
-/* A listed name seen answered. */
-struct audit {
-	struct name name;
-	uint64_t hash;
-	uint64_t answers;
-	struct learntab_entry rule; /* the listing rule (action NONE: no longer listed) */
-	bool has_ech;
-	uint8_t nfronts;
-	uint16_t fronts[LEARN_ANSWER_FRONTS]; /* indices into the front table */
-	uint32_t addrs, shared;
-	uint32_t first_s, last_s;
-};
-
-/* What the learner keeps about a learned address beside its table entry (entry.info). */
-struct addr_info {
-	uint16_t audit;		 /* the listed name it was learned from, or AUDIT_NONE */
-	uint32_t first_s;	 /* when learned */
-	uint32_t kernel_until_s; /* how long the kernel's copy lives, as last written */
-	uint32_t next_free;	 /* in the free list, when unused */
-	char shared_with[LEARN_SHARED_NAME_MAX + 4];
-};
-
-struct front_info {
-	bool used;
-	struct name name;
-	uint16_t audit;
-};
-
-struct unlisted {
-	uint8_t family; /* 0: empty */
-	uint8_t addr[16];
-	uint32_t expires_s;
-	char name[LEARN_SHARED_NAME_MAX + 4];
-};
-
-struct learner {
-	struct learn_limits lim;
-	struct learntab *tab;
-	struct audit *audit;
-	uint16_t *audit_index; /* AUDIT_INDEX slots: audit id + 1, 0 empty */
-	uint32_t naudit;
-	struct addr_info *info; /* 2 * per_family */
-	uint32_t ninfo, info_free;
-	struct front_info fronts[LEARN_FRONTS_MAX];
-	struct unlisted *unlisted; /* UNLISTED_SETS * UNLISTED_WAYS */
-	struct learn_op ops[LEARN_OPS_MAX];
-	size_t ops_head, ops_tail; /* counts of operations ever queued and taken */
-	uint32_t next_resync_s;
-	struct learn_stats st;
-};
+#include "learn_internal.h"
 
 struct learner *learn_new(const struct learn_limits *lim)
 {
@@ -130,12 +71,6 @@ void learn_front_key(struct learntab_key *k, const struct name *n)
 	for (unsigned i = 0; i < 8; i++) {
 		k->bytes[i] = (uint8_t)(h >> (56 - 8 * i));
 	}
-}
-
-/* The writer's own lookup: present, expired or not. */
-static bool own_get(const struct learner *l, const struct learntab_key *k, struct learntab_entry *e)
-{
-	return learntab_get(l->tab, k, 0, e); /* every entry expires after 0 */
 }
 
 static void push_op(struct learner *l, enum learn_op_kind kind, uint8_t family, const uint8_t *addr,
@@ -330,7 +265,7 @@ static void learn_addr(struct learner *l, const struct policy *p, const struct r
 	struct learntab_entry e;
 	learn_addr_key(&k, family, addr);
 	uint32_t until = lifetime(l, ttl, now_s);
-	if (own_get(l, &k, &e)) {
+	if (learn_own_get(l, &k, &e)) {
 		struct addr_info *in = &l->info[e.info];
 		e.expires_s = e.expires_s > until ? e.expires_s : until;
 		entry_from_rule(&e, p, rule, a);
@@ -381,7 +316,7 @@ static void learn_front(struct learner *l, const struct policy *p, const struct 
 	struct learntab_entry e;
 	learn_front_key(&k, n);
 	uint32_t until = lifetime(l, ttl, now_s);
-	bool known = own_get(l, &k, &e);
+	bool known = learn_own_get(l, &k, &e);
 	if (!known) {
 		uint32_t slot = LEARN_FRONTS_MAX;
 		for (uint32_t i = 0; i < LEARN_FRONTS_MAX && slot == LEARN_FRONTS_MAX; i++) {
@@ -440,7 +375,7 @@ void learn_answer(struct learner *l, const struct policy *p, const struct learn_
 			struct learntab_key k;
 			struct learntab_entry e;
 			learn_addr_key(&k, fam, addr);
-			if (own_get(l, &k, &e)) {
+			if (learn_own_get(l, &k, &e)) {
 				mark_shared(l, &k, &e, with);
 			}
 		}
@@ -561,90 +496,4 @@ void learn_rejudge(struct learner *l, const struct policy *p, uint32_t now_s)
 		e.action = au->rule.action;
 		learntab_put(l->tab, &k, &e);
 	}
-}
-
-void learn_get_stats(const struct learner *l, struct learn_stats *st)
-{
-	*st = l->st;
-}
-
-static void addr_view(const struct learner *l, const struct learntab_key *k,
-		      const struct learntab_entry *e, struct learn_addr_view *out)
-{
-	const struct addr_info *in = &l->info[e->info];
-	memset(out, 0, sizeof(*out));
-	out->family = k->kind == LEARNTAB_ADDR4 ? 4 : 6;
-	memcpy(out->addr, k->bytes, 16);
-	out->e = *e;
-	out->from = in->audit != AUDIT_NONE ? &l->audit[in->audit].name : NULL;
-	out->shared_with = (e->flags & LEARNTAB_F_SHARED) ? in->shared_with : NULL;
-	out->first_s = in->first_s;
-}
-
-bool learn_addr_next(const struct learner *l, uint32_t *pos, struct learn_addr_view *out)
-{
-	for (; *pos < learntab_slots(l->tab); (*pos)++) {
-		struct learntab_key k;
-		struct learntab_entry e;
-		if (learntab_slot(l->tab, *pos, &k, &e) && k.kind != LEARNTAB_FRONT) {
-			addr_view(l, &k, &e, out);
-			(*pos)++;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool learn_addr_find(const struct learner *l, uint8_t family, const uint8_t *addr,
-		     struct learn_addr_view *out)
-{
-	struct learntab_key k;
-	struct learntab_entry e;
-	learn_addr_key(&k, family, addr);
-	if (!own_get(l, &k, &e)) {
-		return false;
-	}
-	addr_view(l, &k, &e, out);
-	return true;
-}
-
-bool learn_front_next(const struct learner *l, uint32_t *pos, struct learn_front_view *out)
-{
-	for (; *pos < learntab_slots(l->tab); (*pos)++) {
-		struct learntab_key k;
-		struct learntab_entry e;
-		if (learntab_slot(l->tab, *pos, &k, &e) && k.kind == LEARNTAB_FRONT) {
-			const struct front_info *f = &l->fronts[e.info];
-			out->name = &f->name;
-			out->from = f->audit != AUDIT_NONE ? &l->audit[f->audit].name : NULL;
-			out->e = e;
-			(*pos)++;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool learn_audit_next(const struct learner *l, uint32_t *pos, struct learn_audit_view *out)
-{
-	if (*pos >= l->naudit) {
-		return false;
-	}
-	const struct audit *au = &l->audit[(*pos)++];
-	memset(out, 0, sizeof(*out));
-	out->name = &au->name;
-	out->vendor_id = au->rule.vendor_id;
-	out->category_id = au->rule.category_id;
-	out->generation = au->rule.generation;
-	out->answers = au->answers;
-	out->addrs = au->addrs;
-	out->shared = au->shared;
-	out->has_ech = au->has_ech;
-	out->nfronts = au->nfronts;
-	for (unsigned i = 0; i < au->nfronts; i++) {
-		out->fronts[i] = &l->fronts[au->fronts[i]].name;
-	}
-	out->first_s = au->first_s;
-	out->last_s = au->last_s;
-	return true;
 }

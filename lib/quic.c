@@ -7,6 +7,7 @@
 #include "embargo/quic.h"
 #include "embargo/rd.h"
 #include "quic_crypto.h"
+#include "quic_versions.h"
 
 /*
  * Long header (RFC 9000 section 17.2; RFC 9369 section 3.2 for the v2 type bits):
@@ -35,75 +36,6 @@
 /* RFC 9000 section 12.3: packet numbers run from 0 to 2^62 - 1. */
 #define QUIC_PACKET_NUMBER_MAX ((1ull << 62) - 1)
 
-/* Initial salts (RFC 9001 section 5.2 and the drafts before it, RFC 9369 section 3.3.1). */
-static const uint8_t salt_v1[QUIC_SALT_LEN] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34,
-					       0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
-					       0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
-static const uint8_t salt_v2[QUIC_SALT_LEN] = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6,
-					       0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26,
-					       0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
-/* draft-ietf-quic-tls-23 to -28 */
-static const uint8_t salt_d23[QUIC_SALT_LEN] = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb,
-						0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4,
-						0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
-/* draft-ietf-quic-tls-29 to -32 */
-static const uint8_t salt_d29[QUIC_SALT_LEN] = {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2,
-						0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61,
-						0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
-/* draft-ietf-quic-tls-22 (used by mvfst's 0xfaceb001) */
-static const uint8_t salt_d22[QUIC_SALT_LEN] = {0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb,
-						0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51,
-						0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
-/* Google's T050 and T051 (Chromium QUICHE, crypto_utils.cc InitialSaltForVersion) */
-static const uint8_t salt_t050[QUIC_SALT_LEN] = {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72,
-						 0x91, 0x55, 0x80, 0x30, 0x4c, 0x43, 0xa2,
-						 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
-static const uint8_t salt_t051[QUIC_SALT_LEN] = {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee,
-						 0x5f, 0xa4, 0x50, 0x6c, 0x19, 0x12, 0x4f,
-						 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
-
-/* What this library knows of a version: its salt and whether it uses the v2 type bits and
- * "quicv2" labels (RFC 9369 sections 3.2, 3.3). */
-struct quic_version_info {
-	uint32_t first; /* a range of version numbers sharing one salt */
-	uint32_t last;
-	const uint8_t *salt;
-	bool v2;	   /* RFC 9369 type bits and "quicv2" labels */
-	bool gquic_frames; /* Google QUIC frame encoding inside (T050, T051) */
-};
-
-static const struct quic_version_info quic_versions[] = {
-	{QUIC_VERSION_1, QUIC_VERSION_1, salt_v1, false, false},
-	{QUIC_VERSION_2, QUIC_VERSION_2, salt_v2, true, false},
-	{QUIC_VERSION_DRAFT(23), QUIC_VERSION_DRAFT(28), salt_d23, false, false},
-	{QUIC_VERSION_DRAFT(29), QUIC_VERSION_DRAFT(32), salt_d29, false, false},
-	/* draft-ietf-quic-tls-33 and -34 already carry the final salt */
-	{QUIC_VERSION_DRAFT(33), QUIC_VERSION_DRAFT(34), salt_v1, false, false},
-	{QUIC_VERSION_T050, QUIC_VERSION_T050, salt_t050, false, true},
-	{QUIC_VERSION_T051, QUIC_VERSION_T051, salt_t051, false, true},
-	/* mvfst (QuicConstants.h / FizzCryptoFactory.cpp): 0xfaceb002 and the experimental alias
-	 * 0xfaceb00e use the draft-23 salt, 0xfaceb001 the draft-22 one, 0xfaceb003 is v1. */
-	{QUIC_VERSION_MVFST_D22, QUIC_VERSION_MVFST_D22, salt_d22, false, false},
-	{QUIC_VERSION_MVFST, QUIC_VERSION_MVFST, salt_d23, false, false},
-	{QUIC_VERSION_MVFST_V1, QUIC_VERSION_MVFST_V1, salt_v1, false, false},
-	{QUIC_VERSION_MVFST_EXP, QUIC_VERSION_MVFST_EXP, salt_d23, false, false},
-};
-
-static const struct quic_version_info *version_lookup(uint32_t version)
-{
-	for (size_t i = 0; i < sizeof(quic_versions) / sizeof(quic_versions[0]); i++) {
-		if (version >= quic_versions[i].first && version <= quic_versions[i].last) {
-			return &quic_versions[i];
-		}
-	}
-	return NULL;
-}
-
-bool quic_version_is_known(uint32_t version)
-{
-	return version_lookup(version) != NULL;
-}
-
 const char *quic_kind_str(enum quic_packet_kind kind)
 {
 	switch (kind) {
@@ -125,20 +57,6 @@ const char *quic_kind_str(enum quic_packet_kind kind)
 		return "unknown-version";
 	}
 	return "?";
-}
-
-int quic_client_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
-			     struct quic_keys *out)
-{
-	const struct quic_version_info *vi = version_lookup(version);
-
-	if (vi == NULL) {
-		return -EPROTONOSUPPORT;
-	}
-	if (dcid_len > QUIC_CID_MAX) {
-		return -EINVAL;
-	}
-	return quic_crypto_client_keys(vi->salt, vi->v2 ? "quicv2" : "quic", dcid, dcid_len, out);
 }
 
 /* One packet of a datagram, as far as its header tells. Offsets are from the packet start. */
@@ -190,7 +108,7 @@ static enum parse_result hdr_parse(struct rd *r, struct quic_hdr *h)
 		return PARSE_OK;
 	}
 	h->version = rd_u32be(r);
-	h->vi = version_lookup(h->version);
+	h->vi = quic_version_lookup(h->version);
 	if (h->version == QUIC_VERSION_NEGOTIATION) {
 		h->kind = QUIC_KIND_VERSION_NEG;
 	} else if (h->vi == NULL) {
