@@ -138,6 +138,17 @@ phase() {
 	line=$(grep -m1 'trouble: overload' "$log")
 	check "$name: trouble line" "${line#*trouble: }" \
 		says "$line" "$fate" "queue_overflows=[1-9]"
+	# Enforcement right after: the listed name gets its forged answer, an unlisted query goes
+	# on to the server.
+	local b0 st n
+	b0=$(server_got)
+	st=$(lab_c dig +time=1 +tries=1 @"$LAB_S4" blocked.example A 2>&1 | grep -o 'status: [A-Z]*')
+	lab_c dig +time=1 +tries=1 @"$LAB_S4" after.example A >/dev/null 2>&1
+	n=$(($(server_got) - b0))
+	ok=0
+	[ "$st" = "status: NXDOMAIN" ] && [ "$n" = 1 ] && ok=1
+	check "$name: enforcement right after" "listed: ${st:-no answer}; unlisted queries at the server: $n" \
+		[ $ok = 1 ]
 	lab_daemon_stop
 	line=$(grep -o 'shutdown: totals .*' "$log")
 	check "$name: shutdown totals" "$(grep -o 'queue_overflows=[^ ]* queue_full=[^ ]* socket_full=[^ ]*' <<<"$line")" \
