@@ -101,9 +101,9 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 		sb_printf(b,
 			  ",\"queues\":[%u,%u],\"workers\":%u,\"fail_open\":%s,\"rules\":%zu,"
 			  "\"vendors\":%u,\"categories\":%u}\n",
-			  o->queue_first, o->queue_last, d->nworkers,
-			  o->fail_closed ? "false" : "true", domainset_count(p->ds), p->nvendors,
-			  p->ncategories);
+			  o->cfg.queue.first, o->cfg.queue.last, d->nworkers,
+			  o->cfg.fail_closed ? "false" : "true", domainset_count(p->ds),
+			  p->nvendors, p->ncategories);
 		return;
 	}
 	sb_printf(b,
@@ -116,8 +116,8 @@ static void cmd_status(const struct daemon *d, bool json, struct sbuf *b)
 		  d->reload_failures, d->reload_failures > 0 ? " (last: " : "",
 		  d->reload_failures > 0 ? d->last_reload_error : "",
 		  d->reload_failures > 0 ? ")" : "");
-	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", o->queue_first, o->queue_last,
-		  d->nworkers, o->fail_closed ? "closed" : "open");
+	sb_printf(b, "queues:      %u-%u, %u worker(s), fail-%s\n", o->cfg.queue.first,
+		  o->cfg.queue.last, d->nworkers, o->cfg.fail_closed ? "closed" : "open");
 	sb_printf(b, "rules:       %zu from %u vendor(s)\n", domainset_count(p->ds), p->nvendors);
 }
 

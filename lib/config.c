@@ -24,6 +24,7 @@
 #include "embargo/config.h"
 #include "embargo/dns.h"
 #include "embargo/domainset.h"
+#include "embargo/settings.h"
 #include "policy_internal.h"
 #include "reserve.h"
 
@@ -40,9 +41,6 @@
 static const char *const builtin_fronts[] = {
 	"cloudflare-ech.com", /* the public name of Cloudflare's ECH configurations */
 };
-/* learn-limit bounds (the defaults are in config.h). */
-#define LEARN_ENTRIES_MAX (1u << 20)
-#define LEARN_GRACE_MAX	  86400
 
 /* One statement: its words (NUL-terminated, in `arena`), where each starts, and how it ended. */
 enum stmt_end {
@@ -826,27 +824,6 @@ static int parse_uint(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-/* syslog facilities by the names embargod.conf and --log-facility use. */
-static const struct {
-	const char *name;
-	int facility;
-} facilities[] = {
-	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-	{"local7", LOG_LOCAL7},
-};
-
-int config_facility_from_str(const char *s)
-{
-	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
-		if (strcmp(s, facilities[i].name) == 0) {
-			return facilities[i].facility;
-		}
-	}
-	return -1;
-}
-
 int config_action_from_str(const char *s)
 {
 	static const struct {
@@ -934,18 +911,6 @@ static int add_prefixes(struct ctx *c, struct src *f, const struct stmt *st,
 	return 0;
 }
 
-static int copy_str(struct ctx *c, struct src *f, const struct stmt *st, char *out, size_t size)
-{
-	if (st->nargs != 2) {
-		return at(c, f, st->line[0], st->col[0], "%s takes one value", st->arg[0]);
-	}
-	if (strlen(st->arg[1]) >= size || st->arg[1][0] == '\0') {
-		return at(c, f, st->line[1], st->col[1], "%s: value empty or too long", st->arg[0]);
-	}
-	strcpy(out, st->arg[1]);
-	return 0;
-}
-
 /* One-word choice: index of st->arg[1] in `words`, or an error listing them. */
 static int choose(struct ctx *c, struct src *f, const struct stmt *st, const char *const *words,
 		  size_t n, unsigned *out)
@@ -975,278 +940,73 @@ static int choose(struct ctx *c, struct src *f, const struct stmt *st, const cha
 		  q(st, 1, qb), list);
 }
 
-/* One limit of a `NAME KEY N [KEY N]` statement: its bounds, where it goes, its bit. */
-struct limit_key {
-	const char *key;
-	uint32_t min, max;
-	uint32_t *out;
-	uint32_t bit;
-};
-
-/* The KEY N pairs of `st` (`n` keys, any of them given, in any order). */
-static int limit_pairs(struct ctx *c, struct src *f, const struct stmt *st,
-		       const struct limit_key *keys, size_t n, const char *usage)
+/* `NAME KEY N [KEY N ...]`: the rows of `NAME` that have a key, any of them, in any order. */
+static int setting_keys(struct ctx *c, struct src *f, const struct stmt *st)
 {
-	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
+	char qb[POLICY_ERR_VALUE_MAX * 4 + 4], usage[256], known[128], msg[256];
+	size_t n, nkeys = 0, ulen, klen = 0;
+	const struct setting *t = settings_table(&n);
+	ulen = (size_t)snprintf(usage, sizeof(usage), "usage: %s", st->arg[0]);
+	for (size_t i = 0; i < n; i++) {
+		nkeys += strcmp(t[i].name, st->arg[0]) == 0;
+	}
+	known[0] = '\0';
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (strcmp(t[i].name, st->arg[0]) != 0) {
+			continue;
+		}
+		ulen += (size_t)snprintf(usage + ulen,
+					 ulen < sizeof(usage) ? sizeof(usage) - ulen : 0,
+					 " [%s %s]", t[i].key, t[i].metavar);
+		/* "a or b", "a, b, c or d" */
+		klen += (size_t)snprintf(known + klen,
+					 klen < sizeof(known) ? sizeof(known) - klen : 0, "%s%s",
+					 k == 0		  ? ""
+					 : k + 1 == nkeys ? " or "
+							  : ", ",
+					 t[i].key);
+		k++;
+	}
 	if (st->nargs < 3 || st->nargs % 2 != 1) {
 		return at(c, f, st->line[0], st->col[0], "%s", usage);
 	}
 	for (unsigned i = 1; i + 1 < st->nargs; i += 2) {
-		const struct limit_key *lk = NULL;
-		for (size_t k = 0; k < n && lk == NULL; k++) {
-			lk = strcmp(st->arg[i], keys[k].key) == 0 ? &keys[k] : NULL;
-		}
-		if (lk == NULL) {
-			/* "a or b", "a, b, c or d" */
-			char known[128];
-			size_t used = 0;
-			known[0] = '\0';
-			for (size_t k = 0; k < n; k++) {
-				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
-							 k == 0	    ? ""
-							 : k + 1 == n ? " or "
-								      : ", ",
-							 keys[k].key);
-				if (used >= sizeof(known)) {
-					break;
-				}
-			}
+		const struct setting *r = setting_find(st->arg[0], st->arg[i]);
+		if (r == NULL) {
 			return at(c, f, st->line[i], st->col[i], "%s: unknown limit \"%s\" (%s)",
 				  st->arg[0], q(st, i, qb), known);
 		}
-		uint32_t v;
-		if (parse_uint(st->arg[i + 1], lk->max, &v) != 0 || v < lk->min) {
-			return at(c, f, st->line[i + 1], st->col[i + 1],
-				  "%s %s: expected a number %u..%u", st->arg[0], st->arg[i],
-				  lk->min, lk->max);
+		if (setting_parse(r, st->arg[i + 1], c->s, msg, sizeof(msg)) != 0) {
+			return at(c, f, st->line[i + 1], st->col[i + 1], "%s", msg);
 		}
-		*lk->out = v;
-		c->s->set |= lk->bit;
 	}
 	return 0;
 }
 
-/* Daemon settings. Returns 1 when `st` is not a setting, else 0 or an error. */
+/* Daemon settings (the table in settings.c). Returns 1 when `st` is not a setting, else 0 or
+ * an error. */
 static int setting(struct ctx *c, struct src *f, const struct stmt *st)
 {
-	struct config_settings *s = c->s;
-	const char *k = st->arg[0];
-	char qb[POLICY_ERR_VALUE_MAX * 4 + 4];
-	unsigned idx;
-	uint32_t v;
-	int rc;
-
-	if (strcmp(k, "queue") == 0) {
-		uint32_t a, b;
-		char buf[32];
-		if (st->nargs != 2 || strlen(st->arg[1]) >= sizeof(buf)) {
-			return at(c, f, st->line[0], st->col[0], "queue takes one value: N or A-B");
-		}
-		strcpy(buf, st->arg[1]);
-		char *dash = strchr(buf, '-');
-		if (dash != NULL) {
-			*dash = '\0';
-		}
-		if (parse_uint(buf, 65535, &a) != 0 ||
-		    (dash != NULL ? parse_uint(dash + 1, 65535, &b) : (b = a, 0)) != 0 || b < a ||
-		    b - a >= 64) {
-			return at(c, f, st->line[1], st->col[1],
-				  "invalid queue range \"%s\" (N or A-B, 0..65535, at most 64 "
-				  "queues)",
-				  q(st, 1, qb));
-		}
-		s->queue_first = (uint16_t)a;
-		s->queue_last = (uint16_t)b;
-		s->set |= CFG_QUEUE;
-		return 0;
+	const struct setting *r = setting_find(st->arg[0], NULL);
+	char msg[256];
+	if (r == NULL) {
+		return 1;
 	}
-	if (strcmp(k, "fail") == 0) {
-		static const char *const w[] = {"open", "closed"};
-		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
-			return rc;
-		}
-		s->fail_closed = idx == 1;
-		s->set |= CFG_FAIL;
-		return 0;
+	if (r->key != NULL) {
+		return setting_keys(c, f, st);
 	}
-	if (strcmp(k, "overflow") == 0) {
-		static const char *const w[] = {"drop", "accept"};
-		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
-			return rc;
-		}
-		s->overflow_accept = idx == 1;
-		s->set |= CFG_OVERFLOW;
-		return 0;
+	if (st->nargs != 2) {
+		/* A number or an address with a word too many is pointed at after the keyword. */
+		bool at_value =
+			st->nargs > 1 && (r->type == SETTING_UINT || r->type == SETTING_ADDR4 ||
+					  r->type == SETTING_ADDR6);
+		setting_usage(r, msg, sizeof(msg));
+		return at(c, f, st->line[at_value ? 1 : 0], st->col[at_value ? 1 : 0], "%s", msg);
 	}
-	if (strcmp(k, "user") == 0) {
-		s->set |= CFG_USER;
-		return copy_str(c, f, st, s->user, sizeof(s->user));
+	if (setting_parse(r, st->arg[1], c->s, msg, sizeof(msg)) != 0) {
+		return at(c, f, st->line[1], st->col[1], "%s", msg);
 	}
-	if (strcmp(k, "pid-file") == 0) {
-		s->set |= CFG_PID_FILE;
-		return copy_str(c, f, st, s->pid_file, sizeof(s->pid_file));
-	}
-	if (strcmp(k, "control-socket") == 0) {
-		s->set |= CFG_CONTROL_SOCKET;
-		return copy_str(c, f, st, s->control_socket, sizeof(s->control_socket));
-	}
-	if (strcmp(k, "control-group") == 0) {
-		s->set |= CFG_CONTROL_GROUP;
-		return copy_str(c, f, st, s->control_group, sizeof(s->control_group));
-	}
-	if (strcmp(k, "log-facility") == 0) {
-		const char *w[sizeof(facilities) / sizeof(facilities[0])];
-		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-			w[i] = facilities[i].name;
-		}
-		if ((rc = choose(c, f, st, w, sizeof(w) / sizeof(w[0]), &idx)) != 0) {
-			return rc;
-		}
-		s->log_facility = facilities[idx].facility;
-		s->set |= CFG_LOG_FACILITY;
-		return 0;
-	}
-	if (strcmp(k, "source-rate") == 0) {
-		/* Read by the firewall helper (per-client admission to the queue); checked here
-		 * so that a bad value is refused like any other. */
-		if (st->nargs != 2 || parse_uint(st->arg[1], 10000000, &v) != 0) {
-			return at(c, f, st->line[st->nargs > 1 ? 1 : 0],
-				  st->col[st->nargs > 1 ? 1 : 0],
-				  "source-rate takes a number (packets per second one client may "
-				  "queue, 0..10000000, 0 = no limit)");
-		}
-		s->source_rate = v;
-		s->set |= CFG_SOURCE_RATE;
-		return 0;
-	}
-	if (strcmp(k, "log-rate") == 0 || strcmp(k, "log-window") == 0) {
-		bool rate = k[4] == 'r';
-		if (st->nargs != 2 || parse_uint(st->arg[1], rate ? 100000 : 86400, &v) != 0) {
-			return at(c, f, st->line[st->nargs > 1 ? 1 : 0],
-				  st->col[st->nargs > 1 ? 1 : 0], "%s takes a number (%s)", k,
-				  rate ? "lines per second, 0..100000, 0 = no cap"
-				       : "seconds, 0..86400, 0 = log every attempt");
-		}
-		if (rate) {
-			s->log_rate = v;
-			s->set |= CFG_LOG_RATE;
-		} else {
-			s->log_window_s = v;
-			s->set |= CFG_LOG_WINDOW;
-		}
-		return 0;
-	}
-	if (strcmp(k, "dns-answer") == 0) {
-		const char *w[] = {dns_reply_kind_str(DNS_REPLY_NXDOMAIN),
-				   dns_reply_kind_str(DNS_REPLY_REFUSED),
-				   dns_reply_kind_str(DNS_REPLY_SINKHOLE)};
-		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
-			return rc;
-		}
-		s->dns_answer = dns_reply_kind_from_str(w[idx]);
-		s->set |= CFG_DNS_ANSWER;
-		return 0;
-	}
-	if (strcmp(k, "sinkhole-v4") == 0 || strcmp(k, "sinkhole-v6") == 0) {
-		bool v6 = k[10] == '6';
-		if (st->nargs != 2 || inet_pton(v6 ? AF_INET6 : AF_INET, st->arg[1],
-						v6 ? s->sinkhole_v6 : s->sinkhole_v4) != 1) {
-			return at(c, f, st->line[st->nargs > 1 ? 1 : 0],
-				  st->col[st->nargs > 1 ? 1 : 0], "%s takes one IPv%c address", k,
-				  v6 ? '6' : '4');
-		}
-		s->set |= v6 ? CFG_SINKHOLE_V6 : CFG_SINKHOLE_V4;
-		return 0;
-	}
-	if (strcmp(k, "nameless") == 0 || strcmp(k, "unfinished") == 0) {
-		static const char *const w[] = {"allow", "alert", "drop", "reject"};
-		static const enum action a[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_DROP,
-						ACTION_REJECT};
-		if ((rc = choose(c, f, st, w, 4, &idx)) != 0) {
-			return rc;
-		}
-		if (k[0] == 'n') {
-			s->nameless_action = a[idx];
-			s->set |= CFG_NAMELESS;
-		} else {
-			s->unfinished_action = a[idx];
-			s->set |= CFG_UNFINISHED;
-		}
-		return 0;
-	}
-	if (strcmp(k, "flow-limit") == 0) {
-		const struct limit_key keys[] = {
-			{"packets", 1, 4096, &s->flow_packets, CFG_FLOW_PACKETS},
-			{"timeout", 1, 3600, &s->flow_timeout_s, CFG_FLOW_TIMEOUT},
-			{"flows", CONFIG_FLOWS_MIN, CONFIG_FLOWS_MAX, &s->flows_max, CFG_FLOW_FLOWS},
-			{"buffers", CONFIG_BUFFERS_MIN, CONFIG_BUFFERS_MAX, &s->buffers_max,
-			 CFG_FLOW_BUFFERS},
-		};
-		return limit_pairs(c, f, st, keys, 4,
-				   "usage: flow-limit [packets N] [timeout SECONDS] [flows N] "
-				   "[buffers N]");
-	}
-	if (strcmp(k, "dns-ede") == 0) {
-		static const char *const w[] = {"blocked", "filtered", "off"};
-		static const uint16_t code[] = {DNS_EDE_BLOCKED, DNS_EDE_FILTERED, 0};
-		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
-			return rc;
-		}
-		s->dns_ede = code[idx];
-		s->set |= CFG_DNS_EDE;
-		return 0;
-	}
-	if (strcmp(k, "dns-responses") == 0) {
-		static const char *const w[] = {"inspect", "ignore"};
-		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
-			return rc;
-		}
-		s->dns_responses = idx == 0;
-		s->set |= CFG_DNS_RESPONSES;
-		return 0;
-	}
-	if (strcmp(k, "cname-cloaking") == 0 || strcmp(k, "strip-ech") == 0) {
-		static const char *const w[] = {"on", "off"};
-		if ((rc = choose(c, f, st, w, 2, &idx)) != 0) {
-			return rc;
-		}
-		if (k[0] == 'c') {
-			s->cname_cloaking = idx == 0;
-			s->set |= CFG_CNAME_CLOAKING;
-		} else {
-			s->strip_ech = idx == 0;
-			s->set |= CFG_STRIP_ECH;
-		}
-		return 0;
-	}
-	if (strcmp(k, "ech") == 0) {
-		static const char *const w[] = {"allow", "alert", "block"};
-		static const enum action a[] = {ACTION_ALLOW, ACTION_ALERT, ACTION_REJECT};
-		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
-			return rc;
-		}
-		s->ech_action = a[idx];
-		s->set |= CFG_ECH;
-		return 0;
-	}
-	if (strcmp(k, "learn-addresses") == 0) {
-		static const char *const w[] = {"off", "nft", "ipset"};
-		if ((rc = choose(c, f, st, w, 3, &idx)) != 0) {
-			return rc;
-		}
-		s->learn_addresses = (int)idx;
-		s->set |= CFG_LEARN_ADDRESSES;
-		return 0;
-	}
-	if (strcmp(k, "learn-limit") == 0) {
-		const struct limit_key keys[] = {
-			{"entries", 1, LEARN_ENTRIES_MAX, &s->learn_entries, CFG_LEARN_ENTRIES},
-			{"grace", 0, LEARN_GRACE_MAX, &s->learn_grace_s, CFG_LEARN_GRACE},
-		};
-		return limit_pairs(c, f, st, keys, 2,
-				   "usage: learn-limit [entries N] [grace SECONDS]");
-	}
-	return 1;
+	return 0;
 }
 
 const char *config_learn_str(int v)

@@ -44,9 +44,9 @@ enum config_set {
 	CFG_STRIP_ECH = 1u << 27,
 };
 
-/* learn-limit when not given: learned addresses per family, and the grace in seconds. */
-#define CONFIG_LEARN_ENTRIES_DEFAULT 16384
-#define CONFIG_LEARN_GRACE_DEFAULT   300
+/* learn-limit bounds: learned addresses per family, and the grace in seconds. */
+#define CONFIG_LEARN_ENTRIES_MAX (1u << 20)
+#define CONFIG_LEARN_GRACE_MAX	 86400
 
 /* Where learned addresses go (learn-addresses). */
 enum config_learn {
@@ -65,10 +65,19 @@ enum config_learn {
 #define CONFIG_PATH_MAX	 256
 #define CONFIG_IDENT_MAX 64
 
-/* Daemon settings; only those whose bit is in `set` were given. Strings are NUL-terminated. */
+/* NFQUEUE numbers one embargod serves at most (one worker each). */
+#define CONFIG_QUEUES_MAX 64
+
+/* `queue N` or `queue A-B`. */
+struct config_queue {
+	uint16_t first, last;
+};
+
+/* Daemon settings (their table is in settings.h); only those whose bit is in `set` were given.
+ * Strings are NUL-terminated, empty for none. */
 struct config_settings {
 	uint32_t set;
-	uint16_t queue_first, queue_last;
+	struct config_queue queue;
 	bool fail_closed;
 	bool overflow_accept; /* packets that find the queue full pass unseen (else dropped) */
 	char user[CONFIG_IDENT_MAX];
@@ -126,9 +135,6 @@ int config_load(const char *path, unsigned flags, struct config_settings *s, str
  * and imports are resolved relative to the current directory. */
 int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
 		       struct config_settings *s, struct policy **out, char *err, size_t err_size);
-
-/* syslog facility name ("daemon", "user", "local0" .. "local7") to LOG_*; -1 when unknown. */
-int config_facility_from_str(const char *s);
 
 /* Action keyword ("reject", "drop", "alert", "allow") to enum action; -1 when unknown. */
 int config_action_from_str(const char *s);

@@ -174,8 +174,8 @@ static void test_settings(void **state)
 					CFG_SINKHOLE_V4 | CFG_SINKHOLE_V6 | CFG_NAMELESS |
 					CFG_FLOW_PACKETS | CFG_FLOW_TIMEOUT | CFG_FLOW_FLOWS |
 					CFG_FLOW_BUFFERS);
-	assert_int_equal(s.queue_first, 2);
-	assert_int_equal(s.queue_last, 5);
+	assert_int_equal(s.queue.first, 2);
+	assert_int_equal(s.queue.last, 5);
 	assert_true(s.fail_closed);
 	assert_string_equal(s.user, "embargo");
 	assert_string_equal(s.pid_file, "/run/embargo/e.pid");
@@ -204,8 +204,8 @@ static void test_settings(void **state)
 		    &s);
 	assert_int_equal(s.set, CFG_QUEUE | CFG_FAIL | CFG_FLOW_TIMEOUT | CFG_DNS_ANSWER |
 					CFG_LOG_FACILITY);
-	assert_int_equal(s.queue_first, 7);
-	assert_int_equal(s.queue_last, 7);
+	assert_int_equal(s.queue.first, 7);
+	assert_int_equal(s.queue.last, 7);
 	assert_false(s.fail_closed);
 	assert_int_equal(s.flow_timeout_s, 5);
 	assert_int_equal(s.dns_answer, DNS_REPLY_REFUSED);
@@ -218,8 +218,8 @@ static void test_settings(void **state)
 		    "flow-limit packets 4096 timeout 3600 flows 1048576 buffers 32768\n"
 		    "nameless allow\n",
 		    &s);
-	assert_int_equal(s.queue_first, 65472);
-	assert_int_equal(s.queue_last, 65535);
+	assert_int_equal(s.queue.first, 65472);
+	assert_int_equal(s.queue.last, 65535);
 	assert_int_equal(s.log_rate, 100000);
 	assert_int_equal(s.log_window_s, 86400);
 	assert_int_equal(s.flow_packets, 4096);
@@ -251,7 +251,7 @@ static void test_syntax(void **state)
 				   "vendor x {}",
 				   &s);
 	assert_int_equal(s.set, CFG_QUEUE | CFG_FAIL | CFG_USER);
-	assert_int_equal(s.queue_first, 1);
+	assert_int_equal(s.queue.first, 1);
 	assert_true(s.fail_closed);
 	assert_string_equal(s.user, "x");
 	static const char *const listed[] = {"a.example.com", "b.example.com", "c.example.com",
