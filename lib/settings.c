@@ -357,7 +357,7 @@ const struct setting *setting_find(const char *name, const char *key)
 	return NULL;
 }
 
-static int parse_uint(const char *s, uint32_t max, uint32_t *out)
+int setting_parse_uint(const char *s, uint32_t max, uint32_t *out)
 {
 	if (s[0] < '0' || s[0] > '9') {
 		return -EINVAL;
@@ -435,11 +435,11 @@ static int parse_queue(const char *text, struct config_queue *q)
 	if (dash != NULL) {
 		*dash = '\0';
 	}
-	if (parse_uint(buf, 65535, &a) != 0) {
+	if (setting_parse_uint(buf, 65535, &a) != 0) {
 		return -EINVAL;
 	}
 	b = a;
-	if ((dash != NULL && parse_uint(dash + 1, 65535, &b) != 0) || b < a ||
+	if ((dash != NULL && setting_parse_uint(dash + 1, 65535, &b) != 0) || b < a ||
 	    b - a >= CONFIG_QUEUES_MAX) {
 		return -EINVAL;
 	}
@@ -457,7 +457,7 @@ int setting_parse(const struct setting *r, const char *text, struct config_setti
 	switch (r->type) {
 	case SETTING_UINT: {
 		uint32_t v;
-		if (parse_uint(text, r->max, &v) != 0 || v < r->min) {
+		if (setting_parse_uint(text, r->max, &v) != 0 || v < r->min) {
 			if (r->key != NULL) {
 				snprintf(msg, msg_size, "%s %s: expected a number %u..%u", r->name,
 					 r->key, r->min, r->max);

@@ -54,6 +54,9 @@ const struct setting *settings_table(size_t *n);
 /* The row of keyword `name` (and `key`, NULL for any row of `name`); NULL when unknown. */
 const struct setting *setting_find(const char *name, const char *key);
 
+/* A decimal number 0..max (digits only) into *out: 0 or -EINVAL. */
+int setting_parse_uint(const char *s, uint32_t max, uint32_t *out);
+
 /* Every setting at its default; `set` 0. */
 void settings_defaults(struct config_settings *s);
 

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config: entries (names, "*." suffixes, label globs) and the lists `import` reads (plain, hosts, abp). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+#include "policy_internal.h"
+#include "reserve.h"
+
+/* ---- entries ---- */
+
+/*
+ * Check one entry and add it. `text` is the entry as written: "name" (exact), "*.name" (name
+ * and below), a label glob, or with `suffix_default` a bare name meaning name and below.
+ * Column `col` points at the entry; messages point at the offending byte.
+ */
+int config_add_entry(struct ctx *c, struct src *f, const char *text, size_t len, uint32_t line,
+		     uint32_t col, uint32_t group, enum ds_kind kind, bool suffix_default)
+{
+	char qb[CONFIG_QUOTED_MAX];
+	enum ds_match match = suffix_default ? DS_SUFFIX : DS_EXACT;
+	size_t skip = 0;
+	if (len >= 2 && text[0] == '*' && text[1] == '.') {
+		skip = 2;
+		match = DS_SUFFIX;
+	} else if (suffix_default && len >= 1 && text[0] == '.') {
+		skip = 1;
+	}
+	const char *n = text + skip;
+	size_t nlen = len - skip;
+	if (nlen > 0 && n[nlen - 1] == '.') {
+		nlen--; /* a trailing dot (the root) changes nothing */
+	}
+	if (nlen == 0) {
+		policy_quote(qb, text, len);
+		return config_at(c, f, line, col, "invalid name \"%s\": empty", qb);
+	}
+	size_t label_start = 0;
+	bool label_star = false, any_star = false;
+	size_t fixed_labels = 0; /* labels right of the last one holding '*' */
+	for (size_t i = 0; i <= nlen; i++) {
+		char ch = i < nlen ? n[i] : '.';
+		if (ch == '.') {
+			size_t ll = i - label_start;
+			if (ll == 0) {
+				policy_quote(qb, text, len);
+				return config_at(c, f, line, col + (uint32_t)(skip + i),
+						 "invalid name \"%s\": empty label", qb);
+			}
+			if (ll > 63) {
+				policy_quote(qb, text, len);
+				return config_at(c, f, line, col + (uint32_t)(skip + label_start),
+						 "invalid name \"%s\": label longer than 63 bytes",
+						 qb);
+			}
+			fixed_labels = label_star ? 0 : fixed_labels + 1;
+			label_star = false;
+			label_start = i + 1;
+			continue;
+		}
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+		if (ch == '*') {
+			label_star = any_star = true;
+			ok = true;
+		}
+		if (!ok) {
+			policy_quote(qb, text, len);
+			char shown[8];
+			policy_quote(shown, &n[i], 1);
+			return config_at(c, f, line, col + (uint32_t)(skip + i),
+					 "invalid name \"%s\": '%s' is not allowed in a name", qb,
+					 shown);
+		}
+	}
+	if (nlen > NAME_TEXT_MAX) {
+		policy_quote(qb, text, len);
+		return config_at(c, f, line, col, "invalid name \"%s\": longer than %u bytes", qb,
+				 NAME_TEXT_MAX);
+	}
+	if (any_star) {
+		if (match == DS_SUFFIX || fixed_labels < 2) {
+			policy_quote(qb, text, len);
+			return config_at(
+				c, f, line, col,
+				"invalid pattern \"%s\": a '*' inside a name needs at least two "
+				"fixed labels to its right (\"*.\" is allowed only in front)",
+				qb);
+		}
+		match = DS_GLOB;
+	}
+	struct name nm;
+	if (name_from_text(&nm, n, nlen) != 0) {
+		policy_quote(qb, text, len);
+		return config_at(c, f, line, col, "invalid name \"%s\"", qb);
+	}
+	const struct group_def *g = &c->groups[group];
+	const struct rule_meta m = {
+		.line = line,
+		.file_id = f->file_id,
+		.vendor_id = g->vendor,
+		.category_id = g->category,
+		.action = ACTION_NONE, /* the group's, once known */
+		.kind = (uint8_t)kind,
+	};
+	int rc = c->b != NULL ? domainset_builder_add(c->b, &nm, match, &m) : -ENOMEM;
+	if (rc == -ENOMEM) {
+		return config_oom(c);
+	}
+	if (rc != 0) {
+		policy_quote(qb, text, len);
+		return config_at(c, f, line, col, "invalid name \"%s\": rule not accepted", qb);
+	}
+	if (kind == DS_ALLOW) {
+		c->groups[group].exceptions++;
+	} else {
+		c->groups[group].entries++;
+	}
+	return 0;
+}
+
+/* ---- imports ---- */
+
+enum import_format {
+	IMPORT_PLAIN,
+	IMPORT_HOSTS,
+	IMPORT_ABP
+};
+
+/* Hosts-file names that describe the machine itself, not a blocked host. */
+static bool hosts_local_name(const char *s, size_t n)
+{
+	static const char *const local[] = {
+		"localhost",	 "localhost.localdomain", "local",	  "broadcasthost",
+		"ip6-localhost", "ip6-loopback",	  "ip6-localnet", "ip6-mcastprefix",
+		"ip6-allnodes",	 "ip6-allrouters",	  "ip6-allhosts", "0.0.0.0"};
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		if (strlen(local[i]) == n && memcmp(local[i], s, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int import_line(struct ctx *c, struct src *f, enum import_format fmt, const char *l,
+		       size_t len, uint32_t lineno, uint32_t group)
+{
+	size_t a = 0;
+	while (a < len && config_is_blank(l[a])) {
+		a++;
+	}
+	while (len > a && config_is_blank(l[len - 1])) {
+		len--;
+	}
+	if (a == len) {
+		return 0;
+	}
+	if (fmt == IMPORT_ABP) {
+		/* "||name^" (name and below), "@@||name^" (an exception); '!' and '[' lines are
+		 * comments; anything else (cosmetic, path or regex rules) is not a name rule. */
+		if (l[a] == '!' || l[a] == '[' || l[a] == '#') {
+			return 0;
+		}
+		enum ds_kind kind = DS_BLOCK;
+		size_t p = a;
+		if (len - p >= 2 && l[p] == '@' && l[p + 1] == '@') {
+			kind = DS_ALLOW;
+			p += 2;
+		}
+		const char *caret = memchr(l + p, '^', len - p);
+		bool rule = len - p > 2 && l[p] == '|' && l[p + 1] == '|' && caret != NULL &&
+			    (caret == l + len - 1 || (caret == l + len - 2 && l[len - 1] == '|'));
+		if (rule) {
+			/* A path, port, query or wildcard makes it a URL pattern, not a name. */
+			static const char url[] = "/:?&=*";
+			size_t i = p + 2;
+			if (caret - (l + i) >= 2 && l[i] == '*' && l[i + 1] == '.') {
+				i += 2;
+			}
+			for (; rule && l + i < caret; i++) {
+				rule = memchr(url, l[i], sizeof(url) - 1) == NULL;
+			}
+		}
+		if (!rule) {
+			c->groups[group].skipped++;
+			return 0;
+		}
+		p += 2;
+		return config_add_entry(c, f, l + p, (size_t)(caret - (l + p)), lineno,
+					config_col(f, (size_t)(l + p - f->buf)), group, kind, true);
+	}
+	const char *hash = memchr(l + a, '#', len - a);
+	if (hash != NULL) {
+		len = (size_t)(hash - l);
+		while (len > a && config_is_blank(l[len - 1])) {
+			len--;
+		}
+		if (len == a) {
+			return 0;
+		}
+	}
+	if (fmt == IMPORT_PLAIN) {
+		for (size_t i = a; i < len; i++) {
+			if (config_is_blank(l[i])) {
+				return config_at(c, f, lineno,
+						 config_col(f, (size_t)(l + i - f->buf)),
+						 "one name per line expected");
+			}
+		}
+		return config_add_entry(c, f, l + a, len - a, lineno,
+					config_col(f, (size_t)(l + a - f->buf)), group, DS_BLOCK,
+					true);
+	}
+	/* hosts: ADDRESS NAME [NAME ...]; each name exactly. */
+	size_t e = a;
+	while (e < len && !config_is_blank(l[e])) {
+		e++;
+	}
+	char addr[64];
+	uint8_t bin[16];
+	if (e - a >= sizeof(addr)) {
+		return config_at(c, f, lineno, config_col(f, (size_t)(l + a - f->buf)),
+				 "expected an IP address first on a hosts line");
+	}
+	memcpy(addr, l + a, e - a);
+	addr[e - a] = '\0';
+	if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
+		return config_at(c, f, lineno, config_col(f, (size_t)(l + a - f->buf)),
+				 "expected an IP address first on a hosts line");
+	}
+	for (size_t p = e; p < len;) {
+		while (p < len && config_is_blank(l[p])) {
+			p++;
+		}
+		size_t s0 = p;
+		while (p < len && !config_is_blank(l[p])) {
+			p++;
+		}
+		if (p == s0 || hosts_local_name(l + s0, p - s0)) {
+			continue;
+		}
+		int rc = config_add_entry(c, f, l + s0, p - s0, lineno,
+					  config_col(f, (size_t)(l + s0 - f->buf)), group, DS_BLOCK,
+					  false);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* A list being imported, read a line at a time (policy_read_lines). */
+struct import_file {
+	struct ctx *c;
+	struct src in; /* its buf is the current line */
+	enum import_format fmt;
+	uint32_t group;
+	bool reported; /* import_line failed with a message */
+};
+
+static int import_file_line(void *ctx, const char *line, size_t len, uint32_t lineno)
+{
+	struct import_file *imp = ctx;
+	imp->in.buf = line;
+	imp->in.len = len;
+	imp->in.line = lineno;
+	imp->in.line_start = 0;
+	int rc = import_line(imp->c, &imp->in, imp->fmt, line, len, lineno, imp->group);
+	imp->reported = rc != 0;
+	return rc;
+}
+
+int config_import(struct ctx *c, struct src *f, const struct stmt *st, uint32_t group)
+{
+	char qb[CONFIG_QUOTED_MAX];
+	if (st->nargs != 3) {
+		return config_at(c, f, st->line[0], st->col[0],
+				 "usage: import plain|hosts|abp FILE");
+	}
+	enum import_format fmt;
+	if (strcmp(st->arg[1], "plain") == 0) {
+		fmt = IMPORT_PLAIN;
+	} else if (strcmp(st->arg[1], "hosts") == 0) {
+		fmt = IMPORT_HOSTS;
+	} else if (strcmp(st->arg[1], "abp") == 0 || strcmp(st->arg[1], "adblock") == 0) {
+		fmt = IMPORT_ABP;
+	} else {
+		return config_at(c, f, st->line[1], st->col[1],
+				 "unknown list format \"%s\" (plain, hosts or abp)",
+				 config_arg(st, 1, qb));
+	}
+	if ((c->flags & CONFIG_NO_FILES) != 0) {
+		return config_at(c, f, st->line[0], st->col[0], "import is not allowed here");
+	}
+	char path[PATH_MAX + 256];
+	config_path_join(path, sizeof(path), f->dir, st->arg[2]);
+	uint16_t file_id;
+	int rc = config_add_file(c, path, &file_id);
+	if (rc != 0) {
+		return rc;
+	}
+	struct import_file imp = {
+		.c = c,
+		.in = {.name = c->files[file_id], .file_id = file_id},
+		.fmt = fmt,
+		.group = group,
+	};
+	rc = policy_read_lines(path, import_file_line, &imp);
+	if (rc != 0 && !imp.reported) {
+		return config_at(c, f, st->line[2], st->col[2], "cannot read \"%s\": %s",
+				 config_arg(st, 2, qb),
+				 rc == -EFBIG ? "file too large" : strerror(-rc));
+	}
+	return rc;
+}
