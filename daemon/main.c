@@ -13,6 +13,7 @@
 #include "embargo_config.h"
 #include "embargo/policy.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "options.h"
 #include "replay.h"
 
@@ -432,7 +433,7 @@ struct policy *load_policy(const struct embargod_opts *o, struct config_settings
 	}
 	memset(s, 0, sizeof(*s));
 	if (o->config_path != NULL) {
-		if (config_load(o->config_path, 0, s, &p, err, err_size) != 0) {
+		if (config_load(o->config_path, 0, &fileio_posix, s, &p, err, err_size) != 0) {
 			return NULL;
 		}
 	} else if (o->nblocklists == 0) {
@@ -441,8 +442,8 @@ struct policy *load_policy(const struct embargod_opts *o, struct config_settings
 			snprintf(err, err_size, "out of memory");
 			return NULL;
 		}
-	} else if (policy_load_domain_lists(o->blocklists, o->nblocklists, &p, err, err_size) !=
-		   0) {
+	} else if (policy_load_domain_lists(&fileio_posix, o->blocklists, o->nblocklists, &p, err,
+					    err_size) != 0) {
 		return NULL;
 	}
 	/* The settings a reload applies to the policy: the command line's, else the file's,

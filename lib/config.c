@@ -390,12 +390,13 @@ static int load(struct ctx *c, struct src *f, struct policy **out)
 	return rc;
 }
 
-static void ctx_init(struct ctx *c, unsigned flags, struct config_settings *s, char *err,
-		     size_t err_size)
+static void ctx_init(struct ctx *c, unsigned flags, const struct file_io *io,
+		     struct config_settings *s, char *err, size_t err_size)
 {
 	memset(c, 0, sizeof(*c));
 	memset(s, 0, sizeof(*s));
 	c->flags = flags;
+	c->io = io;
 	c->s = s;
 	c->err = err;
 	c->err_size = err_size;
@@ -406,10 +407,11 @@ static void ctx_init(struct ctx *c, unsigned flags, struct config_settings *s, c
 }
 
 int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
-		       struct config_settings *s, struct policy **out, char *err, size_t err_size)
+		       const struct file_io *io, struct config_settings *s, struct policy **out,
+		       char *err, size_t err_size)
 {
 	struct ctx c;
-	ctx_init(&c, flags, s, err, err_size);
+	ctx_init(&c, flags, io, s, err, err_size);
 	struct src f = {.name = name, .buf = buf, .len = len, .line = 1};
 	if (len > POLICY_LIST_BYTES_MAX) {
 		return config_fail(&c, -EFBIG, "%s: file too large", name);
@@ -417,19 +419,19 @@ int config_load_buffer(const char *name, const char *buf, size_t len, unsigned f
 	return load(&c, &f, out);
 }
 
-int config_load(const char *path, unsigned flags, struct config_settings *s, struct policy **out,
-		char *err, size_t err_size)
+int config_load(const char *path, unsigned flags, const struct file_io *io,
+		struct config_settings *s, struct policy **out, char *err, size_t err_size)
 {
 	struct ctx c;
-	ctx_init(&c, flags, s, err, err_size);
+	ctx_init(&c, flags, io, s, err, err_size);
 	struct src f = {.name = path, .line = 1};
-	int rc = config_src_open(&f, path);
+	int rc = config_src_start(&f, io, path);
 	if (rc != 0) {
 		return config_fail(&c, rc, "%s: %s", path,
 				   rc == -EFBIG ? "file too large" : strerror(-rc));
 	}
 	config_set_dir(&f, path);
-	if (realpath(path, f.real) == NULL) {
+	if (io->canonical(io->ctx, path, f.real, sizeof(f.real)) != 0) {
 		f.real[0] = '\0';
 	}
 	rc = load(&c, &f, out);

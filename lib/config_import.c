@@ -293,7 +293,7 @@ int config_import(struct ctx *c, struct src *f, const struct stmt *st, uint32_t 
 				 "unknown list format \"%s\" (plain, hosts or abp)",
 				 config_arg(st, 1, qb));
 	}
-	if ((c->flags & CONFIG_NO_FILES) != 0) {
+	if ((c->flags & CONFIG_NO_FILES) != 0 || c->io == NULL) {
 		return config_at(c, f, st->line[0], st->col[0], "import is not allowed here");
 	}
 	char path[PATH_MAX + 256];
@@ -309,7 +309,7 @@ int config_import(struct ctx *c, struct src *f, const struct stmt *st, uint32_t 
 		.fmt = fmt,
 		.group = group,
 	};
-	rc = policy_read_lines(path, import_file_line, &imp);
+	rc = policy_read_lines(c->io, path, import_file_line, &imp);
 	if (rc != 0 && !imp.reported) {
 		return config_at(c, f, st->line[2], st->col[2], "cannot read \"%s\": %s",
 				 config_arg(st, 2, qb),

@@ -16,6 +16,7 @@
 
 #include "embargo/config.h"
 #include "embargo/domainset.h"
+#include "embargo/fileio.h"
 #include "embargo/inspect.h"
 #include "embargo/name.h"
 
@@ -54,10 +55,11 @@ struct src {
 	size_t base;	   /* offset in the file of buf[0] */
 	size_t line_start; /* offset in the file where the current line starts */
 	uint32_t line;
-	bool streamed; /* read from fd into window */
+	bool streamed; /* read through io into window */
 	bool eof;
-	int fd;
 	int read_error; /* -errno once reading failed (-EFBIG: past POLICY_LIST_BYTES_MAX) */
+	const struct file_io *io; /* streamed: what reads it */
+	void *file;		  /* streamed: its handle */
 	char *window;
 	size_t window_cap, total;
 	char dir[PATH_MAX]; /* for relative includes and imports */
@@ -87,6 +89,7 @@ struct group_def {
 
 struct ctx {
 	unsigned flags;
+	const struct file_io *io; /* NULL: no file may be read */
 	struct config_settings *s;
 	char *err;
 	size_t err_size;
@@ -142,8 +145,8 @@ bool config_is_blank(char ch);
 uint32_t config_col(const struct src *f, size_t pos);
 /* Are the `n` bytes from pos there (read in when streamed)? */
 bool config_src_avail(struct src *f, size_t n);
-/* Open `path` to be streamed into `f`; 0 or -errno (-EFBIG for a file too large). */
-int config_src_open(struct src *f, const char *path);
+/* Open `path` with `io` to be streamed into `f`; 0 or -errno (-EFBIG for a file too large). */
+int config_src_start(struct src *f, const struct file_io *io, const char *path);
 void config_src_close(struct src *f);
 /* Read one statement from `f` into `st`. Returns 0 or -EINVAL with a message. */
 int config_read_stmt(struct ctx *c, struct src *f, struct stmt *st);

@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config: messages, and the lexer that reads a file (whole or streamed) into statements. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config_internal.h"
 #include "policy_internal.h"
@@ -96,12 +93,10 @@ static bool src_fill(struct src *f, size_t n)
 			f->window = w;
 			f->window_cap = ncap;
 		}
-		ssize_t got = read(f->fd, f->window + f->len, f->window_cap - f->len);
-		if (got == -1 && errno == EINTR) {
-			continue;
-		}
+		ssize_t got = f->io->read_file(f->io->ctx, f->file, f->window + f->len,
+					       f->window_cap - f->len);
 		if (got <= 0) {
-			f->read_error = got < 0 ? -errno : 0;
+			f->read_error = got < 0 ? (int)got : 0;
 			f->eof = true;
 			break;
 		}
@@ -123,19 +118,13 @@ bool config_src_avail(struct src *f, size_t n)
 	return f->pos + n <= f->len || (f->streamed && !f->eof && src_fill(f, n));
 }
 
-/* Open `path` to be streamed into `f`; 0 or -errno (-EFBIG for a file too large). */
-int config_src_open(struct src *f, const char *path)
+int config_src_start(struct src *f, const struct file_io *io, const char *path)
 {
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd == -1) {
-		return -errno;
+	int rc = io->open_file(io->ctx, path, POLICY_LIST_BYTES_MAX, &f->file);
+	if (rc != 0) {
+		return rc;
 	}
-	struct stat st;
-	if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size > POLICY_LIST_BYTES_MAX) {
-		close(f->fd);
-		return -EFBIG;
-	}
+	f->io = io;
 	f->streamed = true;
 	return 0;
 }
@@ -143,7 +132,8 @@ int config_src_open(struct src *f, const char *path)
 void config_src_close(struct src *f)
 {
 	if (f->streamed) {
-		close(f->fd);
+		f->io->close_file(f->io->ctx, f->file);
+		f->file = NULL;
 		free(f->window);
 		f->window = NULL;
 		f->streamed = false;

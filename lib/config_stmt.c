@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config: the tables the statements fill, and the statements and blocks (vendor, category, include, ...). */
-#include <glob.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,13 +92,72 @@ static bool valid_ident(const char *s)
 
 /* ---- statements ---- */
 
+/* One `include` being carried out: the statement, for messages, and where it is. */
+struct include {
+	struct ctx *c;
+	struct src *f;
+	const struct stmt *st;
+	bool failed; /* a file it names failed, with a message */
+};
+
+/* One file an include names: checked against the files being read, then read. */
+static int include_file(const struct include *inc, const char *path)
+{
+	struct ctx *c = inc->c;
+	struct src *f = inc->f;
+	const struct stmt *st = inc->st;
+	struct src in = {.line = 1, .parent = f};
+	int rc = c->io->canonical(c->io->ctx, path, in.real, sizeof(in.real));
+	if (rc != 0) {
+		return config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+				 strerror(-rc));
+	}
+	for (const struct src *a = f; a != NULL; a = a->parent) {
+		if (strcmp(a->real, in.real) == 0) {
+			return config_at(c, f, st->line[1], st->col[1],
+					 "include loop: \"%s\" is already being read", path);
+		}
+	}
+	rc = config_src_start(&in, c->io, path);
+	if (rc != 0) {
+		return config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+				 rc == -EFBIG ? "file too large" : strerror(-rc));
+	}
+	uint16_t file_id;
+	rc = config_add_file(c, path, &file_id);
+	if (rc == 0) {
+		in.name = c->files[file_id];
+		in.file_id = file_id;
+		config_set_dir(&in, path);
+		c->depth++;
+		rc = config_parse_file(c, &in);
+		c->depth--;
+	}
+	if (rc == 0 && in.read_error != 0) {
+		rc = config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s", path,
+			       in.read_error == -EFBIG ? "file too large"
+						       : strerror(-in.read_error));
+	}
+	config_src_close(&in);
+	return rc;
+}
+
+/* file_io_path_fn of the include's pattern. */
+static int include_one(void *arg, const char *path)
+{
+	struct include *inc = arg;
+	int rc = include_file(inc, path);
+	inc->failed = rc != 0;
+	return rc;
+}
+
 static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 {
 	char qb[CONFIG_QUOTED_MAX];
 	if (st->nargs != 2) {
 		return config_at(c, f, st->line[0], st->col[0], "usage: include FILE-OR-PATTERN");
 	}
-	if ((c->flags & CONFIG_NO_FILES) != 0) {
+	if ((c->flags & CONFIG_NO_FILES) != 0 || c->io == NULL) {
 		return config_at(c, f, st->line[0], st->col[0], "include is not allowed here");
 	}
 	if (c->depth >= CONFIG_INCLUDE_DEPTH) {
@@ -108,70 +166,16 @@ static int do_include(struct ctx *c, struct src *f, const struct stmt *st)
 	}
 	char pattern[PATH_MAX + 256];
 	config_path_join(pattern, sizeof(pattern), f->dir, st->arg[1]);
-	bool wild = strpbrk(st->arg[1], "*?[") != NULL;
-	glob_t g;
-	memset(&g, 0, sizeof(g));
-	if (wild) {
-		errno = 0;
-		int grc = glob(pattern, GLOB_ERR, NULL, &g);
-		int gerr = errno; /* why a directory could not be read (GLOB_ABORTED) */
-		if (grc == GLOB_NOMATCH) {
-			return 0; /* an empty drop-in directory is fine */
-		}
-		if (grc != 0) {
-			globfree(&g);
-			return config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
-					 config_arg(st, 1, qb),
-					 grc == GLOB_NOSPACE ? "out of memory"
-					 : gerr != 0	     ? strerror(gerr)
-							     : "read error");
-		}
+	struct include inc = {c, f, st, false};
+	if (strpbrk(st->arg[1], "*?[") == NULL) {
+		return include_file(&inc, pattern);
 	}
-	size_t n = wild ? g.gl_pathc : 1;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const char *path = wild ? g.gl_pathv[i] : pattern;
-		struct src in = {.line = 1, .parent = f};
-		if (realpath(path, in.real) == NULL) {
-			rc = config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
-				       path, strerror(errno));
-			break;
-		}
-		for (const struct src *a = f; a != NULL; a = a->parent) {
-			if (strcmp(a->real, in.real) == 0) {
-				rc = config_at(c, f, st->line[1], st->col[1],
-					       "include loop: \"%s\" is already being read", path);
-			}
-		}
-		if (rc != 0) {
-			break;
-		}
-		int r = config_src_open(&in, path);
-		if (r != 0) {
-			rc = config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
-				       path, r == -EFBIG ? "file too large" : strerror(-r));
-			break;
-		}
-		uint16_t file_id;
-		rc = config_add_file(c, path, &file_id);
-		if (rc == 0) {
-			in.name = c->files[file_id];
-			in.file_id = file_id;
-			config_set_dir(&in, path);
-			c->depth++;
-			rc = config_parse_file(c, &in);
-			c->depth--;
-		}
-		if (rc == 0 && in.read_error != 0) {
-			rc = config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
-				       path,
-				       in.read_error == -EFBIG ? "file too large"
-							       : strerror(-in.read_error));
-		}
-		config_src_close(&in);
-	}
-	if (wild) {
-		globfree(&g);
+	/* No match is fine: an empty drop-in directory. */
+	int rc = c->io->glob_paths(c->io->ctx, pattern, include_one, &inc);
+	if (rc != 0 && !inc.failed) {
+		return config_at(c, f, st->line[1], st->col[1], "cannot read \"%s\": %s",
+				 config_arg(st, 1, qb),
+				 rc == -ENOMEM ? "out of memory" : strerror(-rc));
 	}
 	return rc;
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy: the action for a name or an inspected packet, and loading plain domain lists. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "embargo/policy.h"
 #include "policy_internal.h"
@@ -284,6 +282,7 @@ void policy_free(struct policy *p)
 
 /* What the list loader carries from file to file. */
 struct list_load {
+	const struct file_io *io;
 	struct policy *p;
 	struct domainset_builder *b;
 	char *err;
@@ -352,12 +351,13 @@ static int lines_emit(char *buf, size_t *start, size_t end, uint32_t *lineno, po
 	return 0;
 }
 
-int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
+int policy_read_lines(const struct file_io *io, const char *path, policy_line_fn *line, void *ctx)
 {
 	static const char bom[] = "\xef\xbb\xbf"; /* UTF-8 byte order mark some editors write */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		return -errno;
+	void *file;
+	int orc = io->open_file(io->ctx, path, POLICY_LIST_BYTES_MAX, &file);
+	if (orc != 0) {
+		return orc;
 	}
 	size_t cap = POLICY_LINE_CHUNK, start = 0, end = 0, total = 0;
 	char *buf = malloc(cap);
@@ -380,9 +380,9 @@ int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
 			buf = n;
 			cap *= 2;
 		}
-		ssize_t got = read(fd, buf + end, cap - end);
-		if (got == -1) {
-			rc = errno == EINTR ? 0 : -errno;
+		ssize_t got = io->read_file(io->ctx, file, buf + end, cap - end);
+		if (got < 0) {
+			rc = (int)got;
 			continue;
 		}
 		total += (size_t)got;
@@ -408,7 +408,7 @@ int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
 		}
 		rc = lines_emit(buf, &start, end, &lineno, line, ctx);
 	}
-	close(fd);
+	io->close_file(io->ctx, file);
 	free(buf);
 	return rc;
 }
@@ -523,7 +523,7 @@ static int list_load_file(struct list_load *ld, const char *path)
 	}
 	struct list_file lf = {ld, file_id, (uint16_t)vendor};
 	ld->err_set = false;
-	int rc = policy_read_lines(path, list_file_line, &lf);
+	int rc = policy_read_lines(ld->io, path, list_file_line, &lf);
 	if (rc == -EFBIG) {
 		list_error(ld, "%s: file too large (more than %u bytes)", path,
 			   POLICY_LIST_BYTES_MAX);
@@ -533,10 +533,10 @@ static int list_load_file(struct list_load *ld, const char *path)
 	return rc;
 }
 
-int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
-			     char *err, size_t err_size)
+int policy_load_domain_lists(const struct file_io *io, const char *const *paths, size_t npaths,
+			     struct policy **out, char *err, size_t err_size)
 {
-	struct list_load ld = {.err = err, .err_size = err_size};
+	struct list_load ld = {.io = io, .err = err, .err_size = err_size};
 	if (err != NULL && err_size > 0) {
 		err[0] = '\0';
 	}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "embargo/fileio.h"
 #include "embargo/policy.h"
 
 /* Which settings a configuration gave (struct config_settings.set bits). */
@@ -123,18 +124,21 @@ enum config_flags {
 #define CONFIG_FILES_MAX     1024
 
 /*
- * Load the configuration at `path` (and everything it includes and imports). On success
+ * Load the configuration at `path` (and everything it includes and imports), read through
+ * `io`. On success
  * returns 0, fills `*s` and sets `*out` to a new policy. On failure returns a negative errno
  * value, leaves `*out` untouched and writes one line to `err`, "file:line:column: message"
  * for a syntax or value error, "file: message" for a file that cannot be read.
  */
-int config_load(const char *path, unsigned flags, struct config_settings *s, struct policy **out,
-		char *err, size_t err_size);
+int config_load(const char *path, unsigned flags, const struct file_io *io,
+		struct config_settings *s, struct policy **out, char *err, size_t err_size);
 
 /* The same for text already in memory; `name` is the file name messages use, and includes
- * and imports are resolved relative to the current directory. */
+ * and imports are resolved relative to the current directory (`io` NULL: refused, as with
+ * CONFIG_NO_FILES). */
 int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
-		       struct config_settings *s, struct policy **out, char *err, size_t err_size);
+		       const struct file_io *io, struct config_settings *s, struct policy **out,
+		       char *err, size_t err_size);
 
 /* Action keyword ("reject", "drop", "alert", "allow") to enum action; -1 when unknown. */
 int config_action_from_str(const char *s);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "embargo/domainset.h"
+#include "embargo/fileio.h"
 #include "embargo/inspect.h"
 #include "embargo/name.h"
 
@@ -162,10 +163,10 @@ bool policy_learns_from(const struct policy *p, uint8_t family, const uint8_t *a
  * `err` (size `err_size`; NULL or 0 for none) and the result is -EINVAL for a bad entry
  * ("path:line: invalid name \"value\"", the value escaped and cut at 64 bytes) or too many
  * files, -EFBIG for a file over POLICY_LIST_BYTES_MAX, -ENOMEM, or -errno for I/O
- * ("path: strerror text"). Several paths may be given (at most UINT16_MAX).
+ * ("path: strerror text"). Several paths may be given (at most UINT16_MAX), read through `io`.
  */
-int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
-			     char *err, size_t err_size);
+int policy_load_domain_lists(const struct file_io *io, const char *const *paths, size_t npaths,
+			     struct policy **out, char *err, size_t err_size);
 
 /* Empty policy (no rules): everything passes. NULL on allocation failure. */
 struct policy *policy_new_empty(void);
