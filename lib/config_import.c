@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* config: entries (names, "*." suffixes, label globs) and the lists `import` reads (plain, hosts, abp). */
+/* config: entries of vendor blocks and the lists `import` reads (plain, hosts, abp), checked by
+ * the one entry grammar (entry.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,96 +9,17 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "entry.h"
 #include "policy_internal.h"
 #include "reserve.h"
 
 /* ---- entries ---- */
 
-/*
- * Check one entry and add it. `text` is the entry as written: "name" (exact), "*.name" (name
- * and below), a label glob, or with `suffix_default` a bare name meaning name and below.
- * Column `col` points at the entry; messages point at the offending byte.
- */
-int config_add_entry(struct ctx *c, struct src *f, const char *text, size_t len, uint32_t line,
-		     uint32_t col, uint32_t group, enum ds_kind kind, bool suffix_default)
+/* Add checked entry `e` to `group`; `line` and `col` are where it was written. */
+static int add_checked(struct ctx *c, struct src *f, const struct entry *e, uint32_t line,
+		       uint32_t col, uint32_t group, enum ds_kind kind)
 {
 	char qb[CONFIG_QUOTED_MAX];
-	enum ds_match match = suffix_default ? DS_SUFFIX : DS_EXACT;
-	size_t skip = 0;
-	if (len >= 2 && text[0] == '*' && text[1] == '.') {
-		skip = 2;
-		match = DS_SUFFIX;
-	} else if (suffix_default && len >= 1 && text[0] == '.') {
-		skip = 1;
-	}
-	const char *n = text + skip;
-	size_t nlen = len - skip;
-	if (nlen > 0 && n[nlen - 1] == '.') {
-		nlen--; /* a trailing dot (the root) changes nothing */
-	}
-	if (nlen == 0) {
-		policy_quote(qb, text, len);
-		return config_at(c, f, line, col, "invalid name \"%s\": empty", qb);
-	}
-	size_t label_start = 0;
-	bool label_star = false, any_star = false;
-	size_t fixed_labels = 0; /* labels right of the last one holding '*' */
-	for (size_t i = 0; i <= nlen; i++) {
-		char ch = i < nlen ? n[i] : '.';
-		if (ch == '.') {
-			size_t ll = i - label_start;
-			if (ll == 0) {
-				policy_quote(qb, text, len);
-				return config_at(c, f, line, col + (uint32_t)(skip + i),
-						 "invalid name \"%s\": empty label", qb);
-			}
-			if (ll > 63) {
-				policy_quote(qb, text, len);
-				return config_at(c, f, line, col + (uint32_t)(skip + label_start),
-						 "invalid name \"%s\": label longer than 63 bytes",
-						 qb);
-			}
-			fixed_labels = label_star ? 0 : fixed_labels + 1;
-			label_star = false;
-			label_start = i + 1;
-			continue;
-		}
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
-		if (ch == '*') {
-			label_star = any_star = true;
-			ok = true;
-		}
-		if (!ok) {
-			policy_quote(qb, text, len);
-			char shown[8];
-			policy_quote(shown, &n[i], 1);
-			return config_at(c, f, line, col + (uint32_t)(skip + i),
-					 "invalid name \"%s\": '%s' is not allowed in a name", qb,
-					 shown);
-		}
-	}
-	if (nlen > NAME_TEXT_MAX) {
-		policy_quote(qb, text, len);
-		return config_at(c, f, line, col, "invalid name \"%s\": longer than %u bytes", qb,
-				 NAME_TEXT_MAX);
-	}
-	if (any_star) {
-		if (match == DS_SUFFIX || fixed_labels < 2) {
-			policy_quote(qb, text, len);
-			return config_at(
-				c, f, line, col,
-				"invalid pattern \"%s\": a '*' inside a name needs at least two "
-				"fixed labels to its right (\"*.\" is allowed only in front)",
-				qb);
-		}
-		match = DS_GLOB;
-	}
-	struct name nm;
-	if (name_from_text(&nm, n, nlen) != 0) {
-		policy_quote(qb, text, len);
-		return config_at(c, f, line, col, "invalid name \"%s\"", qb);
-	}
 	const struct group_def *g = &c->groups[group];
 	const struct rule_meta m = {
 		.line = line,
@@ -107,12 +29,12 @@ int config_add_entry(struct ctx *c, struct src *f, const char *text, size_t len,
 		.action = ACTION_NONE, /* the group's, once known */
 		.kind = (uint8_t)kind,
 	};
-	int rc = c->b != NULL ? domainset_builder_add(c->b, &nm, match, &m) : -ENOMEM;
+	int rc = c->b != NULL ? domainset_builder_add(c->b, &e->name, e->match, &m) : -ENOMEM;
 	if (rc == -ENOMEM) {
 		return config_oom(c);
 	}
 	if (rc != 0) {
-		policy_quote(qb, text, len);
+		policy_quote(qb, e->name.text, e->name.len);
 		return config_at(c, f, line, col, "invalid name \"%s\": rule not accepted", qb);
 	}
 	if (kind == DS_ALLOW) {
@@ -121,6 +43,22 @@ int config_add_entry(struct ctx *c, struct src *f, const char *text, size_t len,
 		c->groups[group].entries++;
 	}
 	return 0;
+}
+
+/*
+ * Check one entry (entry_parse) and add it. `text` is the entry as written; column `col`
+ * points at it; messages point at the offending byte.
+ */
+int config_add_entry(struct ctx *c, struct src *f, const char *text, size_t len, uint32_t line,
+		     uint32_t col, uint32_t group, enum ds_kind kind, bool suffix_default)
+{
+	char msg[ENTRY_MSG_MAX];
+	struct entry e;
+	size_t off;
+	if (entry_parse(text, len, suffix_default, &e, &off, msg) != 0) {
+		return config_at(c, f, line, col + (uint32_t)off, "%s", msg);
+	}
+	return add_checked(c, f, &e, line, col, group, kind);
 }
 
 /* ---- imports ---- */
@@ -149,11 +87,23 @@ static bool hosts_local_name(const char *s, size_t n)
 static int import_line(struct ctx *c, struct src *f, enum import_format fmt, const char *l,
 		       size_t len, uint32_t lineno, uint32_t group)
 {
+	if (fmt == IMPORT_PLAIN) {
+		/* The grammar -b lists have too (entry_plain_line). */
+		char msg[ENTRY_MSG_MAX];
+		struct entry e;
+		size_t off;
+		int rc = entry_plain_line(l, len, &e, &off, msg);
+		uint32_t col = config_col(f, (size_t)(l + off - f->buf));
+		if (rc < 0) {
+			return config_at(c, f, lineno, col, "%s", msg);
+		}
+		return rc == 1 ? 0 : add_checked(c, f, &e, lineno, col, group, DS_BLOCK);
+	}
 	size_t a = 0;
-	while (a < len && config_is_blank(l[a])) {
+	while (a < len && entry_is_blank(l[a])) {
 		a++;
 	}
-	while (len > a && config_is_blank(l[len - 1])) {
+	while (len > a && entry_is_blank(l[len - 1])) {
 		len--;
 	}
 	if (a == len) {
@@ -196,28 +146,16 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 	const char *hash = memchr(l + a, '#', len - a);
 	if (hash != NULL) {
 		len = (size_t)(hash - l);
-		while (len > a && config_is_blank(l[len - 1])) {
+		while (len > a && entry_is_blank(l[len - 1])) {
 			len--;
 		}
 		if (len == a) {
 			return 0;
 		}
 	}
-	if (fmt == IMPORT_PLAIN) {
-		for (size_t i = a; i < len; i++) {
-			if (config_is_blank(l[i])) {
-				return config_at(c, f, lineno,
-						 config_col(f, (size_t)(l + i - f->buf)),
-						 "one name per line expected");
-			}
-		}
-		return config_add_entry(c, f, l + a, len - a, lineno,
-					config_col(f, (size_t)(l + a - f->buf)), group, DS_BLOCK,
-					true);
-	}
 	/* hosts: ADDRESS NAME [NAME ...]; each name exactly. */
 	size_t e = a;
-	while (e < len && !config_is_blank(l[e])) {
+	while (e < len && !entry_is_blank(l[e])) {
 		e++;
 	}
 	char addr[64];
@@ -233,11 +171,11 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 				 "expected an IP address first on a hosts line");
 	}
 	for (size_t p = e; p < len;) {
-		while (p < len && config_is_blank(l[p])) {
+		while (p < len && entry_is_blank(l[p])) {
 			p++;
 		}
 		size_t s0 = p;
-		while (p < len && !config_is_blank(l[p])) {
+		while (p < len && !entry_is_blank(l[p])) {
 			p++;
 		}
 		if (p == s0 || hosts_local_name(l + s0, p - s0)) {

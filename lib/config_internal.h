@@ -140,7 +140,6 @@ int config_at(struct ctx *c, const struct src *f, uint32_t line, uint32_t col, c
 int config_oom(struct ctx *c);
 /* Argument i of a statement, quoted for a message into `buf` (CONFIG_QUOTED_MAX bytes). */
 const char *config_arg(const struct stmt *st, unsigned i, char *buf);
-bool config_is_blank(char ch);
 /* Column of buf[pos] in the file. */
 uint32_t config_col(const struct src *f, size_t pos);
 /* Are the `n` bytes from pos there (read in when streamed)? */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "entry.h"
 #include "policy_internal.h"
 
 /* ---- messages ---- */
@@ -51,14 +52,9 @@ const char *config_arg(const struct stmt *st, unsigned i, char *buf)
 
 /* ---- lexer ---- */
 
-bool config_is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
-}
-
 static bool is_delim(char ch)
 {
-	return config_is_blank(ch) || ch == '\n' || ch == '#' || ch == ';' || ch == '{' ||
+	return entry_is_blank(ch) || ch == '\n' || ch == '#' || ch == ';' || ch == '{' ||
 	       ch == '}' || ch == '"' || (uint8_t)ch < 0x20 || ch == 0x7f;
 }
 
@@ -162,7 +158,7 @@ int config_read_stmt(struct ctx *c, struct src *f, struct stmt *st)
 	st->nargs = 0;
 	st->used = 0;
 	for (;;) {
-		while (config_src_avail(f, 1) && config_is_blank(f->buf[f->pos])) {
+		while (config_src_avail(f, 1) && entry_is_blank(f->buf[f->pos])) {
 			f->pos++;
 		}
 		st->end_line = f->line;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "embargo/policy.h"
+#include "entry.h"
 #include "policy_internal.h"
 
 /* The one category plain lists have. */
@@ -413,44 +414,22 @@ int policy_read_lines(const struct file_io *io, const char *path, policy_line_fn
 	return rc;
 }
 
-static inline bool list_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
 /*
- * One line of a list: comment, whitespace, an optional "*." or "." in front, then a host name of
- * letters, digits, '-' and '_' (anything else, such as a URL or a second word, is refused).
- * Returns 0 (an entry added, or nothing on the line), -EINVAL with a message, or -ENOMEM.
+ * One line of a list, in the grammar of `import plain` (entry_plain_line): comment,
+ * whitespace, then one entry; a name blocks itself and every name below it. Returns 0 (an entry
+ * added, or nothing on the line), -EINVAL with a message, or -ENOMEM.
  */
 static int list_line(struct list_load *ld, const char *line, size_t len, uint32_t lineno,
 		     uint16_t file_id, uint16_t vendor_id)
 {
-	const char *hash = memchr(line, '#', len);
-	if (hash != NULL) {
-		len = (size_t)(hash - line);
-	}
-	while (len > 0 && list_is_space(line[0])) {
-		line++;
-		len--;
-	}
-	while (len > 0 && list_is_space(line[len - 1])) {
-		len--;
-	}
-	if (len == 0) {
+	char msg[ENTRY_MSG_MAX];
+	struct entry e;
+	size_t at;
+	int rc = entry_plain_line(line, len, &e, &at, msg);
+	if (rc == 1) {
 		return 0;
 	}
-	size_t skip = 0;
-	if (len >= 2 && line[0] == '*' && line[1] == '.') {
-		skip = 2;
-	} else if (line[0] == '.') {
-		skip = 1;
-	}
-	struct name n;
-	bool ok = len > skip && memchr(line + skip, '*', len - skip) == NULL &&
-		  name_from_text(&n, line + skip, len - skip) == 0 &&
-		  (n.flags & (NAME_F_ROOT | NAME_F_UNUSUAL)) == 0;
-	if (ok) {
+	if (rc == 0) {
 		struct rule_meta meta = {
 			.line = lineno,
 			.file_id = file_id,
@@ -459,17 +438,20 @@ static int list_line(struct list_load *ld, const char *line, size_t len, uint32_
 			.action = ACTION_REJECT,
 			.kind = DS_BLOCK,
 		};
-		int rc = domainset_builder_add(ld->b, &n, DS_SUFFIX, &meta);
+		rc = domainset_builder_add(ld->b, &e.name, e.match, &meta);
 		if (rc == -ENOMEM) {
 			list_error(ld, "out of memory");
 			return rc;
 		}
-		ok = rc == 0;
+		if (rc != 0) {
+			char quoted[POLICY_ERR_VALUE_MAX * 4 + 4];
+			policy_quote(quoted, e.name.text, e.name.len);
+			snprintf(msg, sizeof(msg), "invalid name \"%s\": rule not accepted",
+				 quoted);
+		}
 	}
-	if (!ok) {
-		char quoted[POLICY_ERR_VALUE_MAX * 4 + 4];
-		policy_quote(quoted, line, len);
-		list_error(ld, "%s:%u: invalid name \"%s\"", ld->p->files[file_id], lineno, quoted);
+	if (rc != 0) {
+		list_error(ld, "%s:%u:%zu: %s", ld->p->files[file_id], lineno, at + 1, msg);
 		return -EINVAL;
 	}
 	return 0;

@@ -386,26 +386,40 @@ static void expect_error(const char *content, size_t len, int rc, const char *wa
 static void test_load_errors(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("ok.example\n# fine\na..b\n", ":3: invalid name \"a..b\"");
-	EXPECT_ERROR("a b\n", ":1: invalid name \"a b\"");
-	EXPECT_ERROR("  http://x.example/  # url\n", ":1: invalid name \"http://x.example/\"");
-	EXPECT_ERROR("*.*.x.example\n", ":1: invalid name \"*.*.x.example\"");
-	EXPECT_ERROR("x*.example\n", ":1: invalid name \"x*.example\"");
-	EXPECT_ERROR(".\n", ":1: invalid name \".\"");
-	EXPECT_ERROR("..\n", ":1: invalid name \"..\"");
-	EXPECT_ERROR("*.\n", ":1: invalid name \"*.\"");
-	EXPECT_ERROR("\n\n\nx.example..\n", ":4: invalid name \"x.example..\"");
-	EXPECT_ERROR("a\"b\\c.example\n", ":1: invalid name \"a\\x22b\\x5cc.example\"");
+	EXPECT_ERROR("ok.example\n# fine\na..b\n", ":3:3: invalid name \"a..b\": empty label");
+	EXPECT_ERROR("a b\n", ":1:2: one name per line expected");
+	EXPECT_ERROR("  http://x.example/  # url\n",
+		     ":1:7: invalid name \"http://x.example/\": ':' is not allowed in a name");
+	EXPECT_ERROR("*.*.x.example\n",
+		     ":1:1: invalid pattern \"*.*.x.example\": a '*' inside a name "
+		     "needs at least two fixed labels to its right (\"*.\" is "
+		     "allowed only in front)");
+	EXPECT_ERROR("x*.example\n",
+		     ":1:1: invalid pattern \"x*.example\": a '*' inside a name needs "
+		     "at least two fixed labels to its right (\"*.\" is allowed only in "
+		     "front)");
+	EXPECT_ERROR(".\n", ":1:1: invalid name \".\": empty");
+	EXPECT_ERROR("..\n", ":1:1: invalid name \"..\": empty");
+	EXPECT_ERROR("*.\n", ":1:1: invalid name \"*.\": empty");
+	EXPECT_ERROR("\n\n\nx.example..\n", ":4:11: invalid name \"x.example..\": empty label");
+	EXPECT_ERROR(
+		"a\"b\\c.example\n",
+		":1:2: invalid name \"a\\x22b\\x5cc.example\": '\\x22' is not allowed in a name");
 	EXPECT_ERROR("a\x01"
 		     "b.example\n",
-		     ":1: invalid name \"a\\x01b.example\"");
-	EXPECT_ERROR("caf\xc3\xa9.example\n", ":1: invalid name \"caf\\xc3\\xa9.example\"");
+		     ":1:2: invalid name \"a\\x01b.example\": '\\x01' is not allowed in a name");
+	EXPECT_ERROR("caf\xc3\xa9.example\n",
+		     ":1:4: invalid name \"caf\\xc3\\xa9.example\": '\\xc3' is not allowed in a "
+		     "name");
 	/* A NUL byte inside a line. */
-	expect_error("a\0b.example\n", 12, -EINVAL, ":1: invalid name \"a\\x00b.example\"");
+	expect_error("a\0b.example\n", 12, -EINVAL,
+		     ":1:2: invalid name \"a\\x00b.example\": '\\x00' is not allowed in a name");
 	/* A 64-byte label; a 254-byte name, quoted up to 64 bytes. */
 	EXPECT_ERROR("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example\n",
-		     ":1: invalid name "
-		     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+		     ":1:1: invalid name "
+		     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": "
+		     "label longer "
+		     "than 63 bytes");
 	char longname[300];
 	size_t w = 0;
 	for (int i = 0; i < 50; i++) {
@@ -413,9 +427,11 @@ static void test_load_errors(void **state)
 		w += 5;
 	}
 	memcpy(longname + w, "xyzw\n", 6); /* 254 bytes before the newline */
-	expect_error(longname, strlen(longname), -EINVAL,
-		     ":1: invalid name "
-		     "\"abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd...\"");
+	expect_error(
+		longname, strlen(longname), -EINVAL,
+		":1:1: invalid name "
+		"\"abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd...\": longer "
+		"than 253 bytes");
 }
 
 static void test_load_io_errors(void **state)
@@ -459,10 +475,11 @@ static void test_load_io_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_action_str),     cmocka_unit_test(test_empty_policy),
-		cmocka_unit_test(test_lookup_actions), cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_load_lists),     cmocka_unit_test(test_load_large_list),
-		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_load_io_errors),
+		cmocka_unit_test(test_action_str),	cmocka_unit_test(test_empty_policy),
+		cmocka_unit_test(test_lookup_actions),	cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_load_lists),	cmocka_unit_test(test_load_large_list),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_io_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
