@@ -19,6 +19,7 @@ if [ ! -f "$top/build/build.ninja" ]; then
 fi
 ninja -C "$top/build" >/dev/null
 embargod="$top/build/daemon/embargod"
+export EMBARGOD=$embargod # embargo-firewall --config reads the file with it
 embargoctl="$top/build/daemon/embargoctl"
 echo "built: $("$embargod" --version)"
 
@@ -28,7 +29,7 @@ set +e # the lab's helpers report failures through their exit status
 lab_up 0 || exit 1
 conf="$top/conf/embargod.conf"
 sock="$LAB_DIR/embargod.sock"
-EMBARGOD=$embargod lab_g "$top/conf/embargo-firewall" up --backend iptables --config "$conf" || exit 1
+lab_g "$top/conf/embargo-firewall" up --backend iptables --config "$conf" || exit 1
 echo "embargod --check-config -c $conf:"
 "$embargod" --check-config -c "$conf" | sed -n '2p;/^vendor /p' | sed 's/^/  /'
 lab_daemon_start "$embargod" "$LAB_DIR/embargod.log" -u nobody -S "$sock" -c "$conf" ||

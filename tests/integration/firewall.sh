@@ -88,7 +88,7 @@ printf 'queue "5-6"; fail closed\nlearn-limit entries 77\n' >"$dir/fw.d/10-queue
 check "--config: queue and fail from an included file, quoted (embargod reads it)" bash -c \
 	"'$fw' print --family ipv4 --config '$dir/main.conf' >'$dir/out' && grep -q -- '--queue-balance 5:6\$' '$dir/out' && ! grep -q -- '--queue-bypass' '$dir/out' && ! grep -q 'queue-num 7' '$dir/out'"
 check "--config: learn-limit from the included file" bash -c \
-	"'$fw' print --learn --config '$dir/main.conf' --learn | grep -q 'maxelem 77'"
+	"'$fw' print --config '$dir/main.conf' --learn | grep -q 'maxelem 77'"
 printf 'queue 70000\n' >"$dir/bad.conf"
 check "--config: a file embargod refuses is an error (exit 2)" bash -c \
 	"'$fw' print --config '$dir/bad.conf' 2>'$dir/err'; test \$? -eq 2 && grep -q 'bad.conf:1:7: invalid queue range' '$dir/err'"

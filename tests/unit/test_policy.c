@@ -475,11 +475,10 @@ static void test_load_io_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_action_str),	cmocka_unit_test(test_empty_policy),
-		cmocka_unit_test(test_lookup_actions),	cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_load_lists),	cmocka_unit_test(test_load_large_list),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_load_io_errors),
+		cmocka_unit_test(test_action_str),     cmocka_unit_test(test_empty_policy),
+		cmocka_unit_test(test_lookup_actions), cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_load_lists),     cmocka_unit_test(test_load_large_list),
+		cmocka_unit_test(test_load_errors),    cmocka_unit_test(test_load_io_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
