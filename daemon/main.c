@@ -417,10 +417,19 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 	return 0;
 }
 
-/* The settings in force: the command line's, else the configuration's, else the defaults. */
-static void apply_settings(struct embargod_opts *o, const struct config_settings *s)
+/* The policy of the files `o` names, and the settings in force in o->cfg: the command line's,
+ * else the configuration's, else the defaults. NULL after printing why. */
+static struct policy *load_all(struct embargod_opts *o)
 {
-	settings_merge(&o->cfg, &o->cli, s);
+	char err[1024];
+	struct config_settings s;
+	struct policy *p = load_policy(o, &s, err, sizeof(err));
+	if (p == NULL) {
+		fprintf(stderr, "embargod: %s\n", err);
+		return NULL;
+	}
+	settings_merge(&o->cfg, &o->cli, &s);
+	return p;
 }
 
 struct policy *load_policy(const struct embargod_opts *o, struct config_settings *s, char *err,
@@ -552,15 +561,11 @@ static void print_settings(const struct embargod_opts *o, const struct policy *p
 /* --print-setting: the configuration loaded, then each value asked for, one a line. */
 static int print_setting_values(struct embargod_opts *o)
 {
-	char err[1024];
-	struct config_settings s;
-	struct policy *p = load_policy(o, &s, err, sizeof(err));
+	struct policy *p = load_all(o);
 	if (p == NULL) {
-		fprintf(stderr, "embargod: %s\n", err);
 		return EXIT_CONFIG;
 	}
 	policy_free(p);
-	apply_settings(o, &s);
 	for (unsigned i = 0; i < o->nprint; i++) {
 		char name[64], v[512];
 		const char *sp = strchr(o->print_names[i], ' ');
@@ -576,14 +581,10 @@ static int print_setting_values(struct embargod_opts *o)
 
 static int check_config(struct embargod_opts *o)
 {
-	char err[1024];
-	struct config_settings s;
-	struct policy *p = load_policy(o, &s, err, sizeof(err));
+	struct policy *p = load_all(o);
 	if (p == NULL) {
-		fprintf(stderr, "embargod: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	apply_settings(o, &s);
 	if (o->config_path == NULL) {
 		printf("%zu rules from %u file(s)\n", domainset_count(p->ds), o->nblocklists);
 		for (uint16_t i = 0; i < p->nfiles; i++) {
@@ -653,15 +654,8 @@ int main(int argc, char **argv)
 	if (o.replay_path != NULL) {
 #if EMBARGO_HAVE_PCAP
 		struct policy *p = NULL;
-		if (o.nblocklists > 0 || o.config_path != NULL) {
-			char err[1024];
-			struct config_settings s;
-			p = load_policy(&o, &s, err, sizeof(err));
-			if (p == NULL) {
-				fprintf(stderr, "embargod: %s\n", err);
-				return EXIT_CONFIG;
-			}
-			apply_settings(&o, &s);
+		if ((o.nblocklists > 0 || o.config_path != NULL) && (p = load_all(&o)) == NULL) {
+			return EXIT_CONFIG;
 		}
 		/* The daemon's learning, without the kernel's sets. */
 		bool learn = o.cfg.learn_addresses != CONFIG_LEARN_OFF;
@@ -679,13 +673,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 #endif
 	}
-	struct config_settings settings;
-	char err[1024];
-	struct policy *p = load_policy(&o, &settings, err, sizeof(err));
-	if (p == NULL) {
-		fprintf(stderr, "embargod: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	apply_settings(&o, &settings);
-	return daemon_run(&o, p);
+	struct policy *p = load_all(&o);
+	return p != NULL ? daemon_run(&o, p) : EXIT_CONFIG;
 }

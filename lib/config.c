@@ -185,22 +185,19 @@ fail:
  * DNS on the network's resolver (where the gateway sees it) instead of switching to DoH. */
 static int add_canary(struct ctx *c)
 {
-	uint16_t vendor = (uint16_t)c->nvendors, cat, file_id;
+	uint16_t vendor, cat, file_id;
 	uint32_t group;
-	if (array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
-			  sizeof(*c->vendors)) != 0) {
-		return config_oom(c);
+	int rc = config_add_vendor(c, VENDOR_BUILTIN, &vendor);
+	if (rc != 0) {
+		return rc;
 	}
-	struct vendor_def *v = &c->vendors[c->nvendors];
-	memset(v, 0, sizeof(*v));
-	v->id = strdup(VENDOR_BUILTIN);
+	struct vendor_def *v = &c->vendors[vendor];
 	v->reason = strdup("browsers' DNS-over-HTTPS canary (keeps DNS visible to the gateway)");
-	if (v->id == NULL || v->reason == NULL) {
+	if (v->reason == NULL) {
 		return config_oom(c);
 	}
 	v->action = ACTION_REJECT;
-	c->nvendors++;
-	int rc = config_find_category(c, CATEGORY_CANARY, &cat);
+	rc = config_find_category(c, CATEGORY_CANARY, &cat);
 	if (rc == 0) {
 		c->canary_cat = cat;
 		rc = config_find_group(c, vendor, cat, &group);
@@ -225,20 +222,11 @@ static int builtin_vendor(struct ctx *c, uint16_t *id)
 			return 0;
 		}
 	}
-	if (c->nvendors >= CONFIG_IDS_MAX ||
-	    array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
-			  sizeof(*c->vendors)) != 0) {
-		return config_oom(c);
+	int rc = config_add_vendor(c, VENDOR_BUILTIN, id);
+	if (rc == 0) {
+		c->vendors[*id].action = ACTION_REJECT;
 	}
-	struct vendor_def *v = &c->vendors[c->nvendors];
-	memset(v, 0, sizeof(*v));
-	v->id = strdup(VENDOR_BUILTIN);
-	if (v->id == NULL) {
-		return config_oom(c);
-	}
-	v->action = ACTION_REJECT;
-	*id = (uint16_t)c->nvendors++;
-	return 0;
+	return rc;
 }
 
 /* The shipped ECH fronts join the configuration's, under the built-in vendor. */

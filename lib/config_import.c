@@ -100,13 +100,7 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 		return rc == 1 ? 0 : add_checked(c, f, &e, lineno, col, group, DS_BLOCK);
 	}
 	size_t a = 0;
-	while (a < len && entry_is_blank(l[a])) {
-		a++;
-	}
-	while (len > a && entry_is_blank(l[len - 1])) {
-		len--;
-	}
-	if (a == len) {
+	if (entry_trim(l, &a, &len)) {
 		return 0;
 	}
 	if (fmt == IMPORT_ABP) {
@@ -146,10 +140,7 @@ static int import_line(struct ctx *c, struct src *f, enum import_format fmt, con
 	const char *hash = memchr(l + a, '#', len - a);
 	if (hash != NULL) {
 		len = (size_t)(hash - l);
-		while (len > a && entry_is_blank(l[len - 1])) {
-			len--;
-		}
-		if (len == a) {
+		if (entry_trim(l, &a, &len)) {
 			return 0;
 		}
 	}

@@ -159,6 +159,8 @@ void config_set_dir(struct src *f, const char *path);
 /* The file table, the categories and the groups: the id of `path`, `name`, (vendor,
  * category), added when new. 0 or a negative errno with a message. */
 int config_add_file(struct ctx *c, const char *path, uint16_t *id);
+/* A new vendor `name`, all else zero, at the end of the table: its id in `*id`. */
+int config_add_vendor(struct ctx *c, const char *name, uint16_t *id);
 int config_find_category(struct ctx *c, const char *name, uint16_t *id);
 int config_find_group(struct ctx *c, uint16_t vendor, uint16_t category, uint32_t *id);
 /* Every statement of `f` (top level). */

@@ -29,6 +29,23 @@ int config_add_file(struct ctx *c, const char *path, uint16_t *id)
 	return 0;
 }
 
+int config_add_vendor(struct ctx *c, const char *name, uint16_t *id)
+{
+	if (c->nvendors >= CONFIG_IDS_MAX ||
+	    array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
+			  sizeof(*c->vendors)) != 0) {
+		return config_oom(c);
+	}
+	struct vendor_def *v = &c->vendors[c->nvendors];
+	memset(v, 0, sizeof(*v));
+	v->id = strdup(name);
+	if (v->id == NULL) {
+		return config_oom(c);
+	}
+	*id = (uint16_t)c->nvendors++;
+	return 0;
+}
+
 int config_find_category(struct ctx *c, const char *name, uint16_t *id)
 {
 	for (size_t i = 0; i < c->ncats; i++) {
@@ -203,20 +220,14 @@ static int do_vendor(struct ctx *c, struct src *f, const struct stmt *st)
 					 c->files[c->vendors[i].file_id], c->vendors[i].line);
 		}
 	}
-	if (c->nvendors >= CONFIG_IDS_MAX ||
-	    array_reserve((void **)&c->vendors, &c->vendors_cap, c->nvendors + 1,
-			  sizeof(*c->vendors)) != 0) {
-		return config_oom(c);
+	uint16_t id;
+	int rc = config_add_vendor(c, st->arg[1], &id);
+	if (rc != 0) {
+		return rc;
 	}
-	struct vendor_def *v = &c->vendors[c->nvendors];
-	memset(v, 0, sizeof(*v));
-	v->id = strdup(st->arg[1]);
-	if (v->id == NULL) {
-		return config_oom(c);
-	}
-	v->file_id = f->file_id;
-	v->line = st->line[0];
-	struct scope sc = {.level = LV_VENDOR, .vendor = (uint16_t)c->nvendors++};
+	c->vendors[id].file_id = f->file_id;
+	c->vendors[id].line = st->line[0];
+	struct scope sc = {.level = LV_VENDOR, .vendor = id};
 	return parse_block(c, f, &sc, st->line[0], st->col[0]);
 }
 
@@ -472,6 +483,17 @@ static int one_statement(struct ctx *c, struct src *f, struct stmt *st, struct s
 			 config_arg(st, 0, qb), sc->level == LV_VENDOR ? "vendor" : "category");
 }
 
+/* The end of the file inside a block (opened at `open_line`:`open_col`) is an error. */
+static int block_at_eof(struct ctx *c, struct src *f, const struct scope *sc, uint32_t open_line,
+			uint32_t open_col)
+{
+	if (sc->level == LV_TOP) {
+		return 0;
+	}
+	return config_at(c, f, open_line, open_col,
+			 "block is not closed: '}' missing before the end of the file");
+}
+
 /* Statements until the block's '}' (or the end of the file at top level). */
 static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t open_line,
 		       uint32_t open_col)
@@ -495,12 +517,7 @@ static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t 
 				break;
 			}
 			if (st->end == END_EOF) {
-				if (sc->level != LV_TOP) {
-					rc = config_at(
-						c, f, open_line, open_col,
-						"block is not closed: '}' missing before the end "
-						"of the file");
-				}
+				rc = block_at_eof(c, f, sc, open_line, open_col);
 				break;
 			}
 			if (st->end == END_OPEN) {
@@ -515,12 +532,7 @@ static int parse_block(struct ctx *c, struct src *f, struct scope *sc, uint32_t 
 			break;
 		}
 		if (st->end == END_EOF) {
-			if (sc->level != LV_TOP) {
-				rc = config_at(
-					c, f, open_line, open_col,
-					"block is not closed: '}' missing before the end of the "
-					"file");
-			}
+			rc = block_at_eof(c, f, sc, open_line, open_col);
 			break;
 		}
 	}

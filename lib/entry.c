@@ -12,6 +12,17 @@ bool entry_is_blank(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
 }
 
+bool entry_trim(const char *s, size_t *start, size_t *end)
+{
+	while (*start < *end && entry_is_blank(s[*start])) {
+		(*start)++;
+	}
+	while (*end > *start && entry_is_blank(s[*end - 1])) {
+		(*end)--;
+	}
+	return *start == *end;
+}
+
 static bool is_label_byte(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -103,13 +114,7 @@ int entry_plain_line(const char *line, size_t len, struct entry *e, size_t *at, 
 	if (hash != NULL) {
 		len = (size_t)(hash - line);
 	}
-	while (a < len && entry_is_blank(line[a])) {
-		a++;
-	}
-	while (len > a && entry_is_blank(line[len - 1])) {
-		len--;
-	}
-	if (a == len) {
+	if (entry_trim(line, &a, &len)) {
 		return 1;
 	}
 	for (size_t i = a; i < len; i++) {

@@ -36,6 +36,9 @@ int entry_parse(const char *text, size_t len, bool suffix_default, struct entry 
 /* Blanks of a list line: space, tab, CR, FF, VT. */
 bool entry_is_blank(char ch);
 
+/* s[*start, *end) without the blanks at either end; true when nothing is left. */
+bool entry_trim(const char *s, size_t *start, size_t *end);
+
 /*
  * One line of a plain list (`import plain`, -b): '#' starts a comment anywhere on the line,
  * blanks around the entry and empty lines are ignored, otherwise the line is one entry, read by
