@@ -204,16 +204,12 @@ int config_setting(struct ctx *c, struct src *f, const struct stmt *st)
 
 const char *config_learn_str(int v)
 {
-	static const char *const names[] = {"off", "nft", "ipset"};
-	return v >= 0 && v < 3 ? names[v] : "?";
+	return setting_word(setting_find("learn-addresses", NULL), v);
 }
 
 const char *config_ech_str(enum action a)
 {
-	return a == ACTION_ALLOW    ? "allow"
-	       : a == ACTION_ALERT  ? "alert"
-	       : a == ACTION_REJECT ? "block"
-				    : "?";
+	return setting_word(setting_find("ech", NULL), (int)a);
 }
 
 /* `ech-front NAME...`: more ECH fronts (public names of ECH configurations). */

@@ -368,6 +368,16 @@ void setting_usage(const struct setting *r, char *msg, size_t msg_size)
 	}
 }
 
+const char *setting_word(const struct setting *r, int value)
+{
+	for (const struct setting_word *w = r->words; w != NULL && w->word != NULL; w++) {
+		if (w->value == value) {
+			return w->word;
+		}
+	}
+	return "?";
+}
+
 void setting_format(const struct setting *r, const struct config_settings *s, char *out,
 		    size_t out_size)
 {
@@ -379,15 +389,9 @@ void setting_format(const struct setting *r, const struct config_settings *s, ch
 		snprintf(out, out_size, "%u", v);
 		break;
 	}
-	case SETTING_CHOICE: {
-		int v = load_word(r, s);
-		const struct setting_word *w = r->words;
-		while (w->word != NULL && w->value != v) {
-			w++;
-		}
-		snprintf(out, out_size, "%s", w->word != NULL ? w->word : "?");
+	case SETTING_CHOICE:
+		snprintf(out, out_size, "%s", setting_word(r, load_word(r, s)));
 		break;
-	}
 	case SETTING_STRING:
 		snprintf(out, out_size, "%s", field[0] != '\0' ? (const char *)field : "-");
 		break;

@@ -70,6 +70,9 @@ int setting_parse(const struct setting *r, const char *text, struct config_setti
 /* What the configuration says of a statement of `r` with the wrong number of values. */
 void setting_usage(const struct setting *r, char *msg, size_t msg_size);
 
+/* The word of choice `r` that stands for `value`; "?" when none does. */
+const char *setting_word(const struct setting *r, int value);
+
 /* The value of row `r` in `s` as the file would write it ("-" for an empty string). */
 void setting_format(const struct setting *r, const struct config_settings *s, char *out,
 		    size_t out_size);
