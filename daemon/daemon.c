@@ -176,10 +176,10 @@ static int open_queues(struct daemon *d)
 	char err[256];
 
 	load_inspect_limits(o, &lim);
-	for (unsigned q = o->queue_first; q <= o->queue_last; q++) {
+	for (unsigned q = o->cfg.queue.first; q <= o->cfg.queue.last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
-					     o->overflow_accept, QUEUE_RCVBUF_BYTES};
+					     o->cfg.overflow_accept, QUEUE_RCVBUF_BYTES};
 		w->queue = (uint16_t)q;
 		w->shared = &d->shared;
 		w->nfq = nfqueue_open(&cfg, err, sizeof(err));
@@ -309,10 +309,10 @@ static void ctl_status(void *ctx, struct control_status *s)
 		.reload_failures = d->reload_failures,
 		.last_reload = d->last_reload,
 		.last_reload_error = d->last_reload_error,
-		.queue_first = d->o->queue_first,
-		.queue_last = d->o->queue_last,
+		.queue_first = d->o->cfg.queue.first,
+		.queue_last = d->o->cfg.queue.last,
 		.nworkers = d->nworkers,
-		.fail_closed = d->o->fail_closed,
+		.fail_closed = d->o->cfg.fail_closed,
 	};
 }
 
@@ -367,17 +367,17 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 		" flows and %" PRIu32 " buffers; dns-ede %u, dns-responses %s, cname-cloaking %s, "
 		"learn-addresses %s, ech %s, strip-ech %s",
 		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
-		p->generation, domainset_count(p->ds), p->nvendors, off, o->queue_first,
-		o->queue_last, o->fail_closed ? "closed" : "open",
-		o->overflow_accept ? "accept" : "drop", dns_reply_kind_str(o->dns_answer),
+		p->generation, domainset_count(p->ds), p->nvendors, off, o->cfg.queue.first,
+		o->cfg.queue.last, o->cfg.fail_closed ? "closed" : "open",
+		o->cfg.overflow_accept ? "accept" : "drop", dns_reply_kind_str(o->cfg.dns_answer),
 		action_str(p->nameless_action),
 		action_str(p->unfinished_action == ACTION_NONE ? ACTION_REJECT
 							       : p->unfinished_action),
 		p->nenforce > 0 ? "listed subnets" : "all", p->nexempt > 0 ? " minus exempt" : "",
-		o->log_window_s, o->log_rate,
-		o->control_socket != NULL ? o->control_socket : "none", lim.max_flows,
-		lim.max_buffers, o->dns_ede, p->responses ? "inspect" : "ignore",
-		p->cname_cloaking ? "on" : "off", config_learn_str(o->learn_addresses),
+		o->cfg.log_window_s, o->cfg.log_rate,
+		o->cfg.control_socket[0] != '\0' ? o->cfg.control_socket : "none", lim.max_flows,
+		lim.max_buffers, o->cfg.dns_ede, p->responses ? "inspect" : "ignore",
+		p->cname_cloaking ? "on" : "off", config_learn_str(o->cfg.learn_addresses),
 		config_ech_str(p->ech_action), p->strip_ech ? "on" : "off");
 }
 
@@ -400,18 +400,18 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.alert_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d.started = time(NULL);
 	d.started_ms = monotonic_ms();
-	log_open(o->log_facility, o->foreground);
+	log_open(o->cfg.log_facility, o->foreground);
 
 	p->generation = d.generation = 1;
 	atomic_init(&d.shared.policy, p);
 	atomic_init(&d.shared.generation, 1);
 	atomic_init(&d.shared.stop, false);
-	d.shared.dns_reply.kind = o->dns_answer;
-	memcpy(d.shared.dns_reply.sinkhole_v4, o->sinkhole_v4, 4);
-	memcpy(d.shared.dns_reply.sinkhole_v6, o->sinkhole_v6, 16);
+	d.shared.dns_reply.kind = o->cfg.dns_answer;
+	memcpy(d.shared.dns_reply.sinkhole_v4, o->cfg.sinkhole_v4, 4);
+	memcpy(d.shared.dns_reply.sinkhole_v6, o->cfg.sinkhole_v6, 16);
 	d.shared.dns_reply.ttl = 60;
-	d.shared.dns_reply.ede = o->dns_ede != 0;
-	d.shared.dns_reply.ede_code = o->dns_ede;
+	d.shared.dns_reply.ede = o->cfg.dns_ede != 0;
+	d.shared.dns_reply.ede_code = o->cfg.dns_ede;
 	d.shared.marks[INSPECT_MARK_NONE] = 0;
 	d.shared.marks[INSPECT_MARK_FOLLOW] = o->mark_allow | o->mark_reject;
 	d.shared.marks[INSPECT_MARK_WATCH] = o->mark_allow | o->mark_block;
@@ -419,7 +419,7 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 	d.shared.marks[INSPECT_MARK_DROP] = o->mark_block;
 	d.shared.marks[INSPECT_MARK_REJECT] = o->mark_reject;
 	d.shared.mark_mask = o->mark_mask;
-	d.shared.fail_open = o->overflow_accept;
+	d.shared.fail_open = o->cfg.overflow_accept;
 	d.shared.inject.fd4 = d.shared.inject.fd6 = -1;
 
 	if (d.alert_wake_fd == -1) {
@@ -433,15 +433,15 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		close_all(&d);
 		return 1;
 	}
-	if (o->learn_addresses != CONFIG_LEARN_OFF) {
+	if (o->cfg.learn_addresses != CONFIG_LEARN_OFF) {
 		/* The kernel sets' socket opens here, before privileges go. */
 		char err[256];
-		struct learn_limits ll = {.per_family = o->learn_entries,
-					  .grace_s = o->learn_grace_s,
+		struct learn_limits ll = {.per_family = o->cfg.learn_entries,
+					  .grace_s = o->cfg.learn_grace_s,
 					  .kernel = true};
 		d.learning = learning_new(
-			&ll, o->learn_addresses == CONFIG_LEARN_NFT ? KSET_NFT : KSET_IPSET, err,
-			sizeof(err));
+			&ll, o->cfg.learn_addresses == CONFIG_LEARN_NFT ? KSET_NFT : KSET_IPSET,
+			err, sizeof(err));
 		if (d.learning == NULL) {
 			log_msg(LOG_ERR, "startup", "learn-addresses: %s", err);
 			close_all(&d);
@@ -455,13 +455,15 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		close_all(&d);
 		return 1;
 	}
-	if (alert_configure(o->log_window_s, o->log_rate) != 0) {
+	if (alert_configure(o->cfg.log_window_s, o->cfg.log_rate) != 0) {
 		log_msg(LOG_ERR, "startup", "out of memory");
 		close_all(&d);
 		return 1;
 	}
-	if (o->control_socket != NULL) {
-		d.ctl_fd = control_open(o->control_socket, o->control_group);
+	if (o->cfg.control_socket[0] != '\0') {
+		d.ctl_fd =
+			control_open(o->cfg.control_socket,
+				     o->cfg.control_group[0] != '\0' ? o->cfg.control_group : NULL);
 		if (d.ctl_fd == -1) {
 			close_all(&d);
 			return 1;
@@ -478,10 +480,10 @@ int daemon_run(const struct embargod_opts *o, struct policy *p)
 		close_all(&d);
 		return 1;
 	}
-	if (o->pid_file != NULL && write_pid_file(o->pid_file) != 0) {
+	if (o->cfg.pid_file[0] != '\0' && write_pid_file(o->cfg.pid_file) != 0) {
 		goto out;
 	}
-	if (o->user != NULL && drop_privileges(o->user) != 0) {
+	if (o->cfg.user[0] != '\0' && drop_privileges(o->cfg.user) != 0) {
 		goto out;
 	}
 	d.base = event_base_new();
@@ -589,11 +591,11 @@ out:
 	alert_shutdown();
 	log_tick(); /* a last log-lost line if the socket takes it now */
 	log_close();
-	if (o->pid_file != NULL && status == 0) {
-		unlink(o->pid_file);
+	if (o->cfg.pid_file[0] != '\0' && status == 0) {
+		unlink(o->cfg.pid_file);
 	}
-	if (o->control_socket != NULL && status == 0) {
-		unlink(o->control_socket);
+	if (o->cfg.control_socket[0] != '\0' && status == 0) {
+		unlink(o->cfg.control_socket);
 	}
 	return status;
 }

@@ -21,67 +21,120 @@
 #define EXIT_USAGE  2 /* bad command line */
 #define EXIT_CONFIG 3 /* the blocklist or config does not load */
 
+/* Options that are not settings; the settings' options come from the settings table and
+ * take the values from SETTING_VAL up. */
 enum long_only {
 	OPT_REPLAY = 256,
 	OPT_NAMES,
 	OPT_CHECK_CONFIG,
-	OPT_FAIL_CLOSED,
-	OPT_DNS_ANSWER,
-	OPT_SINKHOLE_V4,
-	OPT_SINKHOLE_V6,
+	OPT_PRINT_SETTING,
 	OPT_MARKS,
 	OPT_COPY_RANGE,
 	OPT_QUEUE_MAXLEN,
-	OPT_LOG_FACILITY,
-	OPT_NAMELESS,
-	OPT_UNFINISHED,
-	OPT_OVERFLOW,
-	OPT_FLOWS,
-	OPT_BUFFERS,
-	OPT_DNS_EDE,
-	OPT_DNS_RESPONSES,
-	OPT_CNAME_CLOAKING,
-	OPT_LEARN_ADDRESSES,
-	OPT_ECH,
-	OPT_STRIP_ECH,
 	OPT_VERSION,
+	SETTING_VAL = 1024,
 };
 
-static const struct option long_options[] = {
+static const struct option plain_options[] = {
 	{"blocklist", required_argument, NULL, 'b'},
 	{"config", required_argument, NULL, 'c'},
 	{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	{"print-setting", required_argument, NULL, OPT_PRINT_SETTING},
 	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"names", no_argument, NULL, OPT_NAMES},
 	{"quiet", no_argument, NULL, 'Q'},
 	{"foreground", no_argument, NULL, 'f'},
-	{"queue", required_argument, NULL, 'q'},
-	{"pid-file", required_argument, NULL, 'p'},
-	{"user", required_argument, NULL, 'u'},
-	{"fail-closed", no_argument, NULL, OPT_FAIL_CLOSED},
-	{"dns-answer", required_argument, NULL, OPT_DNS_ANSWER},
-	{"sinkhole-v4", required_argument, NULL, OPT_SINKHOLE_V4},
-	{"sinkhole-v6", required_argument, NULL, OPT_SINKHOLE_V6},
 	{"marks", required_argument, NULL, OPT_MARKS},
 	{"copy-range", required_argument, NULL, OPT_COPY_RANGE},
 	{"queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN},
-	{"log-facility", required_argument, NULL, OPT_LOG_FACILITY},
-	{"nameless", required_argument, NULL, OPT_NAMELESS},
-	{"unfinished", required_argument, NULL, OPT_UNFINISHED},
-	{"overflow", required_argument, NULL, OPT_OVERFLOW},
-	{"flows", required_argument, NULL, OPT_FLOWS},
-	{"buffers", required_argument, NULL, OPT_BUFFERS},
-	{"dns-ede", required_argument, NULL, OPT_DNS_EDE},
-	{"dns-responses", required_argument, NULL, OPT_DNS_RESPONSES},
-	{"cname-cloaking", required_argument, NULL, OPT_CNAME_CLOAKING},
-	{"learn-addresses", required_argument, NULL, OPT_LEARN_ADDRESSES},
-	{"ech", required_argument, NULL, OPT_ECH},
-	{"strip-ech", required_argument, NULL, OPT_STRIP_ECH},
-	{"control-socket", required_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
 };
+#define PLAIN_OPTIONS (sizeof(plain_options) / sizeof(plain_options[0]))
+#define OPTIONS_MAX   (PLAIN_OPTIONS + 64)
+
+/* Help texts start in this column and lines end before HELP_WIDTH. */
+#define HELP_COLUMN 27
+#define HELP_WIDTH  86
+
+/* `text` word-wrapped from column `col` (where the cursor is) to HELP_WIDTH, continuation
+ * lines indented to HELP_COLUMN. */
+static void help_wrap(FILE *out, const char *text, size_t col)
+{
+	if (col >= HELP_COLUMN) {
+		fprintf(out, "\n%*s", HELP_COLUMN, "");
+	} else {
+		fprintf(out, "%*s", (int)(HELP_COLUMN - col), "");
+	}
+	col = HELP_COLUMN;
+	while (*text != '\0') {
+		size_t w = strcspn(text, " ");
+		if (col > HELP_COLUMN && col + 1 + w > HELP_WIDTH) {
+			fprintf(out, "\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+		} else if (col > HELP_COLUMN) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)w, text);
+		col += w;
+		text += w;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
+/* The settings' options, from the table: option, value, help, range, default, keyword. */
+static void usage_settings(FILE *out)
+{
+	size_t n;
+	const struct setting *t = settings_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		const struct setting *r = &t[i];
+		if (r->option == NULL) {
+			continue;
+		}
+		char head[96], value[64] = "", text[512];
+		if (r->flag_word == NULL && r->metavar != NULL) {
+			snprintf(value, sizeof(value), " %s", r->metavar);
+		} else if (r->flag_word == NULL) {
+			for (const struct setting_word *w = r->words; w->word != NULL; w++) {
+				size_t l = strlen(value);
+				snprintf(value + l, sizeof(value) - l, "%c%s",
+					 w == r->words ? ' ' : '|', w->word);
+			}
+		}
+		int hl = r->short_option != 0
+				 ? snprintf(head, sizeof(head), "  -%c, --%s%s", r->short_option,
+					    r->option, value)
+				 : snprintf(head, sizeof(head), "      --%s%s", r->option, value);
+		size_t used = (size_t)snprintf(text, sizeof(text), "%s", r->help);
+		if (r->type == SETTING_UINT) {
+			used += (size_t)snprintf(text + used, sizeof(text) - used, "; %u..%u",
+						 r->min, r->max);
+		}
+		if (r->flag_word == NULL && r->fallback[0] != '\0') {
+			snprintf(text + used, sizeof(text) - used, " (default %s)", r->fallback);
+		}
+		fputs(head, out);
+		help_wrap(out, text, hl > 0 ? (size_t)hl : 0);
+		if (strcmp(r->name, r->option) != 0) {
+			snprintf(text, sizeof(text), "(embargod.conf: %s %s)", r->name,
+				 r->flag_word != NULL ? r->flag_word : r->key);
+			help_wrap(out, text, 0);
+		}
+	}
+	char list[512] = "";
+	for (size_t i = 0, used = 0; i < n; i++) {
+		bool again = i > 0 && strcmp(t[i - 1].name, t[i].name) == 0;
+		if (t[i].option == NULL && !again && used < sizeof(list)) {
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 used > 0 ? ", " : "", t[i].name);
+		}
+	}
+	fprintf(out, "  Only in embargod.conf:");
+	help_wrap(out, list, 24);
+}
 
 static void usage(FILE *out)
 {
@@ -94,92 +147,52 @@ static void usage(FILE *out)
 		"                                          vendor and category, exit\n"
 		"\n"
 		"Configuration:\n"
-		"  -c, --config FILE      embargod.conf: settings, vendor files (blocklist.d/),\n"
-		"                         categories, client scope (default %s/embargod.conf\n"
-		"                         when neither -c nor -b is given and it exists)\n"
-		"  -b, --blocklist FILE   instead of -c: a plain domain list, one name per line,\n"
-		"                         '#' comments; each name blocks itself and every name\n"
-		"                         below it (repeatable)\n"
-		"      --check-config     load everything, print rules per vendor and category,\n"
-		"                         exit 0; on error print file:line:column: message\n"
-		"Settings given as options override those in the configuration file.\n"
+		"  -c, --config FILE        embargod.conf: settings, vendor files (blocklist.d/),\n"
+		"                           categories, client scope (default %s/embargod.conf\n"
+		"                           when neither -c nor -b is given and it exists)\n"
+		"  -b, --blocklist FILE     instead of -c: a plain list (one name per line, as\n"
+		"                           `import plain` reads it); each name blocks itself and\n"
+		"                           every name below it (repeatable)\n"
+		"      --check-config       load everything, print rules per vendor and category\n"
+		"                           and the settings in force, exit 0; on error print\n"
+		"                           file:line:column: message\n"
+		"      --print-setting NAME print the value in force of setting NAME (a keyword "
+		"of\n"
+		"                           embargod.conf, with its key for flow-limit and\n"
+		"                           learn-limit: \"learn-limit entries\"), as the file\n"
+		"                           writes it; repeatable, one line each\n"
 		"\n"
 		"Replay:\n"
-		"      --replay FILE      read a pcap/pcapng capture ('-' = stdin) and print one "
+		"      --replay FILE        read a pcap/pcapng capture ('-' = stdin) and print one "
 		"line\n"
-		"                         per decision and a summary\n"
-		"      --names            print every extracted name as kind:name instead\n"
-		"  -Q, --quiet            summary only\n"
+		"                           per decision and a summary\n"
+		"      --names              print every extracted name as kind:name instead\n"
+		"  -Q, --quiet              summary only\n"
 		"\n"
 		"Daemon:\n"
-		"  -q, --queue N|A-B      NFQUEUE number or range, one worker thread each (default "
-		"0)\n"
-		"  -f, --foreground       stay in the foreground, log to stderr too\n"
-		"  -p, --pid-file FILE    (default %s/embargod.pid; '-' for none)\n"
-		"  -S, --control-socket PATH  unix socket for embargoctl ('-' for none; default\n"
-		"                         none without a configuration file)\n"
-		"  -u, --user USER        drop to USER after opening sockets, keeping only\n"
-		"                         CAP_NET_ADMIN and CAP_NET_RAW\n"
-		"      --fail-closed      the firewall rules have no bypass: traffic stops while\n"
-		"                         the daemon is down (a flag for the rules' helper too)\n"
-		"      --overflow drop|accept  packets that find the queue full: dropped "
-		"(default;\n"
-		"                         only undecided flows are queued) or passed unseen\n"
-		"      --dns-answer KIND  nxdomain (default), refused or sinkhole\n"
-		"      --sinkhole-v4 ADDR --sinkhole-v6 ADDR   addresses for --dns-answer "
-		"sinkhole\n"
-		"                         (default 0.0.0.0 and ::)\n"
-		"      --marks A,D,R,M    packet marks the verdicts carry for allow, drop and "
+		"  -f, --foreground         stay in the foreground, log to stderr too\n"
+		"      --marks A,D,R,M      packet marks the verdicts carry for allow, drop and "
 		"reject,\n"
-		"                         and the mask they live in; the firewall rules save them\n"
-		"                         as connection marks and act on them\n"
-		"                         (default 0x1000000,0x2000000,0x4000000,0x7000000)\n"
-		"      --copy-range BYTES packet bytes copied to the daemon (default 65535)\n"
-		"      --queue-maxlen N   kernel queue length in packets (default 4096)\n"
-		"      --log-facility F   syslog facility: daemon (default), local0 .. local7\n"
-		"      --nameless ACTION  for connections decided without a name (no SNI, not TLS "
-		"or\n"
-		"                         HTTP, malformed): allow (default), alert, drop, reject\n"
-		"      --unfinished ACTION  for connections whose TLS or HTTP first message is "
-		"still\n"
-		"                         incomplete at the inspection bound (512 packets, 20 KiB\n"
-		"                         or 10 s), or whose inspection state was lost: reject\n"
-		"                         (default), drop, alert, allow\n"
-		"      --flows N          flows followed at once, per queue (default 4096, about\n"
-		"                         400 bytes each; %u..%u)\n"
-		"      --buffers N        reassembly buffers, per queue (default 512, 20 KiB "
-		"each,\n"
-		"                         taken as split messages need them; %u..%u)\n",
-		EMBARGO_SYSCONFDIR, EMBARGO_RUNSTATEDIR, CONFIG_FLOWS_MIN, CONFIG_FLOWS_MAX,
-		CONFIG_BUFFERS_MIN, CONFIG_BUFFERS_MAX);
+		"                           and the mask they live in; the firewall rules save "
+		"them\n"
+		"                           as connection marks and act on them\n"
+		"                           (default 0x1000000,0x2000000,0x4000000,0x7000000)\n"
+		"      --copy-range BYTES   packet bytes copied to the daemon (default 65535)\n"
+		"      --queue-maxlen N     kernel queue length in packets (default 4096)\n"
+		"\n"
+		"Settings (as in embargod.conf; an option given here wins over the file):\n",
+		EMBARGO_SYSCONFDIR);
+	usage_settings(out);
 	fprintf(out,
 		"\n"
-		"DNS answers and ECH:\n"
-		"      --dns-ede blocked|filtered|off  the Extended DNS Error (RFC 8914) a forged\n"
-		"                         answer carries when the query had EDNS: 15 Blocked\n"
-		"                         (default), 17 Filtered, or none; its text names vendor\n"
-		"                         and category\n"
-		"      --dns-responses inspect|ignore  read DNS responses (default inspect; the\n"
-		"                         firewall rules queue them over UDP)\n"
-		"      --cname-cloaking on|off  block a response whose CNAME/DNAME/HTTPS chain\n"
-		"                         reaches a listed name, as its query would be (default "
-		"on)\n"
-		"      --learn-addresses off|nft|ipset  learn the addresses of listed names from\n"
-		"                         answers into the firewall's sets (nft or ipset, as the\n"
-		"                         rules' backend); connections that carry no name to them\n"
-		"                         get the vendor's action (default off)\n"
-		"      --ech allow|alert|block  ECH hellos to a known ECH front (default allow)\n"
-		"      --strip-ech on|off  take ECH configurations out of HTTPS answers (default\n"
-		"                         off)\n"
-		"\n"
-		"  -h, --help             this text\n"
-		"      --version          version and features\n"
+		"  -h, --help               this text\n"
+		"      --version            version and features\n"
 		"\n"
 		"Signals: SIGHUP reloads the configuration and blocklists (the old ones stay if\n"
 		"the new ones have an error); SIGTERM and SIGINT stop after every queued packet\n"
 		"has had its verdict.\n"
-		"Exit status: 0 ok, 1 runtime failure, 2 bad command line, 3 configuration "
-		"error.\n");
+		"Exit status: 0 ok, 1 runtime failure, 2 bad command line (or an unknown\n"
+		"--print-setting), 3 configuration error.\n");
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -191,33 +204,6 @@ static int parse_u32(const char *s, uint32_t *out)
 		return -EINVAL;
 	}
 	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_queue_range(const char *s, struct embargod_opts *o)
-{
-	char buf[32];
-	uint32_t a, b;
-	if (strlen(s) >= sizeof(buf)) {
-		return -EINVAL;
-	}
-	strcpy(buf, s);
-	char *dash = strchr(buf, '-');
-	if (dash != NULL) {
-		*dash = '\0';
-	}
-	if (parse_u32(buf, &a) != 0) {
-		return -EINVAL;
-	}
-	b = a;
-	if (dash != NULL && parse_u32(dash + 1, &b) != 0) {
-		return -EINVAL;
-	}
-	if (a > 65535 || b > 65535 || b < a || b - a >= DAEMON_QUEUES_MAX) {
-		return -EINVAL;
-	}
-	o->queue_first = (uint16_t)a;
-	o->queue_last = (uint16_t)b;
 	return 0;
 }
 
@@ -264,25 +250,14 @@ static int parse_marks(const char *s, struct embargod_opts *o)
 static void opts_default(struct embargod_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->pid_file = EMBARGO_RUNSTATEDIR "/embargod.pid";
-	o->dns_answer = DNS_REPLY_NXDOMAIN;
 	o->mark_allow = 0x1000000;
 	o->mark_block = 0x2000000;
 	o->mark_reject = 0x4000000;
 	o->mark_mask = 0x7000000;
 	o->copy_range = 65535;
 	o->queue_maxlen = 4096;
-	o->log_facility = LOG_DAEMON;
-	o->nameless_action = ACTION_ALLOW;
-	o->unfinished_action = ACTION_REJECT;
-	o->dns_ede = DNS_EDE_BLOCKED;
-	o->dns_responses = true;
-	o->cname_cloaking = true;
-	o->learn_addresses = CONFIG_LEARN_OFF;
-	o->learn_entries = CONFIG_LEARN_ENTRIES_DEFAULT;
-	o->learn_grace_s = CONFIG_LEARN_GRACE_DEFAULT;
-	o->ech_action = ACTION_ALLOW;
-	o->strip_ech = false;
+	settings_defaults(&o->cli);
+	settings_defaults(&o->cfg);
 }
 
 static int bad(const char *what, const char *value)
@@ -291,12 +266,72 @@ static int bad(const char *what, const char *value)
 	return EXIT_USAGE;
 }
 
+/* The long options: those above and one per setting that has an option; the short ones. */
+static void build_options(struct option *opts, char *shorts, size_t shorts_size)
+{
+	size_t n, k = PLAIN_OPTIONS;
+	const struct setting *t = settings_table(&n);
+	memcpy(opts, plain_options, sizeof(plain_options));
+	snprintf(shorts, shorts_size, "b:c:Qfh");
+	for (size_t i = 0; i < n && k + 1 < OPTIONS_MAX; i++) {
+		if (t[i].option == NULL) {
+			continue;
+		}
+		opts[k++] = (struct option){
+			t[i].option, t[i].flag_word != NULL ? no_argument : required_argument, NULL,
+			SETTING_VAL + (int)i};
+		if (t[i].short_option != 0) {
+			size_t l = strlen(shorts);
+			snprintf(shorts + l, shorts_size - l, "%c:", t[i].short_option);
+		}
+	}
+	opts[k] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The setting an option stands for (getopt's value), or NULL. */
+static const struct setting *option_setting(int c)
+{
+	size_t n;
+	const struct setting *t = settings_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (c == SETTING_VAL + (int)i ||
+		    (t[i].short_option != 0 && c == t[i].short_option)) {
+			return &t[i];
+		}
+	}
+	return NULL;
+}
+
+/* `NAME` or `NAME KEY` of --print-setting: a statement, or one key of it. */
+static bool known_setting(const char *name)
+{
+	char word[64];
+	const char *sp = strchr(name, ' ');
+	if (sp == NULL) {
+		return setting_find(name, NULL) != NULL;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)(sp - name), name);
+	return setting_find(word, sp + 1) != NULL;
+}
+
 /* Parse argv into `o`. Returns 0, or an exit code for main to return. */
 static int parse_args(int argc, char **argv, struct embargod_opts *o)
 {
+	struct option opts[OPTIONS_MAX];
+	char shorts[64], msg[256];
 	int c;
 	opts_default(o);
-	while ((c = getopt_long(argc, argv, "b:c:Qfq:p:u:S:h", long_options, NULL)) != -1) {
+	build_options(opts, shorts, sizeof(shorts));
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		const struct setting *r = option_setting(c);
+		if (r != NULL) {
+			if (setting_parse(r, r->flag_word != NULL ? r->flag_word : optarg, &o->cli,
+					  msg, sizeof(msg)) != 0) {
+				fprintf(stderr, "embargod: --%s: %s\n", r->option, msg);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
 		switch (c) {
 		case 'b':
 			if (o->nblocklists >= OPT_BLOCKLISTS_MAX) {
@@ -310,6 +345,19 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 		case OPT_CHECK_CONFIG:
 			o->check_config = true;
 			break;
+		case OPT_PRINT_SETTING:
+			if (!known_setting(optarg)) {
+				fprintf(stderr,
+					"embargod: unknown setting '%s' (--print-setting takes a "
+					"keyword of embargod.conf; see --help)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			if (o->nprint >= OPT_PRINT_MAX) {
+				return bad("number of settings to print", optarg);
+			}
+			o->print_names[o->nprint++] = optarg;
+			break;
 		case OPT_REPLAY:
 			o->replay_path = optarg;
 			break;
@@ -321,49 +369,6 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 			break;
 		case 'f':
 			o->foreground = true;
-			break;
-		case 'q':
-			if (parse_queue_range(optarg, o) != 0) {
-				return bad("queue range", optarg);
-			}
-			o->cli_set |= CFG_QUEUE;
-			break;
-		case 'p':
-			o->pid_file = strcmp(optarg, "-") == 0 ? NULL : optarg;
-			o->cli_set |= CFG_PID_FILE;
-			break;
-		case 'u':
-			o->user = optarg;
-			o->cli_set |= CFG_USER;
-			break;
-		case 'S':
-			o->control_socket = strcmp(optarg, "-") == 0 ? NULL : optarg;
-			o->cli_set |= CFG_CONTROL_SOCKET;
-			break;
-		case OPT_FAIL_CLOSED:
-			o->fail_closed = true;
-			o->cli_set |= CFG_FAIL;
-			break;
-		case OPT_DNS_ANSWER: {
-			o->cli_set |= CFG_DNS_ANSWER;
-			int kind = dns_reply_kind_from_str(optarg);
-			if (kind < 0) {
-				return bad("DNS answer kind", optarg);
-			}
-			o->dns_answer = (enum dns_reply_kind)kind;
-			break;
-		}
-		case OPT_SINKHOLE_V4:
-			o->cli_set |= CFG_SINKHOLE_V4;
-			if (inet_pton(AF_INET, optarg, o->sinkhole_v4) != 1) {
-				return bad("IPv4 address", optarg);
-			}
-			break;
-		case OPT_SINKHOLE_V6:
-			o->cli_set |= CFG_SINKHOLE_V6;
-			if (inet_pton(AF_INET6, optarg, o->sinkhole_v6) != 1) {
-				return bad("IPv6 address", optarg);
-			}
 			break;
 		case OPT_MARKS:
 			if (parse_marks(optarg, o) != 0) {
@@ -379,108 +384,6 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 		case OPT_QUEUE_MAXLEN:
 			if (parse_u32(optarg, &o->queue_maxlen) != 0 || o->queue_maxlen == 0) {
 				return bad("queue length", optarg);
-			}
-			break;
-		case OPT_LOG_FACILITY:
-			o->cli_set |= CFG_LOG_FACILITY;
-			o->log_facility = config_facility_from_str(optarg);
-			if (o->log_facility < 0) {
-				return bad("log facility", optarg);
-			}
-			break;
-		case OPT_NAMELESS: {
-			o->cli_set |= CFG_NAMELESS;
-			o->nameless_action = config_action_from_str(optarg);
-			if (o->nameless_action < 0) {
-				return bad("action for nameless connections", optarg);
-			}
-			break;
-		}
-		case OPT_UNFINISHED: {
-			o->cli_set |= CFG_UNFINISHED;
-			o->unfinished_action = config_action_from_str(optarg);
-			if (o->unfinished_action < 0) {
-				return bad("action for unfinished connections", optarg);
-			}
-			break;
-		}
-		case OPT_DNS_EDE:
-			o->cli_set |= CFG_DNS_EDE;
-			if (strcmp(optarg, "blocked") == 0) {
-				o->dns_ede = DNS_EDE_BLOCKED;
-			} else if (strcmp(optarg, "filtered") == 0) {
-				o->dns_ede = DNS_EDE_FILTERED;
-			} else if (strcmp(optarg, "off") == 0) {
-				o->dns_ede = 0;
-			} else {
-				return bad("Extended DNS Error", optarg);
-			}
-			break;
-		case OPT_DNS_RESPONSES:
-			o->cli_set |= CFG_DNS_RESPONSES;
-			if (strcmp(optarg, "inspect") != 0 && strcmp(optarg, "ignore") != 0) {
-				return bad("dns-responses", optarg);
-			}
-			o->dns_responses = optarg[1] == 'n';
-			break;
-		case OPT_CNAME_CLOAKING:
-		case OPT_STRIP_ECH: {
-			bool on = strcmp(optarg, "on") == 0;
-			if (!on && strcmp(optarg, "off") != 0) {
-				return bad(c == OPT_STRIP_ECH ? "strip-ech" : "cname-cloaking",
-					   optarg);
-			}
-			if (c == OPT_STRIP_ECH) {
-				o->strip_ech = on;
-				o->cli_set |= CFG_STRIP_ECH;
-			} else {
-				o->cname_cloaking = on;
-				o->cli_set |= CFG_CNAME_CLOAKING;
-			}
-			break;
-		}
-		case OPT_LEARN_ADDRESSES: {
-			o->cli_set |= CFG_LEARN_ADDRESSES;
-			int v = -1;
-			for (int i = CONFIG_LEARN_OFF; i <= CONFIG_LEARN_IPSET; i++) {
-				v = strcmp(optarg, config_learn_str(i)) == 0 ? i : v;
-			}
-			if (v < 0) {
-				return bad("learn-addresses", optarg);
-			}
-			o->learn_addresses = v;
-			break;
-		}
-		case OPT_ECH:
-			o->cli_set |= CFG_ECH;
-			o->ech_action = strcmp(optarg, "allow") == 0   ? ACTION_ALLOW
-					: strcmp(optarg, "alert") == 0 ? ACTION_ALERT
-					: strcmp(optarg, "block") == 0 ? ACTION_REJECT
-								       : -1;
-			if (o->ech_action < 0) {
-				return bad("ech policy", optarg);
-			}
-			break;
-		case OPT_OVERFLOW:
-			o->cli_set |= CFG_OVERFLOW;
-			if (strcmp(optarg, "accept") != 0 && strcmp(optarg, "drop") != 0) {
-				return bad("overflow behaviour", optarg);
-			}
-			o->overflow_accept = strcmp(optarg, "accept") == 0;
-			break;
-		case OPT_FLOWS:
-			o->cli_set |= CFG_FLOW_FLOWS;
-			if (parse_u32(optarg, &o->max_flows) != 0 ||
-			    o->max_flows < CONFIG_FLOWS_MIN || o->max_flows > CONFIG_FLOWS_MAX) {
-				return bad("number of flows", optarg);
-			}
-			break;
-		case OPT_BUFFERS:
-			o->cli_set |= CFG_FLOW_BUFFERS;
-			if (parse_u32(optarg, &o->max_buffers) != 0 ||
-			    o->max_buffers < CONFIG_BUFFERS_MIN ||
-			    o->max_buffers > CONFIG_BUFFERS_MAX) {
-				return bad("number of buffers", optarg);
 			}
 			break;
 		case 'h':
@@ -510,95 +413,23 @@ static int parse_args(int argc, char **argv, struct embargod_opts *o)
 	    access(EMBARGO_SYSCONFDIR "/embargod.conf", R_OK) == 0) {
 		o->config_path = EMBARGO_SYSCONFDIR "/embargod.conf";
 	}
+	settings_merge(&o->cfg, &o->cli, NULL);
 	return 0;
 }
 
-/* Take the configuration's daemon settings where the command line gave none. */
-static void apply_settings(struct embargod_opts *o, const struct config_settings *s)
+/* The policy of the files `o` names, and the settings in force in o->cfg: the command line's,
+ * else the configuration's, else the defaults. NULL after printing why. */
+static struct policy *load_all(struct embargod_opts *o)
 {
-	uint32_t use = s->set & ~o->cli_set;
-	if (use & CFG_QUEUE) {
-		o->queue_first = s->queue_first;
-		o->queue_last = s->queue_last;
+	char err[1024];
+	struct config_settings s;
+	struct policy *p = load_policy(o, &s, err, sizeof(err));
+	if (p == NULL) {
+		fprintf(stderr, "embargod: %s\n", err);
+		return NULL;
 	}
-	if (use & CFG_FAIL) {
-		o->fail_closed = s->fail_closed;
-	}
-	if (use & CFG_OVERFLOW) {
-		o->overflow_accept = s->overflow_accept;
-	}
-	if (use & CFG_USER) {
-		o->user = s->user;
-	}
-	if (use & CFG_PID_FILE) {
-		o->pid_file = s->pid_file;
-	}
-	if (use & CFG_CONTROL_SOCKET) {
-		o->control_socket = s->control_socket;
-	}
-	if (use & CFG_CONTROL_GROUP) {
-		o->control_group = s->control_group;
-	}
-	if (use & CFG_LOG_FACILITY) {
-		o->log_facility = s->log_facility;
-	}
-	if (use & CFG_LOG_RATE) {
-		o->log_rate = s->log_rate;
-	}
-	if (use & CFG_LOG_WINDOW) {
-		o->log_window_s = s->log_window_s;
-	}
-	if (use & CFG_DNS_ANSWER) {
-		o->dns_answer = (enum dns_reply_kind)s->dns_answer;
-	}
-	if (use & CFG_SINKHOLE_V4) {
-		memcpy(o->sinkhole_v4, s->sinkhole_v4, 4);
-	}
-	if (use & CFG_SINKHOLE_V6) {
-		memcpy(o->sinkhole_v6, s->sinkhole_v6, 16);
-	}
-	if (use & CFG_NAMELESS) {
-		o->nameless_action = (int)s->nameless_action;
-	}
-	if (use & CFG_UNFINISHED) {
-		o->unfinished_action = (int)s->unfinished_action;
-	}
-	if (use & CFG_FLOW_PACKETS) {
-		o->flow_packets = s->flow_packets;
-	}
-	if (use & CFG_FLOW_TIMEOUT) {
-		o->flow_timeout_s = s->flow_timeout_s;
-	}
-	if (use & CFG_FLOW_FLOWS) {
-		o->max_flows = s->flows_max;
-	}
-	if (use & CFG_FLOW_BUFFERS) {
-		o->max_buffers = s->buffers_max;
-	}
-	if (use & CFG_DNS_EDE) {
-		o->dns_ede = s->dns_ede;
-	}
-	if (use & CFG_DNS_RESPONSES) {
-		o->dns_responses = s->dns_responses;
-	}
-	if (use & CFG_CNAME_CLOAKING) {
-		o->cname_cloaking = s->cname_cloaking;
-	}
-	if (use & CFG_LEARN_ADDRESSES) {
-		o->learn_addresses = s->learn_addresses;
-	}
-	if (use & CFG_LEARN_ENTRIES) {
-		o->learn_entries = s->learn_entries;
-	}
-	if (use & CFG_LEARN_GRACE) {
-		o->learn_grace_s = s->learn_grace_s;
-	}
-	if (use & CFG_ECH) {
-		o->ech_action = (int)s->ech_action;
-	}
-	if (use & CFG_STRIP_ECH) {
-		o->strip_ech = s->strip_ech;
-	}
+	settings_merge(&o->cfg, &o->cli, &s);
+	return p;
 }
 
 /* A group's action as check-config shows it: its own, or the protocols' default. */
@@ -628,22 +459,57 @@ static void print_prefixes(const struct policy_prefix *pf, uint32_t n)
 	}
 }
 
-/* check-config: the switches of DNS responses, learning and ECH, and the ECH fronts. */
-static void print_answers(const struct embargod_opts *o, const struct policy *p)
+/* Statement `name` as the file would write it, from `s`: "queue 0-1", "flow-limit packets 512
+ * timeout 10 ..." (every key), or with `key` only that key's value. */
+static void format_statement(const char *name, const char *key, const struct config_settings *s,
+			     char *out, size_t size)
 {
-	printf("answers: dns-ede %s, dns-responses %s, cname-cloaking %s, learn-addresses %s "
-	       "(%" PRIu32 " per family, grace %" PRIu32 " s), learn-from",
-	       o->dns_ede == DNS_EDE_BLOCKED	? "blocked"
-	       : o->dns_ede == DNS_EDE_FILTERED ? "filtered"
-						: "off",
-	       p->responses ? "inspect" : "ignore", p->cname_cloaking ? "on" : "off",
-	       config_learn_str(o->learn_addresses), o->learn_entries, o->learn_grace_s);
+	size_t n, used = 0;
+	const struct setting *t = settings_table(&n);
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		const struct setting *r = &t[i];
+		if (strcmp(r->name, name) != 0 || (key != NULL && strcmp(r->key, key) != 0)) {
+			continue;
+		}
+		char v[CONFIG_PATH_MAX + 8];
+		setting_format(r, s, v, sizeof(v));
+		int k = key != NULL || r->key == NULL ? snprintf(out + used, size - used, "%s", v)
+						      : snprintf(out + used, size - used, "%s%s %s",
+								 used > 0 ? " " : "", r->key, v);
+		used += k > 0 ? (size_t)k : 0;
+	}
+}
+
+/* check-config: every setting in force, as the file would write it, then learn-from and the
+ * ECH fronts. */
+static void print_settings(const struct embargod_opts *o, const struct policy *p)
+{
+	size_t n;
+	const struct setting *t = settings_table(&n);
+	printf("settings (* from the command line, + from the file):\n");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(t[i - 1].name, t[i].name) == 0) {
+			continue;
+		}
+		char v[512];
+		format_statement(t[i].name, NULL, &o->cfg, v, sizeof(v));
+		uint32_t bits = 0;
+		for (size_t k = i; k < n && strcmp(t[k].name, t[i].name) == 0; k++) {
+			bits |= t[k].bit;
+		}
+		printf("  %c %s %s\n",
+		       (o->cli.set & bits) != 0	  ? '*'
+		       : (o->cfg.set & bits) != 0 ? '+'
+						  : ' ',
+		       t[i].name, v);
+	}
+	printf("learn-from:");
 	if (p->nlearn_from == 0) {
 		printf(" any");
 	}
 	print_prefixes(p->learn_from, p->nlearn_from);
-	printf("\nech: %s, strip-ech %s, %" PRIu32 " front(s):", config_ech_str(p->ech_action),
-	       p->strip_ech ? "on" : "off", p->nfronts);
+	printf("\nech fronts: %" PRIu32 ":", p->nfronts);
 	for (uint32_t i = 0; i < p->nfronts; i++) {
 		printf(" %s", p->front_names[i]);
 	}
@@ -656,16 +522,33 @@ static void print_answers(const struct embargod_opts *o, const struct policy *p)
 	printf("\n");
 }
 
-static int check_config(struct embargod_opts *o)
+/* --print-setting: the configuration loaded, then each value asked for, one a line. */
+static int print_setting_values(struct embargod_opts *o)
 {
-	char err[1024];
-	struct config_settings s;
-	struct policy *p = load_policy(o, &s, err, sizeof(err));
+	struct policy *p = load_all(o);
 	if (p == NULL) {
-		fprintf(stderr, "embargod: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	apply_settings(o, &s);
+	policy_free(p);
+	for (unsigned i = 0; i < o->nprint; i++) {
+		char name[64], v[512];
+		const char *sp = strchr(o->print_names[i], ' ');
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(sp != NULL ? (size_t)(sp - o->print_names[i])
+					  : strlen(o->print_names[i])),
+			 o->print_names[i]);
+		format_statement(name, sp != NULL ? sp + 1 : NULL, &o->cfg, v, sizeof(v));
+		printf("%s\n", v);
+	}
+	return 0;
+}
+
+static int check_config(struct embargod_opts *o)
+{
+	struct policy *p = load_all(o);
+	if (p == NULL) {
+		return EXIT_CONFIG;
+	}
 	if (o->config_path == NULL) {
 		printf("%zu rules from %u file(s)\n", domainset_count(p->ds), o->nblocklists);
 		for (uint16_t i = 0; i < p->nfiles; i++) {
@@ -714,19 +597,7 @@ static int check_config(struct embargod_opts *o)
 	}
 	print_prefixes(p->exempt, p->nexempt);
 	printf("\n");
-	struct inspect_limits lim;
-	load_inspect_limits(o, &lim);
-	printf("daemon: queue %u-%u, fail %s, overflow %s, user %s, dns answer %s, nameless %s, "
-	       "unfinished %s, control socket %s, per queue %" PRIu32 " flows and %" PRIu32
-	       " buffers\n",
-	       o->queue_first, o->queue_last, o->fail_closed ? "closed" : "open",
-	       o->overflow_accept ? "accept" : "drop", o->user != NULL ? o->user : "(unchanged)",
-	       dns_reply_kind_str(o->dns_answer), action_str(p->nameless_action),
-	       action_str(p->unfinished_action == ACTION_NONE ? ACTION_REJECT
-							      : p->unfinished_action),
-	       o->control_socket != NULL ? o->control_socket : "(none)", lim.max_flows,
-	       lim.max_buffers);
-	print_answers(o, p);
+	print_settings(o, p);
 	policy_free(p);
 	return 0;
 }
@@ -738,27 +609,26 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		return rc;
 	}
+	if (o.nprint > 0) {
+		return print_setting_values(&o);
+	}
 	if (o.check_config) {
 		return check_config(&o);
 	}
 	if (o.replay_path != NULL) {
 #if EMBARGO_HAVE_PCAP
 		struct policy *p = NULL;
-		if (o.nblocklists > 0 || o.config_path != NULL) {
-			char err[1024];
-			struct config_settings s;
-			p = load_policy(&o, &s, err, sizeof(err));
-			if (p == NULL) {
-				fprintf(stderr, "embargod: %s\n", err);
-				return EXIT_CONFIG;
-			}
-			apply_settings(&o, &s);
+		if ((o.nblocklists > 0 || o.config_path != NULL) && (p = load_all(&o)) == NULL) {
+			return EXIT_CONFIG;
 		}
 		/* The daemon's learning, without the kernel's sets. */
-		bool learn = o.learn_addresses != CONFIG_LEARN_OFF;
-		struct replay_opts ro = {
-			o.replay_path,	p, o.names_only, o.quiet, learn ? o.learn_entries : 0,
-			o.learn_grace_s};
+		bool learn = o.cfg.learn_addresses != CONFIG_LEARN_OFF;
+		struct replay_opts ro = {o.replay_path,
+					 p,
+					 o.names_only,
+					 o.quiet,
+					 learn ? o.cfg.learn_entries : 0,
+					 o.cfg.learn_grace_s};
 		rc = replay_run(&ro);
 		policy_free(p);
 		return rc;
@@ -767,15 +637,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 #endif
 	}
-	/* The settings (queues, user, sockets) outlive this function: the options point into
-	 * them. */
-	static struct config_settings settings;
-	char err[1024];
-	struct policy *p = load_policy(&o, &settings, err, sizeof(err));
-	if (p == NULL) {
-		fprintf(stderr, "embargod: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	apply_settings(&o, &settings);
-	return daemon_run(&o, p);
+	struct policy *p = load_all(&o);
+	return p != NULL ? daemon_run(&o, p) : EXIT_CONFIG;
 }

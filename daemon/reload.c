@@ -145,57 +145,24 @@ static void log_reload_diff(const struct policy *old, const struct policy *fresh
 	}
 }
 
-/* Settings bound at startup (sockets, queues, user) change only with a restart: a reload that
- * finds them changed in the file says so, one warning per setting. */
+/* Settings bound at startup (sockets, queues, user: restart-only in the settings table) change
+ * only with a restart: a reload that finds them changed in the file says so, one warning per
+ * statement. */
 static void warn_restart_only(const struct embargod_opts *o, const struct config_settings *s)
 {
-	uint32_t file = s->set & ~o->cli_set;
-	const char *stale[12];
-	unsigned n = 0;
-	if ((file & CFG_QUEUE) != 0 &&
-	    (s->queue_first != o->queue_first || s->queue_last != o->queue_last)) {
-		stale[n++] = "queue";
-	}
-	if ((file & CFG_FAIL) != 0 && s->fail_closed != o->fail_closed) {
-		stale[n++] = "fail";
-	}
-	if ((file & CFG_OVERFLOW) != 0 && s->overflow_accept != o->overflow_accept) {
-		stale[n++] = "overflow";
-	}
-	if ((file & CFG_USER) != 0 && (o->user == NULL || strcmp(s->user, o->user) != 0)) {
-		stale[n++] = "user";
-	}
-	if ((file & CFG_CONTROL_SOCKET) != 0 &&
-	    (o->control_socket == NULL || strcmp(s->control_socket, o->control_socket) != 0)) {
-		stale[n++] = "control-socket";
-	}
-	if ((file & CFG_DNS_ANSWER) != 0 && s->dns_answer != (int)o->dns_answer) {
-		stale[n++] = "dns-answer";
-	}
-	if ((file & CFG_LOG_FACILITY) != 0 && s->log_facility != o->log_facility) {
-		stale[n++] = "log-facility";
-	}
-	struct inspect_limits lim;
-	load_inspect_limits(o, &lim);
-	if (((file & CFG_FLOW_PACKETS) != 0 && s->flow_packets != o->flow_packets) ||
-	    ((file & CFG_FLOW_TIMEOUT) != 0 && s->flow_timeout_s != o->flow_timeout_s) ||
-	    ((file & CFG_FLOW_FLOWS) != 0 && s->flows_max != lim.max_flows) ||
-	    ((file & CFG_FLOW_BUFFERS) != 0 && s->buffers_max != lim.max_buffers)) {
-		stale[n++] = "flow-limit";
-	}
-	if ((file & CFG_DNS_EDE) != 0 && s->dns_ede != o->dns_ede) {
-		stale[n++] = "dns-ede";
-	}
-	if ((file & CFG_LEARN_ADDRESSES) != 0 && s->learn_addresses != o->learn_addresses) {
-		stale[n++] = "learn-addresses";
-	}
-	if (((file & CFG_LEARN_ENTRIES) != 0 && s->learn_entries != o->learn_entries) ||
-	    ((file & CFG_LEARN_GRACE) != 0 && s->learn_grace_s != o->learn_grace_s)) {
-		stale[n++] = "learn-limit";
-	}
-	for (unsigned i = 0; i < n; i++) {
+	size_t n;
+	const struct setting *t = settings_table(&n);
+	const char *last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct setting *r = &t[i];
+		bool from_file = (s->set & r->bit) != 0 && (o->cli.set & r->bit) == 0;
+		if (!r->restart || !from_file || setting_equal(r, s, &o->cfg) ||
+		    (last != NULL && strcmp(last, r->name) == 0)) {
+			continue;
+		}
+		last = r->name;
 		log_msg(LOG_WARNING, "reload",
-			"%s changed in the file: it takes effect at the next restart", stale[i]);
+			"%s changed in the file: it takes effect at the next restart", r->name);
 	}
 }
 
@@ -217,9 +184,9 @@ int reload_policy(struct daemon *d)
 	if (d->o->config_path != NULL) {
 		warn_restart_only(d->o, &s);
 		/* Alert settings follow the file unless the command line fixed them. */
-		uint32_t window = (s.set & CFG_LOG_WINDOW) ? s.log_window_s : d->o->log_window_s;
-		uint32_t rate = (s.set & CFG_LOG_RATE) ? s.log_rate : d->o->log_rate;
-		alert_configure(window, rate);
+		struct config_settings now;
+		settings_merge(&now, &d->o->cli, &s);
+		alert_configure(now.log_window_s, now.log_rate);
 	}
 	fresh->generation = ++d->generation;
 	struct policy *old = atomic_exchange(&d->shared.policy, fresh);

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy: the action for a name or an inspected packet, and loading plain domain lists. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "embargo/policy.h"
+#include "entry.h"
 #include "policy_internal.h"
 
 /* The one category plain lists have. */
@@ -284,6 +283,7 @@ void policy_free(struct policy *p)
 
 /* What the list loader carries from file to file. */
 struct list_load {
+	const struct file_io *io;
 	struct policy *p;
 	struct domainset_builder *b;
 	char *err;
@@ -352,12 +352,13 @@ static int lines_emit(char *buf, size_t *start, size_t end, uint32_t *lineno, po
 	return 0;
 }
 
-int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
+int policy_read_lines(const struct file_io *io, const char *path, policy_line_fn *line, void *ctx)
 {
 	static const char bom[] = "\xef\xbb\xbf"; /* UTF-8 byte order mark some editors write */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		return -errno;
+	void *file;
+	int orc = io->open_file(io->ctx, path, POLICY_LIST_BYTES_MAX, &file);
+	if (orc != 0) {
+		return orc;
 	}
 	size_t cap = POLICY_LINE_CHUNK, start = 0, end = 0, total = 0;
 	char *buf = malloc(cap);
@@ -380,9 +381,9 @@ int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
 			buf = n;
 			cap *= 2;
 		}
-		ssize_t got = read(fd, buf + end, cap - end);
-		if (got == -1) {
-			rc = errno == EINTR ? 0 : -errno;
+		ssize_t got = io->read_file(io->ctx, file, buf + end, cap - end);
+		if (got < 0) {
+			rc = (int)got;
 			continue;
 		}
 		total += (size_t)got;
@@ -408,49 +409,27 @@ int policy_read_lines(const char *path, policy_line_fn *line, void *ctx)
 		}
 		rc = lines_emit(buf, &start, end, &lineno, line, ctx);
 	}
-	close(fd);
+	io->close_file(io->ctx, file);
 	free(buf);
 	return rc;
 }
 
-static inline bool list_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
 /*
- * One line of a list: comment, whitespace, an optional "*." or "." in front, then a host name of
- * letters, digits, '-' and '_' (anything else, such as a URL or a second word, is refused).
- * Returns 0 (an entry added, or nothing on the line), -EINVAL with a message, or -ENOMEM.
+ * One line of a list, in the grammar of `import plain` (entry_plain_line): comment,
+ * whitespace, then one entry; a name blocks itself and every name below it. Returns 0 (an entry
+ * added, or nothing on the line), -EINVAL with a message, or -ENOMEM.
  */
 static int list_line(struct list_load *ld, const char *line, size_t len, uint32_t lineno,
 		     uint16_t file_id, uint16_t vendor_id)
 {
-	const char *hash = memchr(line, '#', len);
-	if (hash != NULL) {
-		len = (size_t)(hash - line);
-	}
-	while (len > 0 && list_is_space(line[0])) {
-		line++;
-		len--;
-	}
-	while (len > 0 && list_is_space(line[len - 1])) {
-		len--;
-	}
-	if (len == 0) {
+	char msg[ENTRY_MSG_MAX];
+	struct entry e;
+	size_t at;
+	int rc = entry_plain_line(line, len, &e, &at, msg);
+	if (rc == 1) {
 		return 0;
 	}
-	size_t skip = 0;
-	if (len >= 2 && line[0] == '*' && line[1] == '.') {
-		skip = 2;
-	} else if (line[0] == '.') {
-		skip = 1;
-	}
-	struct name n;
-	bool ok = len > skip && memchr(line + skip, '*', len - skip) == NULL &&
-		  name_from_text(&n, line + skip, len - skip) == 0 &&
-		  (n.flags & (NAME_F_ROOT | NAME_F_UNUSUAL)) == 0;
-	if (ok) {
+	if (rc == 0) {
 		struct rule_meta meta = {
 			.line = lineno,
 			.file_id = file_id,
@@ -459,17 +438,20 @@ static int list_line(struct list_load *ld, const char *line, size_t len, uint32_
 			.action = ACTION_REJECT,
 			.kind = DS_BLOCK,
 		};
-		int rc = domainset_builder_add(ld->b, &n, DS_SUFFIX, &meta);
+		rc = domainset_builder_add(ld->b, &e.name, e.match, &meta);
 		if (rc == -ENOMEM) {
 			list_error(ld, "out of memory");
 			return rc;
 		}
-		ok = rc == 0;
+		if (rc != 0) {
+			char quoted[POLICY_ERR_VALUE_MAX * 4 + 4];
+			policy_quote(quoted, e.name.text, e.name.len);
+			snprintf(msg, sizeof(msg), "invalid name \"%s\": rule not accepted",
+				 quoted);
+		}
 	}
-	if (!ok) {
-		char quoted[POLICY_ERR_VALUE_MAX * 4 + 4];
-		policy_quote(quoted, line, len);
-		list_error(ld, "%s:%u: invalid name \"%s\"", ld->p->files[file_id], lineno, quoted);
+	if (rc != 0) {
+		list_error(ld, "%s:%u:%zu: %s", ld->p->files[file_id], lineno, at + 1, msg);
 		return -EINVAL;
 	}
 	return 0;
@@ -523,7 +505,7 @@ static int list_load_file(struct list_load *ld, const char *path)
 	}
 	struct list_file lf = {ld, file_id, (uint16_t)vendor};
 	ld->err_set = false;
-	int rc = policy_read_lines(path, list_file_line, &lf);
+	int rc = policy_read_lines(ld->io, path, list_file_line, &lf);
 	if (rc == -EFBIG) {
 		list_error(ld, "%s: file too large (more than %u bytes)", path,
 			   POLICY_LIST_BYTES_MAX);
@@ -533,10 +515,10 @@ static int list_load_file(struct list_load *ld, const char *path)
 	return rc;
 }
 
-int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
-			     char *err, size_t err_size)
+int policy_load_domain_lists(const struct file_io *io, const char *const *paths, size_t npaths,
+			     struct policy **out, char *err, size_t err_size)
 {
-	struct list_load ld = {.err = err, .err_size = err_size};
+	struct list_load ld = {.io = io, .err = err, .err_size = err_size};
 	if (err != NULL && err_size > 0) {
 		err[0] = '\0';
 	}

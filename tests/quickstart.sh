@@ -19,6 +19,7 @@ if [ ! -f "$top/build/build.ninja" ]; then
 fi
 ninja -C "$top/build" >/dev/null
 embargod="$top/build/daemon/embargod"
+export EMBARGOD=$embargod # embargo-firewall --config reads the file with it
 embargoctl="$top/build/daemon/embargoctl"
 echo "built: $("$embargod" --version)"
 

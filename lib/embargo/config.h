@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "embargo/fileio.h"
 #include "embargo/policy.h"
 
 /* Which settings a configuration gave (struct config_settings.set bits). */
@@ -44,9 +45,9 @@ enum config_set {
 	CFG_STRIP_ECH = 1u << 27,
 };
 
-/* learn-limit when not given: learned addresses per family, and the grace in seconds. */
-#define CONFIG_LEARN_ENTRIES_DEFAULT 16384
-#define CONFIG_LEARN_GRACE_DEFAULT   300
+/* learn-limit bounds: learned addresses per family, and the grace in seconds. */
+#define CONFIG_LEARN_ENTRIES_MAX (1u << 20)
+#define CONFIG_LEARN_GRACE_MAX	 86400
 
 /* Where learned addresses go (learn-addresses). */
 enum config_learn {
@@ -65,10 +66,19 @@ enum config_learn {
 #define CONFIG_PATH_MAX	 256
 #define CONFIG_IDENT_MAX 64
 
-/* Daemon settings; only those whose bit is in `set` were given. Strings are NUL-terminated. */
+/* NFQUEUE numbers one embargod serves at most (one worker each). */
+#define CONFIG_QUEUES_MAX 64
+
+/* `queue N` or `queue A-B`. */
+struct config_queue {
+	uint16_t first, last;
+};
+
+/* Daemon settings (their table is in settings.h); only those whose bit is in `set` were given.
+ * Strings are NUL-terminated, empty for none. */
 struct config_settings {
 	uint32_t set;
-	uint16_t queue_first, queue_last;
+	struct config_queue queue;
 	bool fail_closed;
 	bool overflow_accept; /* packets that find the queue full pass unseen (else dropped) */
 	char user[CONFIG_IDENT_MAX];
@@ -114,21 +124,21 @@ enum config_flags {
 #define CONFIG_FILES_MAX     1024
 
 /*
- * Load the configuration at `path` (and everything it includes and imports). On success
+ * Load the configuration at `path` (and everything it includes and imports), read through
+ * `io`. On success
  * returns 0, fills `*s` and sets `*out` to a new policy. On failure returns a negative errno
  * value, leaves `*out` untouched and writes one line to `err`, "file:line:column: message"
  * for a syntax or value error, "file: message" for a file that cannot be read.
  */
-int config_load(const char *path, unsigned flags, struct config_settings *s, struct policy **out,
-		char *err, size_t err_size);
+int config_load(const char *path, unsigned flags, const struct file_io *io,
+		struct config_settings *s, struct policy **out, char *err, size_t err_size);
 
 /* The same for text already in memory; `name` is the file name messages use, and includes
- * and imports are resolved relative to the current directory. */
+ * and imports are resolved relative to the current directory (`io` NULL: refused, as with
+ * CONFIG_NO_FILES). */
 int config_load_buffer(const char *name, const char *buf, size_t len, unsigned flags,
-		       struct config_settings *s, struct policy **out, char *err, size_t err_size);
-
-/* syslog facility name ("daemon", "user", "local0" .. "local7") to LOG_*; -1 when unknown. */
-int config_facility_from_str(const char *s);
+		       const struct file_io *io, struct config_settings *s, struct policy **out,
+		       char *err, size_t err_size);
 
 /* Action keyword ("reject", "drop", "alert", "allow") to enum action; -1 when unknown. */
 int config_action_from_str(const char *s);

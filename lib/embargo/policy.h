@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "embargo/domainset.h"
+#include "embargo/fileio.h"
 #include "embargo/inspect.h"
 #include "embargo/name.h"
 
@@ -152,20 +153,20 @@ bool policy_learns_from(const struct policy *p, uint8_t family, const uint8_t *a
 #define POLICY_LIST_BYTES_MAX (256u * 1024u * 1024u)
 
 /*
- * Load plain domain lists: one name per line, '#' starts a comment anywhere on a line,
- * surrounding whitespace and blank lines are ignored, and a leading "*." or "." is accepted (it
- * means what a bare name means). Each name blocks itself and every name below it (action
- * REJECT, vendor = the file's base name without its extension, category "listed"); a name
- * listed twice keeps its first line. nameless_action is ACTION_NONE.
+ * Load plain domain lists, in the grammar of `import plain` (README, "Plain lists"): one
+ * entry per line, '#' comments, blanks ignored; a name, "*.name" or ".name".
+ * Each name blocks itself and every name below it (action REJECT, vendor = the file's base name
+ * without its extension, category "listed"); a name listed twice keeps its first line.
+ * nameless_action is ACTION_NONE.
  *
  * On success returns 0 and sets *out. On failure *out is untouched, a message is written to
  * `err` (size `err_size`; NULL or 0 for none) and the result is -EINVAL for a bad entry
- * ("path:line: invalid name \"value\"", the value escaped and cut at 64 bytes) or too many
- * files, -EFBIG for a file over POLICY_LIST_BYTES_MAX, -ENOMEM, or -errno for I/O
- * ("path: strerror text"). Several paths may be given (at most UINT16_MAX).
+ * ("path:line:column: message", as `import plain` reports it) or too many files, -EFBIG for a
+ * file over POLICY_LIST_BYTES_MAX, -ENOMEM, or -errno for I/O ("path: strerror text"). Several
+ * paths may be given (at most UINT16_MAX), read through `io`.
  */
-int policy_load_domain_lists(const char *const *paths, size_t npaths, struct policy **out,
-			     char *err, size_t err_size);
+int policy_load_domain_lists(const struct file_io *io, const char *const *paths, size_t npaths,
+			     struct policy **out, char *err, size_t err_size);
 
 /* Empty policy (no rules): everything passes. NULL on allocation failure. */
 struct policy *policy_new_empty(void);

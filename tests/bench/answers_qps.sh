@@ -20,6 +20,7 @@
 set -uo pipefail
 
 embargod=${1:?usage: answers_qps.sh EMBARGOD DNSQPS [SOURCE_ROOT]}
+export EMBARGOD=$embargod # embargo-firewall --config reads the file with it
 dnsqps=${2:?usage: answers_qps.sh EMBARGOD DNSQPS [SOURCE_ROOT]}
 top=${3:-$(cd "$(dirname "$0")/../.." && pwd)}
 ROUNDS=${ROUNDS:-5}

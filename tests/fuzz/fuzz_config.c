@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy *p = NULL;
 	char err[256];
 	memset(err, 'x', sizeof(err));
-	int rc = config_load_buffer("fuzz.conf", buf, size, CONFIG_NO_FILES, &s, &p, err,
+	int rc = config_load_buffer("fuzz.conf", buf, size, CONFIG_NO_FILES, NULL, &s, &p, err,
 				    sizeof(err));
 	if (memchr(err, '\0', sizeof(err)) == NULL) {
 		abort(); /* the message is always terminated */

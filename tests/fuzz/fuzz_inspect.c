@@ -25,7 +25,7 @@ static struct policy *load(const char *text)
 	struct config_settings s;
 	struct policy *p = NULL;
 	char err[256];
-	if (config_load_buffer("fuzz.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
+	if (config_load_buffer("fuzz.conf", text, strlen(text), CONFIG_NO_FILES, NULL, &s, &p, err,
 			       sizeof(err)) != 0) {
 		abort();
 	}

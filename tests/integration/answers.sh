@@ -19,6 +19,7 @@
 set -uo pipefail
 
 embargod=${1:?usage: answers.sh EMBARGOD EMBARGOCTL [SOURCE_ROOT] [--without]}
+export EMBARGOD=$embargod # embargo-firewall --config reads the file with it
 ctl_bin=${2:?usage: answers.sh EMBARGOD EMBARGOCTL [SOURCE_ROOT] [--without]}
 top=${3:-$(cd "$(dirname "$0")/../.." && pwd)}
 without=0

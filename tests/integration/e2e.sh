@@ -240,7 +240,7 @@ printf 'kaspersky.com\nbad..name\n' >"$list"
 kill -HUP "$LAB_DAEMON_PID"
 wait_for "reload: refused" "$log" 5
 out=$(lab_c dig +time=2 +tries=1 @"$LAB_S4" www.example.org | grep -o 'status: [A-Z]*')
-if [ "$out" = "status: NXDOMAIN" ] && grep -q 'reload: refused, generation 2 stays in force: .*:2: invalid name "bad..name"' "$log"; then
+if [ "$out" = "status: NXDOMAIN" ] && grep -q 'reload: refused, generation 2 stays in force: .*:2:5: invalid name "bad..name"' "$log"; then
 	result ok "reload with an error keeps the old list" "$(grep -o 'refused.*' "$log" | head -1)"
 else
 	result FAIL "reload with an error keeps the old list" "'$out'"

@@ -7,6 +7,8 @@
 set -uo pipefail
 
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+# --config reads the file with embargod (--print-setting): the one built, when given.
+[ -n "${2:-}" ] && export EMBARGOD=$2
 fw="$top/conf/embargo-firewall"
 . "$top/tests/checks.sh"
 checks_netns embfw iptables ip6tables iptables-save nft
@@ -77,6 +79,22 @@ check "--config takes dns-responses, learn-addresses and learn-limit" bash -c \
 check "learn-addresses ipset with --backend nft is refused (exit 2)" bash -c \
 	"'$fw' print --backend nft --config '$cfg' 2>/dev/null; test \$? -eq 2"
 rm -f "$cfg"
+# What a line-by-line reading of the file got wrong: the queue set in an included file, a quoted
+# value, and a ';' inside a string.
+dir=$(mktemp -d /tmp/embargo-fw.XXXXXX)
+mkdir "$dir/fw.d"
+printf 'pid-file "/run/embargo;queue 7"  # not a queue statement\ninclude "fw.d/*.conf"\n' >"$dir/main.conf"
+printf 'queue "5-6"; fail closed\nlearn-limit entries 77\n' >"$dir/fw.d/10-queue.conf"
+check "--config: queue and fail from an included file, quoted (embargod reads it)" bash -c \
+	"'$fw' print --family ipv4 --config '$dir/main.conf' >'$dir/out' && grep -q -- '--queue-balance 5:6\$' '$dir/out' && ! grep -q -- '--queue-bypass' '$dir/out' && ! grep -q 'queue-num 7' '$dir/out'"
+check "--config: learn-limit from the included file" bash -c \
+	"'$fw' print --config '$dir/main.conf' --learn | grep -q 'maxelem 77'"
+printf 'queue 70000\n' >"$dir/bad.conf"
+check "--config: a file embargod refuses is an error (exit 2)" bash -c \
+	"'$fw' print --config '$dir/bad.conf' 2>'$dir/err'; test \$? -eq 2 && grep -q 'bad.conf:1:7: invalid queue range' '$dir/err'"
+check "--config without embargod: a clear error (exit 2), no defaults" bash -c \
+	"EMBARGOD=/nonexistent '$fw' print --config '$dir/main.conf' 2>'$dir/err'; test \$? -eq 2 && grep -q 'needs embargod' '$dir/err'"
+rm -rf "$dir"
 in_ns "$fw" down
 check "bad queue range is refused (exit 2)" bash -c "'$fw' up --queue 5-2 2>/dev/null; test \$? -eq 2"
 check "unknown option is refused (exit 2)" bash -c "'$fw' up --bogus 2>/dev/null; test \$? -eq 2"

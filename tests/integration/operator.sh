@@ -47,6 +47,27 @@ else
 	result FAIL "check-config bad name" "exit $rc: $out"
 fi
 
+# ---- --print-setting: values in force, from an included file and the command line ----
+mkdir "$tmp/conf.d"
+printf 'include "conf.d/*.conf"\nlog-rate 7\n' >"$tmp/print.conf"
+printf 'queue "3-4"; flow-limit flows 99999\n' >"$tmp/conf.d/q.conf"
+out=$("$embargod" -c "$tmp/print.conf" --print-setting queue --print-setting "flow-limit flows" \
+	--print-setting log-rate --print-setting fail --print-setting learn-limit --nameless alert \
+	--print-setting nameless 2>&1)
+rc=$?
+want=$'3-4\n99999\n7\nopen\nentries 16384 grace 300\nalert'
+if [ $rc -eq 0 ] && [ "$out" = "$want" ]; then
+	result ok "print-setting" "the file's, the included file's, the option's and the defaults"
+else
+	result FAIL "print-setting" "exit $rc: $out"
+fi
+"$embargod" -c "$tmp/print.conf" --print-setting nosuch >/dev/null 2>&1
+rc1=$?
+"$embargod" -c "$tmp/bad.conf" --print-setting queue >/dev/null 2>&1
+rc2=$?
+check "print-setting: unknown name exit 2, bad configuration exit 3" "exit $rc1, $rc2" \
+	test "$rc1" -eq 2 -a "$rc2" -eq 3
+
 # ---- the lab, the syslog receiver and the daemon ----
 lab_up 0 || { echo "FAIL lab setup"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 trap 'rm -rf "$tmp"; lab_down' EXIT

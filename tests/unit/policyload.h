@@ -13,7 +13,7 @@ static inline struct policy *test_load_policy(const char *text)
 	struct config_settings s;
 	struct policy *p = NULL;
 	char err[256] = "";
-	if (config_load_buffer("test.conf", text, strlen(text), CONFIG_NO_FILES, &s, &p, err,
+	if (config_load_buffer("test.conf", text, strlen(text), CONFIG_NO_FILES, NULL, &s, &p, err,
 			       sizeof(err)) != 0) {
 		fail_msg("%s", err);
 	}

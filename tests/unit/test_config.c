@@ -3,6 +3,7 @@
  * and imports read from temporary files, and the exact message of every kind of error. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -12,6 +13,7 @@
 
 #include "embargo/config.h"
 #include "embargo/dns.h"
+#include "fileio.h"
 
 #define TNAME "t.conf"
 
@@ -49,7 +51,8 @@ static int load_text(const char *text, size_t len, unsigned flags, struct config
 		     struct policy **p, char *err, size_t err_size)
 {
 	uint8_t *copy = test_exact_copy((const uint8_t *)text, len);
-	int rc = config_load_buffer(TNAME, (const char *)copy, len, flags, s, p, err, err_size);
+	int rc = config_load_buffer(TNAME, (const char *)copy, len, flags, &fileio_posix, s, p, err,
+				    err_size);
 	free(copy);
 	return rc;
 }
@@ -174,8 +177,8 @@ static void test_settings(void **state)
 					CFG_SINKHOLE_V4 | CFG_SINKHOLE_V6 | CFG_NAMELESS |
 					CFG_FLOW_PACKETS | CFG_FLOW_TIMEOUT | CFG_FLOW_FLOWS |
 					CFG_FLOW_BUFFERS);
-	assert_int_equal(s.queue_first, 2);
-	assert_int_equal(s.queue_last, 5);
+	assert_int_equal(s.queue.first, 2);
+	assert_int_equal(s.queue.last, 5);
 	assert_true(s.fail_closed);
 	assert_string_equal(s.user, "embargo");
 	assert_string_equal(s.pid_file, "/run/embargo/e.pid");
@@ -204,8 +207,8 @@ static void test_settings(void **state)
 		    &s);
 	assert_int_equal(s.set, CFG_QUEUE | CFG_FAIL | CFG_FLOW_TIMEOUT | CFG_DNS_ANSWER |
 					CFG_LOG_FACILITY);
-	assert_int_equal(s.queue_first, 7);
-	assert_int_equal(s.queue_last, 7);
+	assert_int_equal(s.queue.first, 7);
+	assert_int_equal(s.queue.last, 7);
 	assert_false(s.fail_closed);
 	assert_int_equal(s.flow_timeout_s, 5);
 	assert_int_equal(s.dns_answer, DNS_REPLY_REFUSED);
@@ -218,8 +221,8 @@ static void test_settings(void **state)
 		    "flow-limit packets 4096 timeout 3600 flows 1048576 buffers 32768\n"
 		    "nameless allow\n",
 		    &s);
-	assert_int_equal(s.queue_first, 65472);
-	assert_int_equal(s.queue_last, 65535);
+	assert_int_equal(s.queue.first, 65472);
+	assert_int_equal(s.queue.last, 65535);
 	assert_int_equal(s.log_rate, 100000);
 	assert_int_equal(s.log_window_s, 86400);
 	assert_int_equal(s.flow_packets, 4096);
@@ -251,7 +254,7 @@ static void test_syntax(void **state)
 				   "vendor x {}",
 				   &s);
 	assert_int_equal(s.set, CFG_QUEUE | CFG_FAIL | CFG_USER);
-	assert_int_equal(s.queue_first, 1);
+	assert_int_equal(s.queue.first, 1);
 	assert_true(s.fail_closed);
 	assert_string_equal(s.user, "x");
 	static const char *const listed[] = {"a.example.com", "b.example.com", "c.example.com",
@@ -718,7 +721,8 @@ static void test_shipped_config(void **state)
 	struct config_settings s;
 	struct policy *p = NULL;
 	char err[512] = "";
-	int rc = config_load(TEST_SRCDIR "/../../conf/embargod.conf", 0, &s, &p, err, sizeof(err));
+	int rc = config_load(TEST_SRCDIR "/../../conf/embargod.conf", 0, &fileio_posix, &s, &p, err,
+			     sizeof(err));
 	if (rc != 0) {
 		fail_msg("%s", err);
 	}
@@ -812,7 +816,7 @@ static struct policy *file_ok(const char *path, struct config_settings *s)
 {
 	char err[512] = "";
 	struct policy *p = NULL;
-	int rc = config_load(path, 0, s, &p, err, sizeof(err));
+	int rc = config_load(path, 0, &fileio_posix, s, &p, err, sizeof(err));
 	if (rc != 0) {
 		fail_msg("config_load: %d: %s", rc, err);
 	}
@@ -826,7 +830,7 @@ static void file_err(const char *path, int want_rc, const char *want)
 	struct policy *sentinel = (struct policy *)&s;
 	struct policy *p = sentinel;
 	char err[1024];
-	int rc = config_load(path, 0, &s, &p, err, sizeof(err));
+	int rc = config_load(path, 0, &fileio_posix, &s, &p, err, sizeof(err));
 	if (rc == 0) {
 		policy_free(p);
 		fail_msg("accepted: %s", path);
@@ -1485,8 +1489,8 @@ static void test_err_buffer(void **state)
 	policy_free(p);
 	/* An empty buffer is a valid configuration. */
 	p = NULL;
-	assert_int_equal(config_load_buffer(TNAME, "", 0, CONFIG_NO_FILES, &s, &p, ok, sizeof(ok)),
-			 0);
+	assert_int_equal(
+		config_load_buffer(TNAME, "", 0, CONFIG_NO_FILES, NULL, &s, &p, ok, sizeof(ok)), 0);
 	assert_non_null(p);
 	policy_free(p);
 }
@@ -1634,9 +1638,135 @@ static void test_answers_settings(void **state)
 		   TNAME ":1:12: invalid address or prefix \"10.0.0.0/33\"");
 }
 
+/* ---- files in memory ---- */
+
+/* A file system of a few files, read through the same interface the daemon gives (fileio.h). */
+struct mem_file {
+	const char *path, *text;
+};
+
+struct mem_fs {
+	const struct mem_file *files; /* sorted by path, as glob_paths hands them out */
+	size_t n;
+	unsigned opened, closed;
+};
+
+struct mem_handle {
+	const char *text;
+	size_t len, pos;
+};
+
+static int mem_open(void *ctx, const char *path, uint64_t max_bytes, void **file)
+{
+	struct mem_fs *fs = ctx;
+	for (size_t i = 0; i < fs->n; i++) {
+		if (strcmp(fs->files[i].path, path) != 0) {
+			continue;
+		}
+		struct mem_handle *h = calloc(1, sizeof(*h));
+		assert_non_null(h);
+		h->text = fs->files[i].text;
+		h->len = strlen(h->text);
+		if (h->len > max_bytes) {
+			free(h);
+			return -EFBIG;
+		}
+		fs->opened++;
+		*file = h;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* A few bytes at a time, so that lines and statements cross reads. */
+static ssize_t mem_read(void *ctx, void *file, char *buf, size_t len)
+{
+	(void)ctx;
+	struct mem_handle *h = file;
+	size_t n = h->len - h->pos;
+	n = n < len ? n : len;
+	n = n < 5 ? n : 5;
+	memcpy(buf, h->text + h->pos, n);
+	h->pos += n;
+	return (ssize_t)n;
+}
+
+static void mem_close(void *ctx, void *file)
+{
+	struct mem_fs *fs = ctx;
+	fs->closed++;
+	free(file);
+}
+
+static int mem_glob(void *ctx, const char *pattern, file_io_path_fn *fn, void *arg)
+{
+	const struct mem_fs *fs = ctx;
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fnmatch(pattern, fs->files[i].path, FNM_PATHNAME) == 0) {
+			int rc = fn(arg, fs->files[i].path);
+			if (rc != 0) {
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+static int mem_canonical(void *ctx, const char *path, char *out, size_t size)
+{
+	(void)ctx;
+	return (size_t)snprintf(out, size, "%s", path) < size ? 0 : -ENAMETOOLONG;
+}
+
+/* A configuration, a vendor file it includes by pattern and a list that one imports, all in
+ * memory: nothing is read from disk. */
+static void test_files_in_memory(void **state)
+{
+	(void)state;
+	static const struct mem_file files[] = {
+		{"/etc/e/blocklist.d/acme.conf", "vendor acme {\n\tcategory web {\n\t\timport "
+						 "plain \"acme.txt\"\n\t}\n}\n"},
+		{"/etc/e/blocklist.d/acme.txt",
+		 "# acme's names\nacme.example\n  *.acme-cdn.example  \n"},
+		{"/etc/e/blocklist.d/bad.txt", "not a conf file\n"},
+		{"/etc/e/embargod.conf", "queue 2-3 # two\ninclude \"blocklist.d/*.conf\"\n"},
+		{"/etc/e/missing.conf", "include nothere.conf\n"},
+	};
+	struct mem_fs fs = {files, sizeof(files) / sizeof(files[0]), 0, 0};
+	const struct file_io io = {&fs, mem_open, mem_read, mem_close, mem_glob, mem_canonical};
+	struct config_settings s;
+	struct policy *p = NULL;
+	char err[512] = "";
+	int rc = config_load("/etc/e/embargod.conf", 0, &io, &s, &p, err, sizeof(err));
+	if (rc != 0) {
+		fail_msg("config_load: %d: %s", rc, err);
+	}
+	assert_int_equal(s.queue.first, 2);
+	assert_int_equal(s.queue.last, 3);
+	assert_int_equal(act(p, "www.acme.example"), ACTION_REJECT);
+	assert_int_equal(act(p, "img.acme-cdn.example"), ACTION_REJECT);
+	assert_int_equal(act(p, "example"), ACTION_NONE);
+	const struct rule_meta *r = rule_of(p, "acme.example");
+	assert_non_null(r);
+	assert_string_equal(p->files[r->file_id], "/etc/e/blocklist.d/acme.txt");
+	assert_int_equal(r->line, 2);
+	assert_int_equal(fs.opened, 3);
+	assert_int_equal(fs.closed, 3);
+	policy_free(p);
+
+	p = NULL;
+	rc = config_load("/etc/e/missing.conf", 0, &io, &s, &p, err, sizeof(err));
+	assert_int_equal(rc, -EINVAL);
+	assert_null(p);
+	assert_string_equal(err, "/etc/e/missing.conf:1:9: cannot read \"/etc/e/nothere.conf\": "
+				 "No such file or directory");
+	assert_int_equal(fs.opened, fs.closed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_files_in_memory),
 		cmocka_unit_test(test_action_from_str),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_syntax),

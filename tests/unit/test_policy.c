@@ -9,6 +9,7 @@
 #include "test.h"
 
 #include "embargo/policy.h"
+#include "fileio.h"
 
 static struct name nm(const char *text)
 {
@@ -263,7 +264,7 @@ static void test_load_lists(void **state)
 	struct policy *p = NULL;
 	char err[256] = "untouched";
 	const char *const list[] = {paths[0], paths[1], paths[2], paths[3]};
-	assert_int_equal(policy_load_domain_lists(list, 4, &p, err, sizeof(err)), 0);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, list, 4, &p, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_non_null(p);
 	assert_int_equal(p->nfiles, 4);
@@ -308,7 +309,7 @@ static void test_load_lists(void **state)
 
 	/* No lists at all: an empty policy. */
 	p = NULL;
-	assert_int_equal(policy_load_domain_lists(NULL, 0, &p, NULL, 0), 0);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, NULL, 0, &p, NULL, 0), 0);
 	assert_non_null(p);
 	assert_int_equal(domainset_count(p->ds), 0);
 	policy_free(p);
@@ -347,7 +348,7 @@ static void test_load_large_list(void **state)
 	free(text);
 	struct policy *p = NULL;
 	const char *const list[] = {path};
-	assert_int_equal(policy_load_domain_lists(list, 1, &p, NULL, 0), 0);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, list, 1, &p, NULL, 0), 0);
 	assert_int_equal(domainset_count(p->ds), NAMES);
 	const struct rule_meta *rule;
 	static const unsigned probe[] = {0, 1, 2047, 2048, NAMES / 2 - 1, NAMES / 2, NAMES - 1};
@@ -371,7 +372,8 @@ static void expect_error(const char *content, size_t len, int rc, const char *wa
 	struct policy *p = NULL;
 	char err[512];
 	const char *const list[] = {path};
-	assert_int_equal(policy_load_domain_lists(list, 1, &p, err, sizeof(err)), rc);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, list, 1, &p, err, sizeof(err)),
+			 rc);
 	assert_null(p);
 	char expected[512];
 	snprintf(expected, sizeof(expected), "%s%s", path, want);
@@ -384,26 +386,40 @@ static void expect_error(const char *content, size_t len, int rc, const char *wa
 static void test_load_errors(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("ok.example\n# fine\na..b\n", ":3: invalid name \"a..b\"");
-	EXPECT_ERROR("a b\n", ":1: invalid name \"a b\"");
-	EXPECT_ERROR("  http://x.example/  # url\n", ":1: invalid name \"http://x.example/\"");
-	EXPECT_ERROR("*.*.x.example\n", ":1: invalid name \"*.*.x.example\"");
-	EXPECT_ERROR("x*.example\n", ":1: invalid name \"x*.example\"");
-	EXPECT_ERROR(".\n", ":1: invalid name \".\"");
-	EXPECT_ERROR("..\n", ":1: invalid name \"..\"");
-	EXPECT_ERROR("*.\n", ":1: invalid name \"*.\"");
-	EXPECT_ERROR("\n\n\nx.example..\n", ":4: invalid name \"x.example..\"");
-	EXPECT_ERROR("a\"b\\c.example\n", ":1: invalid name \"a\\x22b\\x5cc.example\"");
+	EXPECT_ERROR("ok.example\n# fine\na..b\n", ":3:3: invalid name \"a..b\": empty label");
+	EXPECT_ERROR("a b\n", ":1:2: one name per line expected");
+	EXPECT_ERROR("  http://x.example/  # url\n",
+		     ":1:7: invalid name \"http://x.example/\": ':' is not allowed in a name");
+	EXPECT_ERROR("*.*.x.example\n",
+		     ":1:1: invalid pattern \"*.*.x.example\": a '*' inside a name "
+		     "needs at least two fixed labels to its right (\"*.\" is "
+		     "allowed only in front)");
+	EXPECT_ERROR("x*.example\n",
+		     ":1:1: invalid pattern \"x*.example\": a '*' inside a name needs "
+		     "at least two fixed labels to its right (\"*.\" is allowed only in "
+		     "front)");
+	EXPECT_ERROR(".\n", ":1:1: invalid name \".\": empty");
+	EXPECT_ERROR("..\n", ":1:1: invalid name \"..\": empty");
+	EXPECT_ERROR("*.\n", ":1:1: invalid name \"*.\": empty");
+	EXPECT_ERROR("\n\n\nx.example..\n", ":4:11: invalid name \"x.example..\": empty label");
+	EXPECT_ERROR(
+		"a\"b\\c.example\n",
+		":1:2: invalid name \"a\\x22b\\x5cc.example\": '\\x22' is not allowed in a name");
 	EXPECT_ERROR("a\x01"
 		     "b.example\n",
-		     ":1: invalid name \"a\\x01b.example\"");
-	EXPECT_ERROR("caf\xc3\xa9.example\n", ":1: invalid name \"caf\\xc3\\xa9.example\"");
+		     ":1:2: invalid name \"a\\x01b.example\": '\\x01' is not allowed in a name");
+	EXPECT_ERROR("caf\xc3\xa9.example\n",
+		     ":1:4: invalid name \"caf\\xc3\\xa9.example\": '\\xc3' is not allowed in a "
+		     "name");
 	/* A NUL byte inside a line. */
-	expect_error("a\0b.example\n", 12, -EINVAL, ":1: invalid name \"a\\x00b.example\"");
+	expect_error("a\0b.example\n", 12, -EINVAL,
+		     ":1:2: invalid name \"a\\x00b.example\": '\\x00' is not allowed in a name");
 	/* A 64-byte label; a 254-byte name, quoted up to 64 bytes. */
 	EXPECT_ERROR("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example\n",
-		     ":1: invalid name "
-		     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+		     ":1:1: invalid name "
+		     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": "
+		     "label longer "
+		     "than 63 bytes");
 	char longname[300];
 	size_t w = 0;
 	for (int i = 0; i < 50; i++) {
@@ -411,9 +427,11 @@ static void test_load_errors(void **state)
 		w += 5;
 	}
 	memcpy(longname + w, "xyzw\n", 6); /* 254 bytes before the newline */
-	expect_error(longname, strlen(longname), -EINVAL,
-		     ":1: invalid name "
-		     "\"abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd...\"");
+	expect_error(
+		longname, strlen(longname), -EINVAL,
+		":1:1: invalid name "
+		"\"abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd.abcd...\": longer "
+		"than 253 bytes");
 }
 
 static void test_load_io_errors(void **state)
@@ -427,7 +445,8 @@ static void test_load_io_errors(void **state)
 	const char *const list[] = {good, missing};
 	struct policy *p = NULL;
 	char err[256];
-	assert_int_equal(policy_load_domain_lists(list, 2, &p, err, sizeof(err)), -ENOENT);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, list, 2, &p, err, sizeof(err)),
+			 -ENOENT);
 	assert_null(p);
 	char want[256];
 	snprintf(want, sizeof(want), "%s: No such file or directory", missing);
@@ -435,17 +454,19 @@ static void test_load_io_errors(void **state)
 
 	/* A directory opens but cannot be read. */
 	const char *const dir[] = {t.path};
-	assert_int_equal(policy_load_domain_lists(dir, 1, &p, err, sizeof(err)), -EISDIR);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, dir, 1, &p, err, sizeof(err)),
+			 -EISDIR);
 	snprintf(want, sizeof(want), "%s: Is a directory", t.path);
 	assert_string_equal(err, want);
 	assert_null(p);
 
 	/* A short buffer gets a cut but terminated message; no buffer is fine too. */
 	char small[8];
-	assert_int_equal(policy_load_domain_lists(list, 2, &p, small, sizeof(small)), -ENOENT);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, list, 2, &p, small, sizeof(small)),
+			 -ENOENT);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 	assert_memory_equal(small, missing, sizeof(small) - 1);
-	assert_int_equal(policy_load_domain_lists(list, 2, &p, NULL, 0), -ENOENT);
+	assert_int_equal(policy_load_domain_lists(&fileio_posix, list, 2, &p, NULL, 0), -ENOENT);
 	assert_null(p);
 
 	tmpdir_remove(&t, &good, 1);
