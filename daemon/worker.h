@@ -47,8 +47,8 @@ struct worker_stats {
 	/* Packets the kernel could not hand to the socket (its buffer full): the packet ids
 	 * skipped between those received. Dropped, or accepted unseen with fail-open. */
 	uint64_t socket_full;
-	uint64_t numbered;    /* the highest packet id received: packets the kernel numbered */
-	uint64_t alerts_lost; /* alert records a full ring could not take */
+	uint64_t numbered;	  /* the highest packet id received: packets the kernel numbered */
+	uint64_t alerts_lost;	  /* alert records a full ring could not take */
 	uint64_t answers;	  /* DNS responses read */
 	uint64_t answers_blocked; /* ... blocked: a chain that reaches a listed name */
 	uint64_t ech_stripped;	  /* responses that left without their ECH configurations */
