@@ -77,7 +77,7 @@ lab_s dnsmasq --no-resolv --no-hosts --bind-interfaces --listen-address=$RESOLVE
 	--dns-rr=svc.kaspersky.com,65,"$(https_rdata front.lab.test $FRONT4)" \
 	--dns-rr=ech.other.test,65,"$(https_rdata cloudflare-ech.com $OTHER4)" \
 	--dns-rr=plain.other.test,65,"$(https_rdata - $OTHER4)" ||
-	{ echo "FAIL resolver"; lab_finish; }
+	{ result FAIL "resolver" ""; finish; }
 # Web servers on the extra addresses, and a plain TCP service on another port.
 cat >"$LAB_DIR/nginx2.conf" <<CONF
 daemon off;
@@ -137,7 +137,7 @@ vendor kaspersky {
 EOF
 chmod a+r "$conf"
 lab_g "$top/conf/embargo-firewall" up --backend iptables --config "$conf" ||
-	{ echo "FAIL firewall up"; lab_finish; }
+	{ result FAIL "firewall up" ""; finish; }
 log="$LAB_DIR/embargod.log"
 ctl() { "$ctl_bin" -s "$sock" "$@"; }
 q() { lab_c dig +time=2 +tries=1 @$RESOLVER "$@" 2>&1; }
@@ -328,7 +328,7 @@ table inet embargo {
 EOF
 	sed -i 's/^learn-addresses ipset$/learn-addresses nft/' "$conf"
 	lab_g "$top/conf/embargo-firewall" up --backend iptables ||
-		{ echo "FAIL firewall up"; lab_finish; }
+		{ result FAIL "firewall up" ""; finish; }
 	if lab_daemon_start "$embargod" "$LAB_DIR/embargod3.log" -u nobody -c "$conf"; then
 		q cloak.lab.test AAAA >/dev/null
 		sleep 0.5
@@ -343,4 +343,4 @@ EOF
 	lab_g "$top/conf/embargo-firewall" down
 	lab_g nft delete table inet embargo
 fi
-lab_finish
+finish

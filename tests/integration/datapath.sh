@@ -68,11 +68,11 @@ write_storm_list() { # generation-specific name, written whole and renamed into 
 write_storm_list 0
 chmod -R a+rX "$conf"
 
-lab_syslog_start || { echo "FAIL syslog receiver"; finish; }
+lab_syslog_start || { result FAIL "syslog receiver" ""; finish; }
 syslog=$LAB_SYSLOG
 sink_pid=$LAB_SYSLOG_PID
 lab_g "$top/conf/embargo-firewall" up --backend iptables --queue "$queues" ||
-	{ echo "FAIL firewall up"; finish; }
+	{ result FAIL "firewall up" ""; finish; }
 
 # start_daemon LOG [VAR=VALUE...]: embargod on the gateway with the lab's syslog and these
 # variables in its environment; sets LAB_DAEMON_PID.

@@ -30,23 +30,17 @@ result() { # ok|FAIL, case, detail
 	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 
-# The closing counts; the exit status says whether every case passed.
-lab_finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
 check() { # case, detail, command...: ok when the command succeeds
 	local name=$1 detail=$2
 	shift 2
 	if "$@"; then result ok "$name" "$detail"; else result FAIL "$name" "$detail"; fi
 }
 
-# The closing counts, and exit: 0 when no case failed.
+# The closing counts, and exit: 0 when no case failed and at least one passed (a script whose
+# set-up went wrong before its first case must not pass).
 finish() {
 	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 	exit $?
 }
 

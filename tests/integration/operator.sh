@@ -111,10 +111,10 @@ LAB_PIDS+=($!)
 ip -n "$LAB_C" addr add 10.231.1.3/24 dev "ec$LAB_ID"
 ip -n "$LAB_C" addr add fd00:e3b:1::3/64 dev "ec$LAB_ID" nodad
 
-lab_syslog_start || { echo "FAIL syslog receiver"; finish; }
+lab_syslog_start || { result FAIL "syslog receiver" ""; finish; }
 syslog=$LAB_SYSLOG
 lab_g "$top/conf/embargo-firewall" up --backend iptables --queue 0 ||
-	{ echo "FAIL firewall up"; finish; }
+	{ result FAIL "firewall up" ""; finish; }
 "$here/with_syslog.sh" "$LAB_DIR/log.sock" ip netns exec "$LAB_G" \
 	"$embargod" -f -p - -u nobody -c "$conf/embargod.conf" 2>"$LAB_DIR/stderr" &
 LAB_DAEMON_PID=$!
