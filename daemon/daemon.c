@@ -21,6 +21,7 @@
 
 #include "embargo_config.h"
 #include "embargo/policy.h"
+#include "embargo/settings.h"
 #include "alert.h"
 #include "control.h"
 #include "daemon_priv.h"
@@ -354,31 +355,19 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 {
 	const struct embargod_opts *o = d->o;
 	unsigned off = 0;
-	struct inspect_limits lim;
-	load_inspect_limits(o, &lim);
 	for (uint32_t i = 0; i < p->ngroups; i++) {
 		off += !p->groups[i].enabled;
 	}
+	/* The settings in force, every one, as embargod.conf would write them (the table). */
+	char settings[1536];
+	settings_format_line(&o->cfg, settings, sizeof(settings));
 	log_msg(LOG_INFO, "startup",
 		"embargod %s: %s, generation %" PRIu32 ": %zu rules, %u vendor(s), %u "
-		"vendor/category group(s) off; queues %u-%u, fail-%s, overflow %s, dns answer %s, "
-		"nameless %s, unfinished %s, "
-		"clients %s%s, alerts: window %u s, cap %u/s, control socket %s, per queue %" PRIu32
-		" flows and %" PRIu32 " buffers; dns-ede %u, dns-responses %s, cname-cloaking %s, "
-		"learn-addresses %s, ech %s, strip-ech %s",
+		"vendor/category group(s) off, clients %s%s; %s",
 		EMBARGO_VERSION, o->config_path != NULL ? o->config_path : "domain lists",
-		p->generation, domainset_count(p->ds), p->nvendors, off, o->cfg.queue.first,
-		o->cfg.queue.last, o->cfg.fail_closed ? "closed" : "open",
-		o->cfg.overflow_accept ? "accept" : "drop", dns_reply_kind_str(o->cfg.dns_answer),
-		action_str(p->nameless_action),
-		action_str(p->unfinished_action == ACTION_NONE ? ACTION_REJECT
-							       : p->unfinished_action),
+		p->generation, domainset_count(p->ds), p->nvendors, off,
 		p->nenforce > 0 ? "listed subnets" : "all", p->nexempt > 0 ? " minus exempt" : "",
-		o->cfg.log_window_s, o->cfg.log_rate,
-		o->cfg.control_socket[0] != '\0' ? o->cfg.control_socket : "none", lim.max_flows,
-		lim.max_buffers, o->cfg.dns_ede, p->responses ? "inspect" : "ignore",
-		p->cname_cloaking ? "on" : "off", config_learn_str(o->cfg.learn_addresses),
-		config_ech_str(p->ech_action), p->strip_ech ? "on" : "off");
+		settings);
 }
 
 int daemon_run(const struct embargod_opts *o, struct policy *p)

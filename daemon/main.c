@@ -459,28 +459,6 @@ static void print_prefixes(const struct policy_prefix *pf, uint32_t n)
 	}
 }
 
-/* Statement `name` as the file would write it, from `s`: "queue 0-1", "flow-limit packets 512
- * timeout 10 ..." (every key), or with `key` only that key's value. */
-static void format_statement(const char *name, const char *key, const struct config_settings *s,
-			     char *out, size_t size)
-{
-	size_t n, used = 0;
-	const struct setting *t = settings_table(&n);
-	out[0] = '\0';
-	for (size_t i = 0; i < n && used < size; i++) {
-		const struct setting *r = &t[i];
-		if (strcmp(r->name, name) != 0 || (key != NULL && strcmp(r->key, key) != 0)) {
-			continue;
-		}
-		char v[CONFIG_PATH_MAX + 8];
-		setting_format(r, s, v, sizeof(v));
-		int k = key != NULL || r->key == NULL ? snprintf(out + used, size - used, "%s", v)
-						      : snprintf(out + used, size - used, "%s%s %s",
-								 used > 0 ? " " : "", r->key, v);
-		used += k > 0 ? (size_t)k : 0;
-	}
-}
-
 /* check-config: every setting in force, as the file would write it, then learn-from and the
  * ECH fronts. */
 static void print_settings(const struct embargod_opts *o, const struct policy *p)
@@ -493,7 +471,7 @@ static void print_settings(const struct embargod_opts *o, const struct policy *p
 			continue;
 		}
 		char v[512];
-		format_statement(t[i].name, NULL, &o->cfg, v, sizeof(v));
+		setting_format_statement(t[i].name, NULL, &o->cfg, v, sizeof(v));
 		uint32_t bits = 0;
 		for (size_t k = i; k < n && strcmp(t[k].name, t[i].name) == 0; k++) {
 			bits |= t[k].bit;
@@ -537,7 +515,7 @@ static int print_setting_values(struct embargod_opts *o)
 			 (int)(sp != NULL ? (size_t)(sp - o->print_names[i])
 					  : strlen(o->print_names[i])),
 			 o->print_names[i]);
-		format_statement(name, sp != NULL ? sp + 1 : NULL, &o->cfg, v, sizeof(v));
+		setting_format_statement(name, sp != NULL ? sp + 1 : NULL, &o->cfg, v, sizeof(v));
 		printf("%s\n", v);
 	}
 	return 0;

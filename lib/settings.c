@@ -412,6 +412,43 @@ void setting_format(const struct setting *r, const struct config_settings *s, ch
 	}
 }
 
+void setting_format_statement(const char *name, const char *key, const struct config_settings *s,
+			      char *out, size_t size)
+{
+	size_t n, used = 0;
+	const struct setting *t = settings_table(&n);
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		const struct setting *r = &t[i];
+		if (strcmp(r->name, name) != 0 || (key != NULL && strcmp(r->key, key) != 0)) {
+			continue;
+		}
+		char v[CONFIG_PATH_MAX + 8];
+		setting_format(r, s, v, sizeof(v));
+		int w = key != NULL || r->key == NULL ? snprintf(out + used, size - used, "%s", v)
+						      : snprintf(out + used, size - used, "%s%s %s",
+								 used > 0 ? " " : "", r->key, v);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+void settings_format_line(const struct config_settings *s, char *out, size_t size)
+{
+	size_t n, used = 0;
+	const struct setting *t = settings_table(&n);
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		if (i > 0 && strcmp(t[i - 1].name, t[i].name) == 0) {
+			continue; /* the other keys of a statement already written */
+		}
+		char v[512];
+		setting_format_statement(t[i].name, NULL, s, v, sizeof(v));
+		int w = snprintf(out + used, size - used, "%s%s %s", used > 0 ? ", " : "",
+				 t[i].name, v);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
 bool setting_equal(const struct setting *r, const struct config_settings *a,
 		   const struct config_settings *b)
 {

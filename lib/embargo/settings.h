@@ -77,6 +77,14 @@ const char *setting_word(const struct setting *r, int value);
 void setting_format(const struct setting *r, const struct config_settings *s, char *out,
 		    size_t out_size);
 
+/* The value of statement `name` in `s` as the file would write it: its one value, or for a
+ * statement of keys ("flow-limit") every "KEY VALUE", or only key `key`'s value. */
+void setting_format_statement(const char *name, const char *key, const struct config_settings *s,
+			      char *out, size_t size);
+
+/* Every statement in `s`, "NAME VALUE" joined by ", " (cut at `size`). */
+void settings_format_line(const struct config_settings *s, char *out, size_t size);
+
 /* Are the values of row `r` the same in `a` and `b`? */
 bool setting_equal(const struct setting *r, const struct config_settings *a,
 		   const struct config_settings *b);

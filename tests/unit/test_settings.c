@@ -3,6 +3,7 @@
  * values and messages of each type, and the merge of command line, file and defaults. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "test.h"
 
@@ -113,12 +114,48 @@ static void test_merge(void **state)
 	assert_int_equal(out.set, CFG_QUEUE);
 }
 
+/* Statements as the file writes them: one value, every key of a keyed statement, one key; and
+ * the whole line the startup log shows. */
+static void test_format(void **state)
+{
+	(void)state;
+	struct config_settings s;
+	char msg[256], v[128], line[1536];
+	settings_defaults(&s);
+	assert_int_equal(setting_parse(row("flow-limit", "flows"), "100", &s, msg, sizeof(msg)), 0);
+	setting_format_statement("flow-limit", NULL, &s, v, sizeof(v));
+	assert_string_equal(v, "packets 512 timeout 10 flows 100 buffers 512");
+	setting_format_statement("flow-limit", "flows", &s, v, sizeof(v));
+	assert_string_equal(v, "100");
+	setting_format_statement("fail", NULL, &s, v, sizeof(v));
+	assert_string_equal(v, "open");
+	settings_format_line(&s, line, sizeof(line));
+	assert_non_null(strstr(line, "queue 0, fail open, overflow drop, "));
+	assert_non_null(
+		strstr(line, ", flow-limit packets 512 timeout 10 flows 100 buffers 512, "));
+	/* every statement once, none of a keyed statement's keys twice */
+	size_t n, statements = 0;
+	const struct setting *t = settings_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		statements += i == 0 || strcmp(t[i - 1].name, t[i].name) != 0;
+	}
+	size_t commas = 0;
+	for (const char *c = line; *c != '\0'; c++) {
+		commas += *c == ',';
+	}
+	assert_int_equal(commas + 1, statements);
+	/* cut, never overrun */
+	settings_format_line(&s, line, 16);
+	assert_int_equal(strlen(line), 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
