@@ -124,7 +124,7 @@ for i in $(seq 100); do
 	sleep 0.05
 done
 line=$(grep -m1 'startup: embargod' "$syslog")
-if [[ $line == "<158>"*"generation 1: "*"rules"*"vendor(s)"*"control socket $sock"* ]]; then
+if [[ $line == "<158>"*"generation 1: "*"rules"*"vendor(s)"*"control-socket $sock,"*"log-facility local3,"* ]]; then
 	result ok "syslog start line" "local3.info: ${line#*startup: }"
 else
 	result FAIL "syslog start line" "'$line' $(head -c 300 "$LAB_DIR/stderr")"
