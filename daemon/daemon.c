@@ -177,6 +177,14 @@ static int open_queues(struct daemon *d)
 	char err[256];
 
 	load_inspect_limits(o, &lim);
+	/* Only the queues of the range: each worker holds its judge's buffers (a rewritten
+	 * packet, answers to learn from), tens of KiB. */
+	d->workers =
+		calloc((size_t)o->cfg.queue.last - o->cfg.queue.first + 1, sizeof(*d->workers));
+	if (d->workers == NULL) {
+		log_msg(LOG_ERR, "startup", "out of memory");
+		return -1;
+	}
 	for (unsigned q = o->cfg.queue.first; q <= o->cfg.queue.last; q++) {
 		struct worker *w = &d->workers[d->nworkers];
 		struct nfqueue_config cfg = {(uint16_t)q, o->copy_range, o->queue_maxlen,
@@ -215,6 +223,8 @@ static void close_all(struct daemon *d)
 		alert_ring_free(d->workers[i].alerts);
 		learning_ring_free(d->workers[i].learn);
 	}
+	free(d->workers);
+	d->workers = NULL;
 	d->nworkers = 0; /* no worker left: every retired policy goes */
 	reload_free_retired(d);
 	inject_close(&d->shared.inject);
@@ -372,17 +382,10 @@ static void log_startup(const struct daemon *d, const struct policy *p)
 
 int daemon_run(const struct embargod_opts *o, struct policy *p)
 {
-	/* Zero as a static, and left so: the workers' slots (their judges' rewrite buffers, 64 of
-	 * them) take no memory until a queue uses them. Runs once per process. */
 	static struct daemon d;
-	static bool ran;
 	int status = 1;
 
-	if (ran) {
-		log_msg(LOG_ERR, "startup", "the daemon runs once per process");
-		return 1;
-	}
-	ran = true;
+	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.ready_fd = -1;
 	d.ctl_fd = -1;

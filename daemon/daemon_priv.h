@@ -45,7 +45,7 @@ struct overload {
 struct daemon {
 	const struct embargod_opts *o;
 	struct worker_shared shared;
-	struct worker workers[DAEMON_QUEUES_MAX];
+	struct worker *workers; /* one per queue of the range, nworkers of them started */
 	unsigned nworkers;
 	struct event_base *base;
 	uint32_t generation;
