@@ -126,7 +126,7 @@ static const struct setting table[] = {
 	{.name = "flow-limit", .key = "flows", .type = SETTING_UINT, .bit = CFG_FLOW_FLOWS,
 	 FIELD(flows_max), .min = CONFIG_FLOWS_MIN, .max = CONFIG_FLOWS_MAX, .fallback = "4096",
 	 .restart = true, .option = "flows", .metavar = "N",
-	 .help = "flows followed at once, per queue (about 400 bytes each)"},
+	 .help = "flows followed at once, per queue (about 300 bytes each)"},
 	{.name = "flow-limit", .key = "buffers", .type = SETTING_UINT, .bit = CFG_FLOW_BUFFERS,
 	 FIELD(buffers_max), .min = CONFIG_BUFFERS_MIN, .max = CONFIG_BUFFERS_MAX,
 	 .fallback = "512", .restart = true, .option = "buffers", .metavar = "N",
